@@ -1,0 +1,111 @@
+// Command devserver is slotbook's local server (make dev): every route on
+// one port, with the embedded in-memory store, a seeded demo company and
+// local-mode JWTs.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/slotbook/slotbook/pkg/demo"
+	"github.com/slotbook/slotbook/pkg/devauth"
+	"github.com/slotbook/slotbook/pkg/httpapi"
+	"github.com/slotbook/slotbook/pkg/inmem"
+	"github.com/slotbook/slotbook/pkg/schedule"
+	"github.com/slotbook/slotbook/pkg/slotbook"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Getenv, os.Stdout, os.Stderr, nil); err != nil {
+		fmt.Fprintln(os.Stderr, "devserver:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx ends. Logs go to stderr as JSON; the welcome text
+// with a token and curl lines goes to stdout. If ready is not nil, it
+// receives the address once the server listens.
+func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) error {
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	secret := getenv("SLOTBOOK_DEV_JWT_SECRET")
+	if secret == "" {
+		secret = devauth.DefaultSecret
+	}
+	port := getenv("PORT")
+	if port == "" {
+		port = "3000"
+	}
+
+	app := slotbook.NewApp(inmem.New(), time.Now)
+	if err := demo.Seed(ctx, app, time.Now()); err != nil {
+		return err
+	}
+	handler := httpapi.NewHandler(app, devauth.NewVerifier(secret), log)
+
+	ln, err := net.Listen("tcp", net.JoinHostPort("localhost", port))
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	base := "http://" + ln.Addr().String()
+	if err := welcome(stdout, base, secret); err != nil {
+		return err
+	}
+	if ready != nil {
+		ready <- base
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// welcome prints an admin token for the demo company and curl lines that work.
+func welcome(w io.Writer, base, secret string) error {
+	token, err := devauth.Sign(secret, demo.Admin, time.Now(), 30*24*time.Hour)
+	if err != nil {
+		return err
+	}
+	zone, err := slotbook.LoadZone("Europe/Zurich")
+	if err != nil {
+		return err
+	}
+	from := schedule.DateOf(time.Now().In(zone))
+	to := from.AddDays(6)
+	_, err = fmt.Fprintf(w, `slotbook local server on %[1]s (embedded store, demo company %[2]q)
+
+Admin token for %[2]s (valid 30 days):
+  export TOKEN=%[3]s
+
+Free slots of the demo haircut this week:
+  curl '%[1]s/v1/companies/%[2]s/slots?service=haircut&from=%[4]s&to=%[5]s'
+
+Company settings (signed in):
+  curl -H "Authorization: Bearer $TOKEN" %[1]s/v1/companies/%[2]s/settings
+
+`, base, demo.CompanyID, token, from, to)
+	return err
+}

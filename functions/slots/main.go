@@ -1,0 +1,30 @@
+// Command slots is the Lambda function of the booking widget's reads:
+// profile and slots.
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/slotbook/slotbook/pkg/apigw"
+	"github.com/slotbook/slotbook/pkg/httpapi"
+	"github.com/slotbook/slotbook/pkg/inmem"
+	"github.com/slotbook/slotbook/pkg/slotbook"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	// TODO(issue 3): the DynamoDB store replaces the in-memory one here.
+	store := inmem.New()
+	lambda.Start(apigw.NewHandler(newHandler(store, log)))
+}
+
+// newHandler serves this function's routes over store.
+func newHandler(store slotbook.Store, log *slog.Logger) http.Handler {
+	app := slotbook.NewApp(store, time.Now)
+	return httpapi.NewHandler(app, apigw.Authenticator{}, log, httpapi.Widget)
+}

@@ -1,0 +1,168 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/slotbook/slotbook/pkg/schedule"
+	"github.com/slotbook/slotbook/pkg/slotbook"
+)
+
+// MaxBodyBytes is the largest request body slotbook reads.
+const MaxBodyBytes = 64 << 10
+
+// decode reads r's JSON body into dst. It insists on a JSON content type,
+// a body of at most MaxBodyBytes, exactly one JSON value and no field that
+// dst does not know, and names the field at fault when it fails.
+func decode(w http.ResponseWriter, r *http.Request, dst any) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return &httpError{codeUnsupportedMediaType, "Send the body as application/json."}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err)
+	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return decodeError(err)
+		}
+		return slotbook.FieldErrorf("body", "must hold exactly one JSON object")
+	}
+	return nil
+}
+
+// decodeError explains a JSON decoding failure, naming the field.
+func decodeError(err error) error {
+	var (
+		syntax  *json.SyntaxError
+		typ     *json.UnmarshalTypeError
+		tooBig  *http.MaxBytesError
+		message = err.Error()
+	)
+	switch {
+	case errors.As(err, &tooBig):
+		return &httpError{codePayloadTooLarge, fmt.Sprintf("The body is larger than %d bytes.", MaxBodyBytes)}
+	case errors.As(err, &syntax):
+		return slotbook.FieldErrorf("body", "is not valid JSON (at byte %d)", syntax.Offset)
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return slotbook.FieldErrorf("body", "must be a JSON object")
+		}
+		return slotbook.FieldErrorf(field, "must be %s", jsonKind(typ.Type.Kind().String()))
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return slotbook.FieldErrorf("body", "is empty or cut short")
+	case strings.HasPrefix(message, "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(message, "json: unknown field "), `"`)
+		return slotbook.FieldErrorf(name, "is not a known field")
+	}
+	return slotbook.FieldErrorf("body", "could not be read as JSON")
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "int", "int64", "int32":
+		return "a whole number"
+	case "bool":
+		return "true or false"
+	case "slice":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	}
+	return "of another type"
+}
+
+// params reads and checks query parameters, collecting every problem.
+type params struct {
+	q        map[string][]string
+	problems slotbook.Problems
+}
+
+func queryParams(r *http.Request) *params {
+	return &params{q: r.URL.Query()}
+}
+
+// str returns parameter name; a required one that is missing is a problem.
+func (p *params) str(name string, required bool) string {
+	v := p.q[name]
+	switch {
+	case len(v) == 0 || v[0] == "":
+		if required {
+			p.problems.Add(name, "is required")
+		}
+		return ""
+	case len(v) > 1:
+		p.problems.Add(name, "must be given once")
+	}
+	return v[0]
+}
+
+// id returns an id parameter.
+func (p *params) id(name string, required bool) string {
+	v := p.str(name, required)
+	if v != "" && !slotbook.ValidID(v) {
+		p.problems.Add(name, "is not a valid id")
+		return ""
+	}
+	return v
+}
+
+// date returns a YYYY-MM-DD parameter.
+func (p *params) date(name string, required bool) (schedule.Date, bool) {
+	v := p.str(name, required)
+	if v == "" {
+		return schedule.Date{}, false
+	}
+	d, err := schedule.ParseDate(v)
+	if err != nil {
+		p.problems.Add(name, "must be a date of the form YYYY-MM-DD")
+		return schedule.Date{}, false
+	}
+	return d, true
+}
+
+func (p *params) err() error { return p.problems.Err() }
+
+// pathID returns the path value name, which must be a valid id; anything
+// else cannot name a stored item, so it is not found.
+func pathID(r *http.Request, name string) (string, error) {
+	v := r.PathValue(name)
+	if !slotbook.ValidID(v) {
+		return "", slotbook.Errorf(slotbook.NotFound, "There is no such %s.", strings.TrimSuffix(name, "Id"))
+	}
+	return v, nil
+}
+
+// parseInstant reads an RFC 3339 time with an offset.
+func parseInstant(p *slotbook.Problems, field, s string) time.Time {
+	if s == "" {
+		p.Add(field, "is required")
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		p.Add(field, "must be an RFC 3339 time such as 2026-11-24T09:00:00+01:00")
+		return time.Time{}
+	}
+	if t.Year() < 2000 || t.Year() > 2200 {
+		p.Add(field, "must be between the years 2000 and 2200")
+	}
+	return t
+}
+
+// formatInstant writes t as RFC 3339 in its own zone.
+func formatInstant(t time.Time) string {
+	return t.Format(time.RFC3339)
+}

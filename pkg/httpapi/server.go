@@ -1,0 +1,230 @@
+// Package httpapi is slotbook's HTTP layer: plain net/http handlers that
+// decode and validate a request, call one use case of the domain, and
+// encode the answer or the problem. The same handlers serve the local
+// server and, through an API Gateway adapter, the Lambda functions.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/slotbook/slotbook/pkg/slotbook"
+)
+
+// Authenticator finds the signed-in caller of a request.
+type Authenticator interface {
+	// Authenticate returns the caller of r. ok is false when r carries no
+	// credentials; an error means credentials that are not valid.
+	Authenticate(r *http.Request) (p slotbook.Principal, ok bool, err error)
+}
+
+// Group is a set of routes that one Lambda function serves.
+type Group string
+
+// The route groups, one per function.
+const (
+	// Widget: the public booking widget's reads (functions/slots).
+	Widget Group = "slots"
+	// Settings: company settings, employees, availability, absences,
+	// services (functions/settings).
+	Settings Group = "settings"
+)
+
+// Route is one method and path that slotbook serves.
+type Route struct {
+	Group   Group
+	Method  string
+	Pattern string // a net/http pattern path, e.g. /v1/companies/{companyId}/slots
+	// Public routes need no sign-in.
+	Public bool
+}
+
+type route struct {
+	Route
+	handle func(s *server, w http.ResponseWriter, r *http.Request) error
+}
+
+const company = "/v1/companies/{companyId}"
+
+// routes is every route slotbook serves, and the only list of them.
+var routes = []route{
+	{Route{Widget, http.MethodGet, company + "/profile", true}, (*server).profile},
+	{Route{Widget, http.MethodGet, company + "/slots", true}, (*server).slots},
+
+	{Route{Settings, http.MethodGet, company + "/settings", false}, (*server).getSettings},
+	{Route{Settings, http.MethodPut, company + "/settings", false}, (*server).putSettings},
+	{Route{Settings, http.MethodGet, company + "/employees", false}, (*server).listEmployees},
+	{Route{Settings, http.MethodPost, company + "/employees", false}, (*server).createEmployee},
+	{Route{Settings, http.MethodGet, company + "/employees/{employeeId}", false}, (*server).getEmployee},
+	{Route{Settings, http.MethodPut, company + "/employees/{employeeId}", false}, (*server).putEmployee},
+	{Route{Settings, http.MethodDelete, company + "/employees/{employeeId}", false}, (*server).deleteEmployee},
+	{Route{Settings, http.MethodGet, company + "/employees/{employeeId}/availability", false}, (*server).getAvailability},
+	{Route{Settings, http.MethodPut, company + "/employees/{employeeId}/availability", false}, (*server).putAvailability},
+	{Route{Settings, http.MethodGet, company + "/employees/{employeeId}/absences", false}, (*server).listAbsences},
+	{Route{Settings, http.MethodPost, company + "/employees/{employeeId}/absences", false}, (*server).createAbsence},
+	{Route{Settings, http.MethodDelete, company + "/employees/{employeeId}/absences/{absenceId}", false}, (*server).deleteAbsence},
+	{Route{Settings, http.MethodGet, company + "/services", false}, (*server).listServices},
+	{Route{Settings, http.MethodPost, company + "/services", false}, (*server).createService},
+	{Route{Settings, http.MethodGet, company + "/services/{serviceId}", false}, (*server).getService},
+	{Route{Settings, http.MethodPut, company + "/services/{serviceId}", false}, (*server).putService},
+	{Route{Settings, http.MethodDelete, company + "/services/{serviceId}", false}, (*server).deleteService},
+}
+
+// Routes returns the routes of the given groups, or of all groups if none is given.
+func Routes(groups ...Group) []Route {
+	var out []Route
+	for _, rt := range routes {
+		if inGroups(rt.Group, groups) {
+			out = append(out, rt.Route)
+		}
+	}
+	return out
+}
+
+func inGroups(g Group, groups []Group) bool {
+	if len(groups) == 0 {
+		return true
+	}
+	for _, x := range groups {
+		if x == g {
+			return true
+		}
+	}
+	return false
+}
+
+type server struct {
+	app  *slotbook.App
+	auth Authenticator
+	log  *slog.Logger
+}
+
+// NewHandler returns the handler of the routes of the given groups (all if
+// none is given) over app. auth finds the caller of routes that need one;
+// log receives one line per request and the causes of internal errors.
+func NewHandler(app *slotbook.App, auth Authenticator, log *slog.Logger, groups ...Group) http.Handler {
+	s := &server{app: app, auth: auth, log: log}
+	mux := http.NewServeMux()
+	for _, rt := range routes {
+		if !inGroups(rt.Group, groups) {
+			continue
+		}
+		handle, public := rt.handle, rt.Public
+		mux.HandleFunc(rt.Method+" "+rt.Pattern, func(w http.ResponseWriter, r *http.Request) {
+			if !public {
+				var err error
+				if r, err = s.authenticate(r); err != nil {
+					writeError(w, r, s.log, err)
+					return
+				}
+			}
+			if err := handle(s, w, r); err != nil {
+				writeError(w, r, s.log, err)
+			}
+		})
+	}
+	return s.middleware(mux)
+}
+
+// authenticate puts the caller of r, if any, into r's context.
+func (s *server) authenticate(r *http.Request) (*http.Request, error) {
+	p, ok, err := s.auth.Authenticate(r)
+	if err != nil {
+		s.log.InfoContext(r.Context(), "credentials refused", "reason", err.Error())
+		return r, slotbook.Errorf(slotbook.Unauthorized, "The credentials are not valid.")
+	}
+	if !ok {
+		return r, nil
+	}
+	return r.WithContext(slotbook.WithPrincipal(r.Context(), p)), nil
+}
+
+type requestIDKey struct{}
+
+// RequestID returns the id of the request ctx belongs to, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+var safeRequestID = regexp.MustCompile(`^[A-Za-z0-9._=-]{1,128}$`)
+
+// middleware gives every request an id, turns the mux's own 404 and 405
+// answers into problems, recovers from panics and logs one line per request.
+func (s *server) middleware(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if !safeRequestID.MatchString(id) {
+			id = slotbook.NewID()
+		}
+		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		w.Header().Set("X-Request-Id", id)
+		sw := &statusWriter{ResponseWriter: w}
+
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.ErrorContext(r.Context(), "panic", "request_id", id, "panic", v)
+				if sw.status == 0 {
+					writeError(sw, r, s.log, slotbook.Errorf(slotbook.Internal, "panic"))
+				}
+			}
+			s.log.InfoContext(r.Context(), "request",
+				"request_id", id, "method", r.Method, "route", r.Pattern,
+				"status", sw.status, "duration_ms", time.Since(start).Milliseconds())
+		}()
+
+		h, pattern := mux.Handler(r)
+		if pattern == "" {
+			s.notRouted(sw, r, h)
+			return
+		}
+		mux.ServeHTTP(sw, r)
+	})
+}
+
+// notRouted answers a request that matches no route, as a problem: 404, or
+// 405 with the Allow header when the path exists for other methods.
+func (s *server) notRouted(w http.ResponseWriter, r *http.Request, h http.Handler) {
+	probe := &probeWriter{header: http.Header{}}
+	h.ServeHTTP(probe, r)
+	if probe.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		writeError(w, r, s.log, &httpError{codeMethodNotAllowed, "This route does not take " + r.Method + "."})
+		return
+	}
+	writeError(w, r, s.log, slotbook.Errorf(slotbook.NotFound, "There is no such route."))
+}
+
+// statusWriter remembers the status of the answer.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// probeWriter records what the mux's fallback handler would answer.
+type probeWriter struct {
+	header http.Header
+	status int
+}
+
+func (p *probeWriter) Header() http.Header         { return p.header }
+func (p *probeWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (p *probeWriter) WriteHeader(code int)        { p.status = code }

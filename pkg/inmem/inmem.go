@@ -1,0 +1,407 @@
+// Package inmem is an in-memory slotbook.Store: the embedded store of local
+// mode and the fast path of tests. It keeps everything in maps behind one
+// lock and hands out copies, so callers can never alias stored data.
+package inmem
+
+import (
+	"cmp"
+	"context"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/slotbook/slotbook/pkg/slotbook"
+)
+
+// Store is an in-memory slotbook.Store. The zero value is not usable; call New.
+type Store struct {
+	mu        sync.RWMutex
+	companies map[string]*tenant
+}
+
+var _ slotbook.Store = (*Store)(nil)
+
+// tenant is everything of one company.
+type tenant struct {
+	company      slotbook.Company
+	hasSettings  bool // PutCompany was called; until then the company does not exist
+	employees    map[string]slotbook.Employee
+	availability map[string]slotbook.Availability
+	absences     map[string]map[string]slotbook.Absence // employee → id → absence
+	services     map[string]slotbook.Service
+	bookings     map[string]slotbook.Booking // id → booking
+}
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{companies: make(map[string]*tenant)}
+}
+
+func notFound(what string) error {
+	return slotbook.Errorf(slotbook.NotFound, "There is no such %s.", what)
+}
+
+func conflict(what string) error {
+	return slotbook.Errorf(slotbook.Conflict, "A %s with this id exists already.", what)
+}
+
+// tenant returns the company's data, or nil. The caller holds the lock.
+func (s *Store) tenant(companyID string) *tenant {
+	return s.companies[companyID]
+}
+
+// tenantForWrite returns the company's data, creating empty maps for a
+// company that has no settings yet. The caller holds the write lock.
+func (s *Store) tenantForWrite(companyID string) *tenant {
+	t := s.companies[companyID]
+	if t == nil {
+		t = &tenant{
+			company:      slotbook.Company{ID: companyID},
+			employees:    make(map[string]slotbook.Employee),
+			availability: make(map[string]slotbook.Availability),
+			absences:     make(map[string]map[string]slotbook.Absence),
+			services:     make(map[string]slotbook.Service),
+			bookings:     make(map[string]slotbook.Booking),
+		}
+		s.companies[companyID] = t
+	}
+	return t
+}
+
+// exists reports whether the company has settings; data of a company whose
+// settings were never put is invisible, as if the company did not exist.
+func (t *tenant) exists() bool { return t != nil && t.hasSettings }
+
+// Company implements slotbook.Store.
+func (s *Store) Company(_ context.Context, companyID string) (slotbook.Company, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.tenant(companyID)
+	if !t.exists() {
+		return slotbook.Company{}, notFound("company")
+	}
+	return t.company, nil
+}
+
+// PutCompany implements slotbook.Store.
+func (s *Store) PutCompany(_ context.Context, c slotbook.Company) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenantForWrite(c.ID)
+	created := !t.hasSettings
+	t.company, t.hasSettings = c, true
+	return created, nil
+}
+
+// Employees implements slotbook.Store.
+func (s *Store) Employees(_ context.Context, companyID string) ([]slotbook.Employee, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return []slotbook.Employee{}, nil
+	}
+	return sortedValues(t.employees, func(e slotbook.Employee) string { return e.ID }), nil
+}
+
+// Employee implements slotbook.Store.
+func (s *Store) Employee(_ context.Context, companyID, employeeID string) (slotbook.Employee, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return slotbook.Employee{}, notFound("employee")
+	}
+	e, ok := t.employees[employeeID]
+	if !ok {
+		return slotbook.Employee{}, notFound("employee")
+	}
+	return e, nil
+}
+
+// CreateEmployee implements slotbook.Store.
+func (s *Store) CreateEmployee(_ context.Context, companyID string, e slotbook.Employee) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenantForWrite(companyID)
+	if _, ok := t.employees[e.ID]; ok {
+		return conflict("employee")
+	}
+	t.employees[e.ID] = e
+	return nil
+}
+
+// UpdateEmployee implements slotbook.Store.
+func (s *Store) UpdateEmployee(_ context.Context, companyID string, e slotbook.Employee) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return notFound("employee")
+	}
+	if _, ok := t.employees[e.ID]; !ok {
+		return notFound("employee")
+	}
+	t.employees[e.ID] = e
+	return nil
+}
+
+// DeleteEmployee implements slotbook.Store.
+func (s *Store) DeleteEmployee(_ context.Context, companyID, employeeID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return notFound("employee")
+	}
+	if _, ok := t.employees[employeeID]; !ok {
+		return notFound("employee")
+	}
+	delete(t.employees, employeeID)
+	delete(t.availability, employeeID)
+	delete(t.absences, employeeID)
+	for id, svc := range t.services {
+		if svc.Offers(employeeID) {
+			svc.Employees = slices.DeleteFunc(slices.Clone(svc.Employees), func(e string) bool { return e == employeeID })
+			t.services[id] = svc
+		}
+	}
+	return nil
+}
+
+// Availability implements slotbook.Store.
+func (s *Store) Availability(_ context.Context, companyID, employeeID string) (slotbook.Availability, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return slotbook.Availability{}, notFound("employee")
+	}
+	if _, ok := t.employees[employeeID]; !ok {
+		return slotbook.Availability{}, notFound("employee")
+	}
+	return cloneAvailability(t.availability[employeeID]), nil
+}
+
+// PutAvailability implements slotbook.Store.
+func (s *Store) PutAvailability(_ context.Context, companyID, employeeID string, a slotbook.Availability) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return notFound("employee")
+	}
+	if _, ok := t.employees[employeeID]; !ok {
+		return notFound("employee")
+	}
+	t.availability[employeeID] = cloneAvailability(a)
+	return nil
+}
+
+func cloneAvailability(a slotbook.Availability) slotbook.Availability {
+	out := slotbook.Availability{
+		Weekly:    slices.Clone(a.Weekly),
+		Overrides: make([]slotbook.DateOverride, len(a.Overrides)),
+	}
+	if out.Weekly == nil {
+		out.Weekly = []slotbook.WeeklyHours{}
+	}
+	for i, o := range a.Overrides {
+		out.Overrides[i] = slotbook.DateOverride{Date: o.Date, Intervals: slices.Clone(o.Intervals)}
+	}
+	return out
+}
+
+// Absences implements slotbook.Store.
+func (s *Store) Absences(_ context.Context, companyID, employeeID string, from, to time.Time) ([]slotbook.Absence, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []slotbook.Absence{}
+	if t := s.tenant(companyID); t != nil {
+		for _, a := range t.absences[employeeID] {
+			if a.Start.Before(to) && from.Before(a.End) {
+				out = append(out, a)
+			}
+		}
+	}
+	slices.SortFunc(out, func(x, y slotbook.Absence) int {
+		return cmp.Or(x.Start.Compare(y.Start), cmp.Compare(x.ID, y.ID))
+	})
+	return out, nil
+}
+
+// CreateAbsence implements slotbook.Store.
+func (s *Store) CreateAbsence(_ context.Context, companyID, employeeID string, a slotbook.Absence) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return notFound("employee")
+	}
+	if _, ok := t.employees[employeeID]; !ok {
+		return notFound("employee")
+	}
+	m := t.absences[employeeID]
+	if m == nil {
+		m = make(map[string]slotbook.Absence)
+		t.absences[employeeID] = m
+	}
+	if _, ok := m[a.ID]; ok {
+		return conflict("absence")
+	}
+	m[a.ID] = a
+	return nil
+}
+
+// DeleteAbsence implements slotbook.Store.
+func (s *Store) DeleteAbsence(_ context.Context, companyID, employeeID, absenceID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return notFound("absence")
+	}
+	if _, ok := t.absences[employeeID][absenceID]; !ok {
+		return notFound("absence")
+	}
+	delete(t.absences[employeeID], absenceID)
+	return nil
+}
+
+// Services implements slotbook.Store.
+func (s *Store) Services(_ context.Context, companyID string) ([]slotbook.Service, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return []slotbook.Service{}, nil
+	}
+	out := sortedValues(t.services, func(v slotbook.Service) string { return v.ID })
+	for i := range out {
+		out[i].Employees = slices.Clone(out[i].Employees)
+	}
+	return out, nil
+}
+
+// Service implements slotbook.Store.
+func (s *Store) Service(_ context.Context, companyID, serviceID string) (slotbook.Service, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return slotbook.Service{}, notFound("service")
+	}
+	v, ok := t.services[serviceID]
+	if !ok {
+		return slotbook.Service{}, notFound("service")
+	}
+	v.Employees = slices.Clone(v.Employees)
+	return v, nil
+}
+
+// CreateService implements slotbook.Store.
+func (s *Store) CreateService(_ context.Context, companyID string, v slotbook.Service) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenantForWrite(companyID)
+	if _, ok := t.services[v.ID]; ok {
+		return conflict("service")
+	}
+	if err := t.checkEmployees(v.Employees); err != nil {
+		return err
+	}
+	v.Employees = slices.Clone(v.Employees)
+	t.services[v.ID] = v
+	return nil
+}
+
+// UpdateService implements slotbook.Store.
+func (s *Store) UpdateService(_ context.Context, companyID string, v slotbook.Service) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return notFound("service")
+	}
+	if _, ok := t.services[v.ID]; !ok {
+		return notFound("service")
+	}
+	if err := t.checkEmployees(v.Employees); err != nil {
+		return err
+	}
+	v.Employees = slices.Clone(v.Employees)
+	t.services[v.ID] = v
+	return nil
+}
+
+func (t *tenant) checkEmployees(ids []string) error {
+	for _, id := range ids {
+		if _, ok := t.employees[id]; !ok {
+			return slotbook.Errorf(slotbook.Unprocessable, "There is no employee %s.", id)
+		}
+	}
+	return nil
+}
+
+// DeleteService implements slotbook.Store.
+func (s *Store) DeleteService(_ context.Context, companyID, serviceID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return notFound("service")
+	}
+	if _, ok := t.services[serviceID]; !ok {
+		return notFound("service")
+	}
+	delete(t.services, serviceID)
+	return nil
+}
+
+// Bookings implements slotbook.Store.
+func (s *Store) Bookings(_ context.Context, companyID, employeeID string, from, to time.Time) ([]slotbook.Booking, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []slotbook.Booking{}
+	if t := s.tenant(companyID); t != nil {
+		for _, b := range t.bookings {
+			if b.EmployeeID == employeeID && b.Start.Before(to) && from.Before(b.End) {
+				out = append(out, b)
+			}
+		}
+	}
+	slices.SortFunc(out, func(x, y slotbook.Booking) int {
+		return cmp.Or(x.Start.Compare(y.Start), cmp.Compare(x.ID, y.ID))
+	})
+	return out, nil
+}
+
+// CreateBooking implements slotbook.Store. The check and the write happen
+// under one lock, so of two overlapping bookings only one is recorded.
+func (s *Store) CreateBooking(_ context.Context, companyID string, b slotbook.Booking) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenantForWrite(companyID)
+	if _, ok := t.bookings[b.ID]; ok {
+		return conflict("booking")
+	}
+	start, end := b.Blocked()
+	for _, o := range t.bookings {
+		os, oe := o.Blocked()
+		if o.EmployeeID == b.EmployeeID && start.Before(oe) && os.Before(end) {
+			return slotbook.Errorf(slotbook.SlotTaken, "This time is no longer free.")
+		}
+	}
+	t.bookings[b.ID] = b
+	return nil
+}
+
+func sortedValues[V any](m map[string]V, key func(V) string) []V {
+	out := slices.Collect(maps.Values(m))
+	slices.SortFunc(out, func(x, y V) int { return cmp.Compare(key(x), key(y)) })
+	if out == nil {
+		out = []V{}
+	}
+	return out
+}

@@ -1,0 +1,292 @@
+// Package schedule computes free booking slots. It is pure: times and
+// intervals go in, slots come out; it does no I/O and knows nothing of
+// storage, HTTP or calendar providers.
+//
+// The rules (api.md, "Slot rules"):
+//
+//  1. Availability is the weekly hours of the employee's zone, replaced on a
+//     date by that date's override (an empty override is a day off). Wall
+//     clock times become instants per date (see At), so DST days are 23 or 25
+//     hours long.
+//  2. A slot [start, start+duration) lies inside availability, and
+//     [start−bufferBefore, end+bufferAfter) overlaps no busy time: absences,
+//     external busy times and existing bookings widened by their own buffers.
+//     Buffers may reach outside working hours.
+//  3. Candidate starts step through absolute time by the booking interval
+//     from the start of each availability window. A window is a date's
+//     availability with touching intervals joined; a slot may run on into a
+//     window that touches its own (across midnight) but starts inside its own.
+//  4. start ≥ now + minimum notice, and start < now + horizon days (days of
+//     24 hours).
+//  5. Only starts inside the asked range are returned: from 00:00 of the
+//     first date to 24:00 of the last, in the viewer's zone.
+package schedule
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// MaxRangeDays is the largest number of dates one query may span.
+const MaxRangeDays = 62
+
+// Interval is the half-open span of time [Start, End).
+type Interval struct {
+	Start, End time.Time
+}
+
+// Range is the half-open span of wall-clock time [Start, End) within a day.
+type Range struct {
+	Start, End Clock
+}
+
+// Availability is when an employee works, as wall-clock times.
+type Availability struct {
+	// Weekly holds the working hours of each day of the week, indexed by
+	// time.Weekday (Sunday is 0).
+	Weekly [7][]Range
+	// Overrides replace the weekly hours on their date. An override with no
+	// ranges is a day off.
+	Overrides map[Date][]Range
+}
+
+// Booking is an existing booking, which blocks its own time and its buffers.
+type Booking struct {
+	Start, End                time.Time
+	BufferBefore, BufferAfter time.Duration
+}
+
+// Query is everything the engine needs to compute one employee's slots.
+type Query struct {
+	// Zone is the employee's zone, in which Availability is read.
+	Zone         *time.Location
+	Availability Availability
+	// Busy holds times that must stay clear of a slot and its buffers:
+	// absences and external calendars' busy times. Any order.
+	Busy []Interval
+	// Bookings are existing bookings; each blocks its time widened by its
+	// own buffers. Any order.
+	Bookings []Booking
+
+	Duration     time.Duration // length of the service
+	BufferBefore time.Duration // must stay clear before a slot
+	BufferAfter  time.Duration // must stay clear after a slot
+	Step         time.Duration // the booking interval
+
+	Now         time.Time
+	MinNotice   time.Duration // earliest start is Now+MinNotice
+	HorizonDays int           // starts must be before Now plus this many days
+
+	// From and To are the first and last date asked for, inclusive, read in
+	// Viewer's zone. Returned slots are in Viewer's zone too.
+	From, To Date
+	Viewer   *time.Location
+}
+
+// Errors returned by Slots for a query that cannot be answered.
+var (
+	ErrRangeOrder = errors.New("schedule: the last date is before the first")
+	ErrRangeLong  = fmt.Errorf("schedule: the range is longer than %d days", MaxRangeDays)
+	ErrQuery      = errors.New("schedule: invalid query")
+)
+
+// Span returns the instants that the dates from and to (inclusive) cover in
+// loc: from 00:00 of from to 24:00 of to. It fails if to is before from or
+// the range is longer than MaxRangeDays.
+func Span(from, to Date, loc *time.Location) (Interval, error) {
+	if to.Before(from) {
+		return Interval{}, ErrRangeOrder
+	}
+	if from.DaysUntil(to) >= MaxRangeDays {
+		return Interval{}, ErrRangeLong
+	}
+	return Interval{At(from, 0, loc), At(to, EndOfDay, loc)}, nil
+}
+
+// Slots returns the free slots of q in order of start, in q.Viewer's zone.
+func Slots(q Query) ([]Interval, error) {
+	if q.Zone == nil || q.Viewer == nil || q.Duration <= 0 || q.Step <= 0 ||
+		q.BufferBefore < 0 || q.BufferAfter < 0 || q.MinNotice < 0 || q.HorizonDays < 0 {
+		return nil, ErrQuery
+	}
+	span, err := Span(q.From, q.To, q.Viewer)
+	if err != nil {
+		return nil, err
+	}
+	// The starts that may be returned: inside the span, after the notice,
+	// before the horizon.
+	lo := max(span.Start.Unix(), q.Now.Add(q.MinNotice).Unix())
+	if q.Now.Add(q.MinNotice).Nanosecond() != 0 {
+		lo++ // a start at a whole second not before now+notice
+	}
+	hi := min(span.End.Unix(), q.Now.Add(time.Duration(q.HorizonDays)*24*time.Hour).Unix())
+	if lo >= hi {
+		return nil, nil
+	}
+
+	dur := seconds(q.Duration)
+	step := seconds(q.Step)
+	if dur <= 0 || step <= 0 {
+		return nil, ErrQuery
+	}
+	// Windows of the employee's dates around the span; one date more on
+	// each side so that a slot may run on across midnight.
+	first := DateOf(time.Unix(lo, 0).In(q.Zone)).AddDays(-1)
+	last := DateOf(time.Unix(hi-1, 0).In(q.Zone)).AddDays(1)
+	wins := windows(q.Availability, q.Zone, first, last)
+	blocked := forbidden(q, dur)
+
+	var out []Interval
+	// b indexes the first blocked span that may still matter. It only moves
+	// forward: windows are sorted and disjoint, so a span that ends before
+	// one candidate start ends before every later one.
+	b := 0
+	for i, w := range wins {
+		// A slot may run on into the following windows while they touch.
+		reach := w.end
+		for j := i + 1; j < len(wins) && wins[j].start <= reach; j++ {
+			reach = max(reach, wins[j].end)
+		}
+		s := w.start
+		if s < lo { // jump to the first grid point not before lo
+			s += ceilDiv(lo-s, step) * step
+		}
+		for ; s < w.end && s < hi && s+dur <= reach; s += step {
+			for b < len(blocked) && blocked[b].end <= s {
+				b++
+			}
+			if b < len(blocked) && blocked[b].start < s {
+				// s is blocked: move to the first grid point at or after
+				// the end of the blocked span.
+				s += ceilDiv(blocked[b].end-s, step)*step - step
+				continue
+			}
+			out = append(out, Interval{
+				Start: time.Unix(s, 0).In(q.Viewer),
+				End:   time.Unix(s+dur, 0).In(q.Viewer),
+			})
+		}
+	}
+	return out, nil
+}
+
+// span is a half-open span of Unix seconds [start, end).
+type span struct{ start, end int64 }
+
+// windows returns the availability windows of the dates first..last as
+// Unix seconds, sorted, each date's touching ranges joined.
+func windows(a Availability, loc *time.Location, first, last Date) []span {
+	n := first.DaysUntil(last) + 1
+	out := make([]span, 0, n*2)
+	for d := first; !last.Before(d); d = d.AddDays(1) {
+		ranges, ok := a.Overrides[d]
+		if !ok {
+			ranges = a.Weekly[d.Weekday()]
+		}
+		mark := len(out)
+		for _, r := range ranges {
+			if r.End <= r.Start {
+				continue
+			}
+			s, e := At(d, r.Start, loc).Unix(), At(d, r.End, loc).Unix()
+			if e > s {
+				out = append(out, span{s, e})
+			}
+		}
+		out = append(out[:mark], joinTouching(out[mark:])...)
+	}
+	// Different dates can overlap only around zone oddities (a skipped
+	// date); join overlaps so windows stay disjoint and sorted.
+	slices.SortFunc(out, func(x, y span) int { return cmp64(x.start, y.start) })
+	return joinOverlapping(out)
+}
+
+// joinTouching sorts spans in place and joins those that overlap or touch.
+func joinTouching(s []span) []span {
+	if len(s) < 2 {
+		return s
+	}
+	slices.SortFunc(s, func(x, y span) int { return cmp64(x.start, y.start) })
+	k := 0
+	for _, x := range s[1:] {
+		if x.start <= s[k].end {
+			s[k].end = max(s[k].end, x.end)
+			continue
+		}
+		k++
+		s[k] = x
+	}
+	return s[:k+1]
+}
+
+// joinOverlapping joins sorted spans that overlap (but not those that only touch).
+func joinOverlapping(s []span) []span {
+	if len(s) < 2 {
+		return s
+	}
+	k := 0
+	for _, x := range s[1:] {
+		if x.start < s[k].end {
+			s[k].end = max(s[k].end, x.end)
+			continue
+		}
+		k++
+		s[k] = x
+	}
+	return s[:k+1]
+}
+
+// forbidden returns, sorted and joined, the open spans (start, end) of
+// slot starts that would put a slot or its buffers on busy time: a start s
+// collides with busy [bs, be) when s−bufferBefore < be and
+// s+dur+bufferAfter > bs.
+func forbidden(q Query, dur int64) []span {
+	before, after := seconds(q.BufferBefore), seconds(q.BufferAfter)
+	out := make([]span, 0, len(q.Busy)+len(q.Bookings))
+	for _, b := range q.Busy {
+		bs, be := floorSec(b.Start), ceilSec(b.End)
+		if be > bs {
+			out = append(out, span{bs - dur - after, be + before})
+		}
+	}
+	for _, b := range q.Bookings {
+		bs, be := floorSec(b.Start)-seconds(b.BufferBefore), ceilSec(b.End)+seconds(b.BufferAfter)
+		if be > bs {
+			out = append(out, span{bs - dur - after, be + before})
+		}
+	}
+	if !slices.IsSortedFunc(out, func(x, y span) int { return cmp64(x.start, y.start) }) {
+		slices.SortFunc(out, func(x, y span) int { return cmp64(x.start, y.start) })
+	}
+	return joinOverlapping(out)
+}
+
+func seconds(d time.Duration) int64 { return int64(d / time.Second) }
+
+func floorSec(t time.Time) int64 { return t.Unix() }
+
+func ceilSec(t time.Time) int64 {
+	if t.Nanosecond() != 0 {
+		return t.Unix() + 1
+	}
+	return t.Unix()
+}
+
+func ceilDiv(a, b int64) int64 {
+	if a <= 0 {
+		return 0
+	}
+	return (a + b - 1) / b
+}
+
+func cmp64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

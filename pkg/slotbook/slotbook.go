@@ -1,0 +1,145 @@
+// Package slotbook is the domain of the slotbook booking backend: its
+// types, error codes, access rules, the store it needs, and the use cases
+// the HTTP layer calls. It imports nothing of slotbook's but the pure
+// schedule engine; storage and calendar providers implement its interfaces.
+package slotbook
+
+import (
+	"time"
+
+	"github.com/slotbook/slotbook/pkg/schedule"
+)
+
+// Company is a business that takes bookings, with its booking settings.
+type Company struct {
+	ID       string
+	Name     string
+	Timezone string // IANA zone name
+	// BookingIntervalMinutes is the grid on which slots start.
+	BookingIntervalMinutes int
+	// MinNoticeMinutes is how long before a slot it may be booked at the latest.
+	MinNoticeMinutes int
+	// HorizonDays is how far ahead slots are offered.
+	HorizonDays int
+	// SupportAccess lets the vendor's support team read this company's data.
+	SupportAccess bool
+}
+
+// Employee is a person whose time can be booked.
+type Employee struct {
+	ID       string
+	Name     string
+	Email    string
+	Timezone string // IANA zone name; empty means the company's zone
+}
+
+// Service is something a customer can book.
+type Service struct {
+	ID                  string
+	Name                string
+	DurationMinutes     int
+	BufferBeforeMinutes int
+	BufferAfterMinutes  int
+	// Employees are the ids of the employees who offer the service.
+	Employees []string
+}
+
+// Offers reports whether employee offers s.
+func (s Service) Offers(employeeID string) bool {
+	for _, id := range s.Employees {
+		if id == employeeID {
+			return true
+		}
+	}
+	return false
+}
+
+// WeeklyHours is one span of working time on a day of the week.
+type WeeklyHours struct {
+	Weekday time.Weekday
+	Start   schedule.Clock
+	End     schedule.Clock
+}
+
+// DateOverride replaces the weekly hours on one date; no intervals is a day off.
+type DateOverride struct {
+	Date      schedule.Date
+	Intervals []schedule.Range
+}
+
+// Availability is an employee's working time in the employee's zone.
+type Availability struct {
+	Weekly    []WeeklyHours
+	Overrides []DateOverride
+}
+
+// Schedule returns a in the form the schedule engine reads.
+func (a Availability) Schedule() schedule.Availability {
+	var s schedule.Availability
+	for _, w := range a.Weekly {
+		s.Weekly[w.Weekday] = append(s.Weekly[w.Weekday], schedule.Range{Start: w.Start, End: w.End})
+	}
+	if len(a.Overrides) > 0 {
+		s.Overrides = make(map[schedule.Date][]schedule.Range, len(a.Overrides))
+		for _, o := range a.Overrides {
+			s.Overrides[o.Date] = append([]schedule.Range{}, o.Intervals...)
+		}
+	}
+	return s
+}
+
+// Absence is a span of time in which an employee cannot be booked.
+type Absence struct {
+	ID     string
+	Start  time.Time
+	End    time.Time
+	Reason string
+}
+
+// Customer is the person who booked.
+type Customer struct {
+	Name  string
+	Email string
+	Phone string
+}
+
+// Booking is a customer's appointment with an employee.
+type Booking struct {
+	ID         string
+	EmployeeID string
+	ServiceID  string
+	Start      time.Time
+	End        time.Time
+	// The service's buffers when the booking was made; they block time too.
+	BufferBefore time.Duration
+	BufferAfter  time.Duration
+	Customer     Customer
+	Notes        string
+	CreatedAt    time.Time
+}
+
+// Blocked returns the time the booking keeps from other bookings: its own
+// time widened by its buffers.
+func (b Booking) Blocked() (start, end time.Time) {
+	return b.Start.Add(-b.BufferBefore), b.End.Add(b.BufferAfter)
+}
+
+// Role is what a signed-in user is to slotbook.
+type Role string
+
+// The roles of api.md.
+const (
+	// RoleAdmin manages their own company.
+	RoleAdmin Role = "admin"
+	// RoleStaff reads their company and edits only their own employee.
+	RoleStaff Role = "staff"
+	// RoleSupport is the vendor's support team: reads companies that allow it.
+	RoleSupport Role = "support"
+)
+
+// Principal is the signed-in caller, from the JWT's claims.
+type Principal struct {
+	Subject string // the JWT's sub; a staff member's employee id
+	Company string // the custom:company claim; empty for support
+	Role    Role
+}

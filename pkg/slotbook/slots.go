@@ -1,0 +1,171 @@
+package slotbook
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/slotbook/slotbook/pkg/schedule"
+)
+
+// SlotQuery asks for the free slots of a service.
+type SlotQuery struct {
+	CompanyID string
+	ServiceID string
+	// EmployeeID narrows the answer to one employee; empty means every
+	// employee who offers the service.
+	EmployeeID string
+	From, To   schedule.Date
+	// Timezone is the viewer's zone, in which From, To and the answer are
+	// read; empty means the company's.
+	Timezone string
+}
+
+// Slot is a free time at which an employee can be booked.
+type Slot struct {
+	Start, End time.Time
+	EmployeeID string
+}
+
+// UnavailableEmployee names an employee whose calendars could not be checked, and why.
+type UnavailableEmployee struct {
+	EmployeeID string
+	Reason     string
+}
+
+// SlotAnswer is the answer to a SlotQuery.
+type SlotAnswer struct {
+	Timezone    string
+	From, To    schedule.Date
+	Slots       []Slot
+	Unavailable []UnavailableEmployee
+}
+
+// maxParallel caps the store reads one slots request runs at once.
+const maxParallel = 8
+
+// Slots returns the free slots of a service, sorted by start, then employee.
+func (a *App) Slots(ctx context.Context, q SlotQuery) (SlotAnswer, error) {
+	c, err := a.store.Company(ctx, q.CompanyID)
+	if err != nil {
+		return SlotAnswer{}, notFoundAs(err, "There is no such company.")
+	}
+	if q.Timezone == "" {
+		q.Timezone = c.Timezone
+	}
+	viewer, err := LoadZone(q.Timezone)
+	if err != nil {
+		return SlotAnswer{}, FieldErrorf("timezone", "must be an IANA time zone such as Europe/Zurich")
+	}
+	span, err := schedule.Span(q.From, q.To, viewer)
+	if err != nil {
+		return SlotAnswer{}, FieldErrorf("to", "must not be before from, and at most %d days after it", schedule.MaxRangeDays-1)
+	}
+	svc, err := a.store.Service(ctx, q.CompanyID, q.ServiceID)
+	if err != nil {
+		return SlotAnswer{}, notFoundAs(err, "There is no such service.")
+	}
+	employees := svc.Employees
+	if q.EmployeeID != "" {
+		if !svc.Offers(q.EmployeeID) {
+			return SlotAnswer{}, Errorf(NotFound, "There is no such employee offering this service.")
+		}
+		employees = []string{q.EmployeeID}
+	}
+
+	results := make([][]Slot, len(employees))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(maxParallel)
+	for i, id := range employees {
+		g.Go(func() error {
+			s, err := a.employeeSlots(gctx, c, svc, id, q, span, viewer)
+			results[i] = s
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return SlotAnswer{}, err
+	}
+	var all []Slot
+	for _, r := range results {
+		all = append(all, r...)
+	}
+	slices.SortFunc(all, func(x, y Slot) int {
+		if c := x.Start.Compare(y.Start); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.EmployeeID, y.EmployeeID)
+	})
+	if all == nil {
+		all = []Slot{}
+	}
+	return SlotAnswer{Timezone: q.Timezone, From: q.From, To: q.To, Slots: all, Unavailable: []UnavailableEmployee{}}, nil
+}
+
+// employeeSlots computes one employee's slots for the span.
+func (a *App) employeeSlots(ctx context.Context, c Company, svc Service, employeeID string, q SlotQuery, span schedule.Interval, viewer *time.Location) ([]Slot, error) {
+	emp, err := a.store.Employee(ctx, c.ID, employeeID)
+	if err != nil {
+		if ErrorCode(err) == NotFound && q.EmployeeID == "" {
+			return nil, nil // taken off the service while we read it
+		}
+		return nil, notFoundAs(err, "There is no such employee.")
+	}
+	zone, err := zoneOf(c, emp)
+	if err != nil {
+		return nil, err
+	}
+	av, err := a.store.Availability(ctx, c.ID, employeeID)
+	if err != nil {
+		return nil, err
+	}
+	// Busy time can block a slot from up to a service length plus buffers
+	// away; read a margin around the span.
+	margin := time.Duration(MaxServiceDuration+2*MaxBuffer) * time.Minute
+	from, to := span.Start.Add(-margin), span.End.Add(margin)
+	absences, err := a.store.Absences(ctx, c.ID, employeeID, from, to)
+	if err != nil {
+		return nil, err
+	}
+	bookings, err := a.store.Bookings(ctx, c.ID, employeeID, from, to)
+	if err != nil {
+		return nil, err
+	}
+	busy := make([]schedule.Interval, len(absences))
+	for i, ab := range absences {
+		busy[i] = schedule.Interval{Start: ab.Start, End: ab.End}
+	}
+	booked := make([]schedule.Booking, len(bookings))
+	for i, b := range bookings {
+		booked[i] = schedule.Booking{Start: b.Start, End: b.End, BufferBefore: b.BufferBefore, BufferAfter: b.BufferAfter}
+	}
+	found, err := schedule.Slots(schedule.Query{
+		Zone:         zone,
+		Availability: av.Schedule(),
+		Busy:         busy,
+		Bookings:     booked,
+		Duration:     minutes(svc.DurationMinutes),
+		BufferBefore: minutes(svc.BufferBeforeMinutes),
+		BufferAfter:  minutes(svc.BufferAfterMinutes),
+		Step:         minutes(c.BookingIntervalMinutes),
+		Now:          a.now(),
+		MinNotice:    minutes(c.MinNoticeMinutes),
+		HorizonDays:  c.HorizonDays,
+		From:         q.From,
+		To:           q.To,
+		Viewer:       viewer,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Slot, len(found))
+	for i, s := range found {
+		out[i] = Slot{Start: s.Start, End: s.End, EmployeeID: employeeID}
+	}
+	return out, nil
+}
+
+func minutes(n int) time.Duration { return time.Duration(n) * time.Minute }

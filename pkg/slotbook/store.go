@@ -1,0 +1,66 @@
+package slotbook
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps slotbook's own data. Every method takes the company id of the
+// request and reaches only that company's items. Methods return an *Error
+// with code NotFound, Conflict, Unprocessable or SlotTaken as documented;
+// any other failure is Internal or Unavailable. Implementations are safe
+// for concurrent use.
+type Store interface {
+	// Company returns the company, or NotFound.
+	Company(ctx context.Context, companyID string) (Company, error)
+	// PutCompany creates or replaces the company and reports whether it was created.
+	PutCompany(ctx context.Context, c Company) (created bool, err error)
+
+	// Employees returns the company's employees, ordered by id.
+	Employees(ctx context.Context, companyID string) ([]Employee, error)
+	// Employee returns one employee, or NotFound.
+	Employee(ctx context.Context, companyID, employeeID string) (Employee, error)
+	// CreateEmployee adds an employee, or returns Conflict if the id is taken.
+	CreateEmployee(ctx context.Context, companyID string, e Employee) error
+	// UpdateEmployee replaces an employee, or returns NotFound.
+	UpdateEmployee(ctx context.Context, companyID string, e Employee) error
+	// DeleteEmployee removes an employee with their availability and
+	// absences and takes them off every service, or returns NotFound.
+	DeleteEmployee(ctx context.Context, companyID, employeeID string) error
+
+	// Availability returns an employee's availability (empty if never set),
+	// or NotFound if the employee does not exist.
+	Availability(ctx context.Context, companyID, employeeID string) (Availability, error)
+	// PutAvailability replaces an employee's availability, or returns NotFound.
+	PutAvailability(ctx context.Context, companyID, employeeID string, a Availability) error
+
+	// Absences returns an employee's absences that overlap [from, to),
+	// ordered by start.
+	Absences(ctx context.Context, companyID, employeeID string, from, to time.Time) ([]Absence, error)
+	// CreateAbsence adds an absence, or returns NotFound if the employee
+	// does not exist and Conflict if the id is taken.
+	CreateAbsence(ctx context.Context, companyID, employeeID string, a Absence) error
+	// DeleteAbsence removes an absence, or returns NotFound.
+	DeleteAbsence(ctx context.Context, companyID, employeeID, absenceID string) error
+
+	// Services returns the company's services, ordered by id.
+	Services(ctx context.Context, companyID string) ([]Service, error)
+	// Service returns one service, or NotFound.
+	Service(ctx context.Context, companyID, serviceID string) (Service, error)
+	// CreateService adds a service, or returns Conflict if the id is taken
+	// and Unprocessable if it names an employee that does not exist.
+	CreateService(ctx context.Context, companyID string, s Service) error
+	// UpdateService replaces a service, or returns NotFound, or
+	// Unprocessable if it names an employee that does not exist.
+	UpdateService(ctx context.Context, companyID string, s Service) error
+	// DeleteService removes a service, or returns NotFound.
+	DeleteService(ctx context.Context, companyID, serviceID string) error
+
+	// Bookings returns an employee's bookings whose time overlaps
+	// [from, to), ordered by start.
+	Bookings(ctx context.Context, companyID, employeeID string, from, to time.Time) ([]Booking, error)
+	// CreateBooking records a booking if no other booking of the employee
+	// overlaps it, both widened by their buffers; else it returns
+	// SlotTaken. It returns Conflict if the id is taken.
+	CreateBooking(ctx context.Context, companyID string, b Booking) error
+}
