@@ -20,11 +20,11 @@ func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	// TODO(issue 3): the DynamoDB store replaces the in-memory one here.
 	store := inmem.New()
-	lambda.Start(apigw.NewHandler(newHandler(store, log)))
+	lambda.Start(apigw.NewHandler(newHandler(store, log, time.Now)))
 }
 
-// newHandler serves this function's routes over store.
-func newHandler(store slotbook.Store, log *slog.Logger) http.Handler {
-	app := slotbook.NewApp(store, time.Now)
+// newHandler serves this function's routes over store; now tells the time.
+func newHandler(store slotbook.Store, log *slog.Logger, now func() time.Time) http.Handler {
+	app := slotbook.NewApp(store, now)
 	return httpapi.NewHandler(app, apigw.Authenticator{}, log, httpapi.Widget)
 }

@@ -1,0 +1,421 @@
+// Package storetest is the contract test suite of slotbook.Store: every
+// store implementation runs it, so that they all behave alike.
+package storetest
+
+import (
+	"fmt"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slotbook/slotbook/pkg/schedule"
+	"github.com/slotbook/slotbook/pkg/slotbook"
+)
+
+// Run runs the contract suite; newStore returns an empty store for each test.
+func Run(t *testing.T, newStore func(t *testing.T) slotbook.Store) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s slotbook.Store)
+	}{
+		{"Company", testCompany},
+		{"Employees", testEmployees},
+		{"DeleteEmployeeCascades", testDeleteEmployeeCascades},
+		{"Availability", testAvailability},
+		{"Absences", testAbsences},
+		{"Services", testServices},
+		{"Bookings", testBookings},
+		{"TenantsAreIsolated", testTenantsAreIsolated},
+		{"ResultsDoNotAliasStoredData", testNoAliasing},
+		{"OddTextRoundTrips", testOddText},
+		{"ConcurrentClaimsOneWinner", testConcurrentClaims},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
+	}
+}
+
+var zurich = mustZone("Europe/Zurich")
+
+func mustZone(name string) *time.Location {
+	z, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return z
+}
+
+func at(day, hour, minute int) time.Time {
+	return time.Date(2027, 3, day, hour, minute, 0, 0, zurich)
+}
+
+func wantCode(t *testing.T, what string, err error, want slotbook.Code) {
+	t.Helper()
+	if got := slotbook.ErrorCode(err); got != want {
+		t.Fatalf("%s: error %v has code %q, want %q", what, err, got, want)
+	}
+}
+
+func ok(t *testing.T, what string, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// setup creates company c with employees ana and bob.
+func setup(t *testing.T, s slotbook.Store, c string) {
+	t.Helper()
+	_, err := s.PutCompany(t.Context(), slotbook.Company{ID: c, Name: "Co " + c, Timezone: "Europe/Zurich", BookingIntervalMinutes: 15, HorizonDays: 30})
+	ok(t, "put company", err)
+	ok(t, "create ana", s.CreateEmployee(t.Context(), c, slotbook.Employee{ID: "ana", Name: "Ana", Email: "ana@x.example"}))
+	ok(t, "create bob", s.CreateEmployee(t.Context(), c, slotbook.Employee{ID: "bob", Name: "Bob", Timezone: "Asia/Kolkata"}))
+}
+
+func testCompany(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	_, err := s.Company(ctx, "acme")
+	wantCode(t, "company before put", err, slotbook.NotFound)
+	c := slotbook.Company{ID: "acme", Name: "Acme", Timezone: "Europe/Zurich", BookingIntervalMinutes: 15, MinNoticeMinutes: 60, HorizonDays: 90, SupportAccess: true}
+	created, err := s.PutCompany(ctx, c)
+	ok(t, "put", err)
+	if !created {
+		t.Error("first PutCompany reported created = false")
+	}
+	c.Name = "Acme AG"
+	created, err = s.PutCompany(ctx, c)
+	ok(t, "put again", err)
+	if created {
+		t.Error("second PutCompany reported created = true")
+	}
+	got, err := s.Company(ctx, "acme")
+	ok(t, "get", err)
+	if got != c {
+		t.Errorf("Company = %+v, want %+v", got, c)
+	}
+}
+
+func testEmployees(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	wantCode(t, "create existing", s.CreateEmployee(ctx, "acme", slotbook.Employee{ID: "ana", Name: "Other"}), slotbook.Conflict)
+	wantCode(t, "update missing", s.UpdateEmployee(ctx, "acme", slotbook.Employee{ID: "zed", Name: "Zed"}), slotbook.NotFound)
+	_, err := s.Employee(ctx, "acme", "zed")
+	wantCode(t, "get missing", err, slotbook.NotFound)
+
+	ok(t, "update", s.UpdateEmployee(ctx, "acme", slotbook.Employee{ID: "ana", Name: "Ana K", Timezone: "Europe/London"}))
+	got, err := s.Employee(ctx, "acme", "ana")
+	ok(t, "get", err)
+	if want := (slotbook.Employee{ID: "ana", Name: "Ana K", Timezone: "Europe/London"}); got != want {
+		t.Errorf("Employee = %+v, want %+v", got, want)
+	}
+	list, err := s.Employees(ctx, "acme")
+	ok(t, "list", err)
+	if len(list) != 2 || list[0].ID != "ana" || list[1].ID != "bob" {
+		t.Errorf("Employees = %+v, want ana, bob", list)
+	}
+	empty, err := s.Employees(ctx, "nobody")
+	ok(t, "list of unknown company", err)
+	if len(empty) != 0 {
+		t.Errorf("Employees(nobody) = %+v, want none", empty)
+	}
+	wantCode(t, "delete missing", s.DeleteEmployee(ctx, "acme", "zed"), slotbook.NotFound)
+}
+
+func testDeleteEmployeeCascades(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	ok(t, "availability", s.PutAvailability(ctx, "acme", "ana", slotbook.Availability{Weekly: []slotbook.WeeklyHours{{Weekday: time.Monday, Start: 480, End: 720}}}))
+	ok(t, "absence", s.CreateAbsence(ctx, "acme", "ana", slotbook.Absence{ID: "a1", Start: at(22, 9, 0), End: at(22, 10, 0)}))
+	ok(t, "service", s.CreateService(ctx, "acme", slotbook.Service{ID: "cut", Name: "Cut", DurationMinutes: 30, Employees: []string{"ana", "bob"}}))
+
+	ok(t, "delete", s.DeleteEmployee(ctx, "acme", "ana"))
+	_, err := s.Employee(ctx, "acme", "ana")
+	wantCode(t, "employee after delete", err, slotbook.NotFound)
+	_, err = s.Availability(ctx, "acme", "ana")
+	wantCode(t, "availability after delete", err, slotbook.NotFound)
+	abs, err := s.Absences(ctx, "acme", "ana", at(1, 0, 0), at(31, 0, 0))
+	ok(t, "absences after delete", err)
+	if len(abs) != 0 {
+		t.Errorf("absences after delete = %+v", abs)
+	}
+	svc, err := s.Service(ctx, "acme", "cut")
+	ok(t, "service after delete", err)
+	if !reflect.DeepEqual(svc.Employees, []string{"bob"}) {
+		t.Errorf("service employees = %v, want [bob]", svc.Employees)
+	}
+	// A new employee of the same id starts clean.
+	ok(t, "re-create", s.CreateEmployee(ctx, "acme", slotbook.Employee{ID: "ana", Name: "Ana 2"}))
+	av, err := s.Availability(ctx, "acme", "ana")
+	ok(t, "availability of re-created", err)
+	if len(av.Weekly) != 0 || len(av.Overrides) != 0 {
+		t.Errorf("re-created employee inherited availability %+v", av)
+	}
+}
+
+func testAvailability(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	_, err := s.Availability(ctx, "acme", "zed")
+	wantCode(t, "availability of unknown employee", err, slotbook.NotFound)
+	wantCode(t, "put for unknown employee", s.PutAvailability(ctx, "acme", "zed", slotbook.Availability{}), slotbook.NotFound)
+
+	empty, err := s.Availability(ctx, "acme", "ana")
+	ok(t, "never set", err)
+	if len(empty.Weekly) != 0 || len(empty.Overrides) != 0 {
+		t.Errorf("unset availability = %+v", empty)
+	}
+	want := slotbook.Availability{
+		Weekly: []slotbook.WeeklyHours{{Weekday: time.Monday, Start: 480, End: 720}, {Weekday: time.Sunday, Start: 780, End: schedule.EndOfDay}},
+		Overrides: []slotbook.DateOverride{
+			{Date: schedule.Date{Year: 2027, Month: 12, Day: 24}, Intervals: []schedule.Range{{Start: 480, End: 720}}},
+			{Date: schedule.Date{Year: 2027, Month: 12, Day: 25}, Intervals: []schedule.Range{}},
+		},
+	}
+	ok(t, "put", s.PutAvailability(ctx, "acme", "ana", want))
+	got, err := s.Availability(ctx, "acme", "ana")
+	ok(t, "get", err)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Availability = %+v, want %+v", got, want)
+	}
+	ok(t, "replace", s.PutAvailability(ctx, "acme", "ana", slotbook.Availability{}))
+	got, err = s.Availability(ctx, "acme", "ana")
+	ok(t, "get replaced", err)
+	if len(got.Weekly) != 0 || len(got.Overrides) != 0 {
+		t.Errorf("replaced availability = %+v, want empty", got)
+	}
+}
+
+func testAbsences(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	wantCode(t, "absence of unknown employee", s.CreateAbsence(ctx, "acme", "zed", slotbook.Absence{ID: "x", Start: at(1, 9, 0), End: at(1, 10, 0)}), slotbook.NotFound)
+	for _, a := range []slotbook.Absence{
+		{ID: "late", Start: at(23, 9, 0), End: at(23, 12, 0), Reason: "course"},
+		{ID: "early", Start: at(21, 22, 0), End: at(22, 2, 0), Reason: "night shift"},
+		{ID: "far", Start: at(30, 9, 0), End: at(30, 10, 0)},
+	} {
+		ok(t, "create "+a.ID, s.CreateAbsence(ctx, "acme", "ana", a))
+	}
+	wantCode(t, "create existing id", s.CreateAbsence(ctx, "acme", "ana", slotbook.Absence{ID: "far", Start: at(1, 9, 0), End: at(1, 10, 0)}), slotbook.Conflict)
+
+	got, err := s.Absences(ctx, "acme", "ana", at(22, 0, 0), at(23, 9, 0))
+	ok(t, "list", err)
+	// "early" overlaps the range's start; "late" starts exactly at its end: left out.
+	if len(got) != 1 || got[0].ID != "early" || got[0].Reason != "night shift" || !got[0].Start.Equal(at(21, 22, 0)) {
+		t.Errorf("Absences = %+v, want only early", got)
+	}
+	got, err = s.Absences(ctx, "acme", "ana", at(1, 0, 0), at(31, 0, 0))
+	ok(t, "list all", err)
+	if ids := absenceIDs(got); !reflect.DeepEqual(ids, []string{"early", "late", "far"}) {
+		t.Errorf("Absences = %v, want early, late, far by start", ids)
+	}
+	other, err := s.Absences(ctx, "acme", "bob", at(1, 0, 0), at(31, 0, 0))
+	ok(t, "bob's", err)
+	if len(other) != 0 {
+		t.Errorf("bob has ana's absences: %+v", other)
+	}
+	wantCode(t, "delete via another employee", s.DeleteAbsence(ctx, "acme", "bob", "late"), slotbook.NotFound)
+	ok(t, "delete", s.DeleteAbsence(ctx, "acme", "ana", "late"))
+	wantCode(t, "delete twice", s.DeleteAbsence(ctx, "acme", "ana", "late"), slotbook.NotFound)
+}
+
+func absenceIDs(as []slotbook.Absence) []string {
+	var out []string
+	for _, a := range as {
+		out = append(out, a.ID)
+	}
+	return out
+}
+
+func testServices(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	cut := slotbook.Service{ID: "cut", Name: "Cut", DurationMinutes: 30, BufferBeforeMinutes: 5, BufferAfterMinutes: 10, Employees: []string{"ana"}}
+	ok(t, "create", s.CreateService(ctx, "acme", cut))
+	wantCode(t, "create existing", s.CreateService(ctx, "acme", cut), slotbook.Conflict)
+	wantCode(t, "create with unknown employee", s.CreateService(ctx, "acme", slotbook.Service{ID: "x", Name: "X", DurationMinutes: 30, Employees: []string{"ghost"}}), slotbook.Unprocessable)
+	_, err := s.Service(ctx, "acme", "x")
+	wantCode(t, "refused service", err, slotbook.NotFound)
+
+	got, err := s.Service(ctx, "acme", "cut")
+	ok(t, "get", err)
+	if !reflect.DeepEqual(got, cut) {
+		t.Errorf("Service = %+v, want %+v", got, cut)
+	}
+	cut.Employees = []string{"bob", "ana"}
+	cut.Name = "Haircut"
+	ok(t, "update", s.UpdateService(ctx, "acme", cut))
+	wantCode(t, "update with unknown employee", s.UpdateService(ctx, "acme", slotbook.Service{ID: "cut", Name: "Cut", DurationMinutes: 30, Employees: []string{"ghost"}}), slotbook.Unprocessable)
+	wantCode(t, "update missing", s.UpdateService(ctx, "acme", slotbook.Service{ID: "zzz", Name: "Z", DurationMinutes: 30, Employees: []string{}}), slotbook.NotFound)
+	got, err = s.Service(ctx, "acme", "cut")
+	ok(t, "get updated", err)
+	if !reflect.DeepEqual(got, cut) {
+		t.Errorf("Service = %+v, want %+v", got, cut)
+	}
+	ok(t, "create second", s.CreateService(ctx, "acme", slotbook.Service{ID: "color", Name: "Color", DurationMinutes: 90, Employees: []string{}}))
+	list, err := s.Services(ctx, "acme")
+	ok(t, "list", err)
+	if len(list) != 2 || list[0].ID != "color" || list[1].ID != "cut" {
+		t.Errorf("Services = %+v, want color, cut", list)
+	}
+	ok(t, "delete", s.DeleteService(ctx, "acme", "cut"))
+	wantCode(t, "delete twice", s.DeleteService(ctx, "acme", "cut"), slotbook.NotFound)
+}
+
+func booking(id, employee string, start, end time.Time, before, after time.Duration) slotbook.Booking {
+	return slotbook.Booking{
+		ID: id, EmployeeID: employee, ServiceID: "cut", Start: start, End: end,
+		BufferBefore: before, BufferAfter: after,
+		Customer: slotbook.Customer{Name: "Chris", Email: "chris@x.example"}, CreatedAt: at(1, 8, 0),
+	}
+}
+
+func testBookings(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	first := booking("b1", "ana", at(22, 10, 0), at(22, 10, 30), 0, 15*time.Minute)
+	ok(t, "first", s.CreateBooking(ctx, "acme", first))
+	cases := []struct {
+		name string
+		b    slotbook.Booking
+		want slotbook.Code
+	}{
+		{"same time", booking("b2", "ana", at(22, 10, 0), at(22, 10, 30), 0, 0), slotbook.SlotTaken},
+		{"longer booking around it", booking("b3", "ana", at(22, 9, 0), at(22, 12, 0), 0, 0), slotbook.SlotTaken},
+		{"inside the first's buffer", booking("b4", "ana", at(22, 10, 30), at(22, 11, 0), 0, 0), slotbook.SlotTaken},
+		{"own buffer reaches back into it", booking("b5", "ana", at(22, 10, 50), at(22, 11, 20), 10*time.Minute, 0), slotbook.SlotTaken},
+		{"just after both buffers", booking("b6", "ana", at(22, 10, 55), at(22, 11, 25), 10*time.Minute, 0), ""},
+		{"just before", booking("b7", "ana", at(22, 9, 30), at(22, 10, 0), 0, 0), ""},
+		{"same time, another employee", booking("b8", "bob", at(22, 10, 0), at(22, 10, 30), 0, 0), ""},
+		{"existing id", booking("b1", "bob", at(25, 10, 0), at(25, 10, 30), 0, 0), slotbook.Conflict},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			wantCode(t, c.name, s.CreateBooking(ctx, "acme", c.b), c.want)
+		})
+	}
+	got, err := s.Bookings(ctx, "acme", "ana", at(22, 0, 0), at(23, 0, 0))
+	ok(t, "list", err)
+	var ids []string
+	for _, b := range got {
+		ids = append(ids, b.ID)
+	}
+	if !reflect.DeepEqual(ids, []string{"b7", "b1", "b6"}) {
+		t.Errorf("Bookings = %v, want b7, b1, b6 by start", ids)
+	}
+	if got[1].Customer.Name != "Chris" || got[1].BufferAfter != 15*time.Minute || !got[1].End.Equal(first.End) {
+		t.Errorf("booking read back as %+v", got[1])
+	}
+}
+
+func testTenantsAreIsolated(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	setup(t, s, "acme-2")
+	ok(t, "service in acme", s.CreateService(ctx, "acme", slotbook.Service{ID: "cut", Name: "Cut", DurationMinutes: 30, Employees: []string{"ana"}}))
+	ok(t, "absence in acme", s.CreateAbsence(ctx, "acme", "ana", slotbook.Absence{ID: "a1", Start: at(22, 9, 0), End: at(22, 10, 0)}))
+	ok(t, "booking in acme", s.CreateBooking(ctx, "acme", booking("b1", "ana", at(22, 11, 0), at(22, 12, 0), 0, 0)))
+
+	if _, err := s.Service(ctx, "acme-2", "cut"); slotbook.ErrorCode(err) != slotbook.NotFound {
+		t.Errorf("acme-2 sees acme's service: %v", err)
+	}
+	abs, _ := s.Absences(ctx, "acme-2", "ana", at(1, 0, 0), at(31, 0, 0))
+	bks, _ := s.Bookings(ctx, "acme-2", "ana", at(1, 0, 0), at(31, 0, 0))
+	if len(abs) != 0 || len(bks) != 0 {
+		t.Errorf("acme-2 sees acme's absences %v or bookings %v", abs, bks)
+	}
+	// The same time in the other company is free.
+	ok(t, "booking in acme-2", s.CreateBooking(ctx, "acme-2", booking("b1", "ana", at(22, 11, 0), at(22, 12, 0), 0, 0)))
+	wantCode(t, "delete acme's absence via acme-2", s.DeleteAbsence(ctx, "acme-2", "ana", "a1"), slotbook.NotFound)
+	ok(t, "delete employee in acme-2", s.DeleteEmployee(ctx, "acme-2", "ana"))
+	if _, err := s.Employee(ctx, "acme", "ana"); err != nil {
+		t.Errorf("deleting acme-2's ana removed acme's: %v", err)
+	}
+}
+
+func testNoAliasing(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	emps := []string{"ana"}
+	ok(t, "service", s.CreateService(ctx, "acme", slotbook.Service{ID: "cut", Name: "Cut", DurationMinutes: 30, Employees: emps}))
+	emps[0] = "bob" // the caller's slice changes after the write
+	got, _ := s.Service(ctx, "acme", "cut")
+	got.Employees[0] = "mallory" // and the reader's slice changes after the read
+	again, _ := s.Service(ctx, "acme", "cut")
+	if !reflect.DeepEqual(again.Employees, []string{"ana"}) {
+		t.Errorf("stored service changed through a slice: %v", again.Employees)
+	}
+	av := slotbook.Availability{Weekly: []slotbook.WeeklyHours{{Weekday: time.Monday, Start: 480, End: 720}}}
+	ok(t, "availability", s.PutAvailability(ctx, "acme", "ana", av))
+	av.Weekly[0].End = 1440
+	read, _ := s.Availability(ctx, "acme", "ana")
+	read.Weekly[0].Start = 0
+	if again, _ := s.Availability(ctx, "acme", "ana"); again.Weekly[0] != (slotbook.WeeklyHours{Weekday: time.Monday, Start: 480, End: 720}) {
+		t.Errorf("stored availability changed through a slice: %+v", again.Weekly[0])
+	}
+}
+
+func testOddText(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	names := []string{"Zoë 🌷 Müller", "名前", "a#b|c::d", `"quoted" \ back`, "\u202eevil", "ID#acme#EMP#bob"}
+	for i, n := range names {
+		id := fmt.Sprintf("odd-%d", i)
+		ok(t, "create "+id, s.CreateEmployee(ctx, "acme", slotbook.Employee{ID: id, Name: n}))
+		got, err := s.Employee(ctx, "acme", id)
+		ok(t, "get "+id, err)
+		if got.Name != n {
+			t.Errorf("name %q read back as %q", n, got.Name)
+		}
+	}
+	// A name that looks like a key does not reach another item.
+	bob, _ := s.Employee(ctx, "acme", "bob")
+	if bob.Name != "Bob" {
+		t.Errorf("bob became %+v", bob)
+	}
+}
+
+// testConcurrentClaims has 50 goroutines book overlapping times of one
+// employee at once: exactly one may win.
+func testConcurrentClaims(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	const n = 50
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		wins  int
+		codes = map[slotbook.Code]int{}
+	)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			// Different lengths and starts, all overlapping 10:00–10:05.
+			b := booking(fmt.Sprintf("race-%d", i), "ana",
+				at(22, 10, 0).Add(-time.Duration(i%5)*time.Minute), at(22, 10, 5).Add(time.Duration(i%7)*time.Minute), 0, 0)
+			err := s.CreateBooking(ctx, "acme", b)
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				wins++
+			} else {
+				codes[slotbook.ErrorCode(err)]++
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	if wins != 1 || codes[slotbook.SlotTaken] != n-1 {
+		t.Fatalf("wins = %d, failures by code = %v; want 1 win and %d slot_taken", wins, codes, n-1)
+	}
+	got, err := s.Bookings(ctx, "acme", "ana", at(22, 0, 0), at(23, 0, 0))
+	ok(t, "list", err)
+	if len(got) != 1 {
+		t.Errorf("%d bookings stored, want 1", len(got))
+	}
+}
