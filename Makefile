@@ -5,14 +5,40 @@ GO       ?= go
 PORT     ?= 3000
 PKGS     := ./...
 
-.PHONY: dev test vet fmt-check unit bench
+# DynamoDB Local: the official jar, shipped in an npm package (pinned).
+TOOLS    := .tools
+DDB_PKG  := amplify-dynamodb-simulator@2.9.30
+DDB_DIR  := $(TOOLS)/dynamodb-local/package/emulator
+DDB_JAR  := $(DDB_DIR)/DynamoDBLocal.jar
+DDB_PORT ?= 8000
 
-## dev: run the local server with the embedded store and the demo company
+.PHONY: dev dev-dynamodb test tools vet fmt-check unit bench
+
+## dev: the local server with the embedded store (or SLOTBOOK_DYNAMODB_ENDPOINT) and the demo company
 dev:
 	PORT=$(PORT) $(GO) run ./cmd/devserver
 
-## test: vet, gofmt check and every test (the command CI runs)
-test: fmt-check vet unit
+## dev-dynamodb: DynamoDB Local (data kept in .tools/dynamodb-data) and the local server on it
+dev-dynamodb: tools
+	@mkdir -p $(TOOLS)/dynamodb-data
+	@java -Djava.library.path=$(DDB_DIR)/DynamoDBLocal_lib -jar $(DDB_JAR) -sharedDb \
+		-dbPath $(TOOLS)/dynamodb-data -port $(DDB_PORT) >$(TOOLS)/dynamodb-local.log 2>&1 & ddb=$$!; \
+	trap 'kill $$ddb 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 1 150); do curl -s -o /dev/null http://localhost:$(DDB_PORT) && break; sleep 0.2; done; \
+	SLOTBOOK_DYNAMODB_ENDPOINT=http://localhost:$(DDB_PORT) SLOTBOOK_TABLE=$${SLOTBOOK_TABLE:-slotbook} \
+		PORT=$(PORT) $(GO) run ./cmd/devserver
+
+## test: vet, gofmt check and every test, DynamoDB Local included (the command CI runs)
+test: tools fmt-check vet unit
+
+## tools: what the tests need besides Go — Java 17 and the DynamoDB Local jar
+tools: $(DDB_JAR)
+	@command -v java >/dev/null || { apt-get update && apt-get install -y openjdk-17-jre-headless; }
+
+$(DDB_JAR):
+	@command -v npm >/dev/null || { apt-get update && apt-get install -y npm; }
+	mkdir -p $(TOOLS)/dynamodb-local
+	cd $(TOOLS)/dynamodb-local && tgz=$$(npm pack --silent $(DDB_PKG)) && tar xzf $$tgz && rm $$tgz
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -21,10 +47,12 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 
+# Each test binary that needs DynamoDB starts its own DynamoDB Local and
+# stops it when it ends (pkg/dynamotest).
 unit:
 	$(GO) test -race -count=1 $(PKGS)
 
-## bench: the engine benchmarks (add BENCH=regexp to narrow, COUNT=n to repeat)
+## bench: the engine benchmarks (BENCH=regexp to narrow, COUNT=n to repeat)
 BENCH ?= .
 COUNT ?= 6
 bench:

@@ -1,6 +1,7 @@
 // Command devserver is slotbook's local server (make dev): every route on
-// one port, with the embedded in-memory store, a seeded demo company and
-// local-mode JWTs.
+// one port, a seeded demo company and local-mode JWTs. It keeps its data in
+// the embedded in-memory store, or in DynamoDB (Local) when
+// SLOTBOOK_DYNAMODB_ENDPOINT is set.
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 
 	"github.com/slotbook/slotbook/pkg/demo"
 	"github.com/slotbook/slotbook/pkg/devauth"
+	"github.com/slotbook/slotbook/pkg/dynamo"
 	"github.com/slotbook/slotbook/pkg/httpapi"
 	"github.com/slotbook/slotbook/pkg/inmem"
 	"github.com/slotbook/slotbook/pkg/schedule"
@@ -47,7 +49,11 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		port = "3000"
 	}
 
-	app := slotbook.NewApp(inmem.New(), time.Now)
+	store, where, err := openStore(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	app := slotbook.NewApp(store, time.Now)
 	if err := demo.Seed(ctx, app, time.Now()); err != nil {
 		return err
 	}
@@ -59,7 +65,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	base := "http://" + ln.Addr().String()
-	if err := welcome(stdout, base, secret); err != nil {
+	if err := welcome(stdout, base, where, secret); err != nil {
 		return err
 	}
 	if ready != nil {
@@ -83,8 +89,25 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	return nil
 }
 
+// openStore returns the store the environment asks for, and says which.
+func openStore(ctx context.Context, getenv func(string) string) (slotbook.Store, string, error) {
+	endpoint := getenv("SLOTBOOK_DYNAMODB_ENDPOINT")
+	if endpoint == "" {
+		return inmem.New(), "embedded store", nil
+	}
+	table := getenv("SLOTBOOK_TABLE")
+	if table == "" {
+		table = "slotbook"
+	}
+	store, err := dynamo.Open(ctx, dynamo.Config{Endpoint: endpoint, Table: table})
+	if err != nil {
+		return nil, "", err
+	}
+	return store, fmt.Sprintf("DynamoDB at %s, table %s", endpoint, table), nil
+}
+
 // welcome prints an admin token for the demo company and curl lines that work.
-func welcome(w io.Writer, base, secret string) error {
+func welcome(w io.Writer, base, where, secret string) error {
 	token, err := devauth.Sign(secret, demo.Admin, time.Now(), 30*24*time.Hour)
 	if err != nil {
 		return err
@@ -95,7 +118,7 @@ func welcome(w io.Writer, base, secret string) error {
 	}
 	from := schedule.DateOf(time.Now().In(zone))
 	to := from.AddDays(6)
-	_, err = fmt.Fprintf(w, `slotbook local server on %[1]s (embedded store, demo company %[2]q)
+	_, err = fmt.Fprintf(w, `slotbook local server on %[1]s (%[6]s, demo company %[2]q)
 
 Admin token for %[2]s (valid 30 days):
   export TOKEN=%[3]s
@@ -106,6 +129,6 @@ Free slots of the demo haircut this week:
 Company settings (signed in):
   curl -H "Authorization: Bearer $TOKEN" %[1]s/v1/companies/%[2]s/settings
 
-`, base, demo.CompanyID, token, from, to)
+`, base, demo.CompanyID, token, from, to, where)
 	return err
 }

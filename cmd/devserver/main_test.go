@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/slotbook/slotbook/pkg/dynamotest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's and the test's goroutines.
@@ -30,26 +34,43 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
+
+// server is one run of the local server.
+type server struct {
+	base   string
+	stdout *syncBuffer
+	stderr *syncBuffer
+	stop   func() error
+}
+
+func start(t *testing.T, env map[string]string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	s := &server{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, func(k string) string { return env[k] }, s.stdout, s.stderr, ready) }()
+	select {
+	case s.base = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("run: %v", err)
+	case <-time.After(60 * time.Second):
+		cancel()
+		t.Fatal("server did not start")
+	}
+	s.stop = func() error { cancel(); return <-done }
+	return s
+}
+
 // TestDevServerServesTheDemo starts the local server as make dev does and
 // follows the welcome text: the curl line answers real slots and the token
 // opens the settings.
 func TestDevServerServesTheDemo(t *testing.T) {
-	ctx, cancel := context.WithCancel(t.Context())
-	var stdout, stderr syncBuffer
-	env := map[string]string{"PORT": "0", "SLOTBOOK_DEV_JWT_SECRET": "s3cret"}
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, func(k string) string { return env[k] }, &stdout, &stderr, ready) }()
-	var base string
-	select {
-	case base = <-ready:
-	case err := <-done:
-		t.Fatalf("run: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("server did not start")
-	}
-
-	welcome := stdout.String()
+	srv := start(t, map[string]string{"PORT": "0", "SLOTBOOK_DEV_JWT_SECRET": "s3cret"})
+	base, stderr := srv.base, srv.stderr
+	welcome := srv.stdout.String()
 	curl := regexp.MustCompile(`curl '([^']+)'`).FindStringSubmatch(welcome)
 	tok := regexp.MustCompile(`export TOKEN=(\S+)`).FindStringSubmatch(welcome)
 	if curl == nil || tok == nil || !strings.HasPrefix(curl[1], base) {
@@ -84,8 +105,7 @@ func TestDevServerServesTheDemo(t *testing.T) {
 		t.Errorf("settings with the printed token: %d", resp.StatusCode)
 	}
 
-	cancel()
-	if err := <-done; err != nil {
+	if err := srv.stop(); err != nil {
 		t.Errorf("run after shutdown: %v", err)
 	}
 	// One structured JSON log line per request, with a request id.
@@ -96,5 +116,56 @@ func TestDevServerServesTheDemo(t *testing.T) {
 	}
 	if last["msg"] != "request" || last["request_id"] == "" || last["status"] != float64(200) {
 		t.Errorf("log line = %v", last)
+	}
+}
+
+// TestDataSurvivesARestartOnDynamoDB runs the local server on DynamoDB
+// Local, writes through the API, restarts the server and reads it back.
+func TestDataSurvivesARestartOnDynamoDB(t *testing.T) {
+	env := map[string]string{
+		"PORT":                       "0",
+		"SLOTBOOK_DYNAMODB_ENDPOINT": dynamotest.Endpoint(t),
+		"SLOTBOOK_TABLE":             dynamotest.TableName(t),
+	}
+	first := start(t, env)
+	if !strings.Contains(first.stdout.String(), "DynamoDB at "+env["SLOTBOOK_DYNAMODB_ENDPOINT"]) {
+		t.Errorf("welcome text does not name the store:\n%s", first.stdout.String())
+	}
+	tok := regexp.MustCompile(`export TOKEN=(\S+)`).FindStringSubmatch(first.stdout.String())[1]
+	call := func(base, method, path, body string) (int, string) {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := call(first.base, "POST", "/v1/companies/demo/employees", `{"id":"cleo","name":"Cleo Brun"}`); code != 201 {
+		t.Fatalf("create employee: %d %s", code, body)
+	}
+	if code, body := call(first.base, "PUT", "/v1/companies/demo/employees/cleo/availability",
+		`{"weekly":[{"weekday":"monday","start":"09:00","end":"17:00"}]}`); code != 200 {
+		t.Fatalf("put availability: %d %s", code, body)
+	}
+	if err := first.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	second := start(t, env)
+	defer second.stop()
+	code, body := call(second.base, "GET", "/v1/companies/demo/employees/cleo/availability", "")
+	if code != 200 || !strings.Contains(body, `"start":"09:00"`) {
+		t.Errorf("after restart: %d %s", code, body)
+	}
+	// The demo was seeded once, not again over the changed data.
+	code, body = call(second.base, "GET", "/v1/companies/demo/employees", "")
+	if code != 200 || strings.Count(body, `"id"`) != 3 {
+		t.Errorf("employees after restart: %d %s", code, body)
 	}
 }

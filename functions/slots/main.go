@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"os"
@@ -11,15 +12,21 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/slotbook/slotbook/pkg/apigw"
+	"github.com/slotbook/slotbook/pkg/dynamo"
 	"github.com/slotbook/slotbook/pkg/httpapi"
-	"github.com/slotbook/slotbook/pkg/inmem"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 )
 
 func main() {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	// TODO(issue 3): the DynamoDB store replaces the in-memory one here.
-	store := inmem.New()
+	store, err := dynamo.Open(context.Background(), dynamo.Config{
+		Table:    os.Getenv("SLOTBOOK_TABLE"),
+		Endpoint: os.Getenv("SLOTBOOK_DYNAMODB_ENDPOINT"),
+	})
+	if err != nil {
+		log.Error("init", "err", err)
+		os.Exit(1)
+	}
 	lambda.Start(apigw.NewHandler(newHandler(store, log, time.Now)))
 }
 

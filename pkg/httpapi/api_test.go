@@ -170,7 +170,7 @@ func TestSlotsLeaveOutBookingsWithTheirBuffers(t *testing.T) {
 		ID: "b1", EmployeeID: "ana", ServiceID: "consult",
 		Start: time.Date(2027, 3, 22, 10, 0, 0, 0, zurich), End: time.Date(2027, 3, 22, 10, 30, 0, 0, zurich),
 		BufferAfter: 15 * time.Minute,
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,7 @@ type tenant struct {
 	absences     map[string]map[string]slotbook.Absence // employee → id → absence
 	services     map[string]slotbook.Service
 	bookings     map[string]slotbook.Booking // id → booking
+	idempotency  map[string]slotbook.Idempotency
 }
 
 // New returns an empty store.
@@ -51,6 +52,17 @@ func (s *Store) tenant(companyID string) *tenant {
 	return s.companies[companyID]
 }
 
+// badIDs refuses ids that could not be part of a DynamoDB key either, so
+// that both stores accept and refuse the same writes.
+func badIDs(ids ...string) error {
+	for _, id := range ids {
+		if !slotbook.ValidID(id) {
+			return slotbook.FieldErrorf("id", "is not a valid id")
+		}
+	}
+	return nil
+}
+
 // tenantForWrite returns the company's data, creating empty maps for a
 // company that has no settings yet. The caller holds the write lock.
 func (s *Store) tenantForWrite(companyID string) *tenant {
@@ -63,6 +75,7 @@ func (s *Store) tenantForWrite(companyID string) *tenant {
 			absences:     make(map[string]map[string]slotbook.Absence),
 			services:     make(map[string]slotbook.Service),
 			bookings:     make(map[string]slotbook.Booking),
+			idempotency:  make(map[string]slotbook.Idempotency),
 		}
 		s.companies[companyID] = t
 	}
@@ -86,6 +99,9 @@ func (s *Store) Company(_ context.Context, companyID string) (slotbook.Company, 
 
 // PutCompany implements slotbook.Store.
 func (s *Store) PutCompany(_ context.Context, c slotbook.Company) (bool, error) {
+	if err := badIDs(c.ID); err != nil {
+		return false, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tenantForWrite(c.ID)
@@ -122,6 +138,9 @@ func (s *Store) Employee(_ context.Context, companyID, employeeID string) (slotb
 
 // CreateEmployee implements slotbook.Store.
 func (s *Store) CreateEmployee(_ context.Context, companyID string, e slotbook.Employee) error {
+	if err := badIDs(companyID, e.ID); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tenantForWrite(companyID)
@@ -233,6 +252,9 @@ func (s *Store) Absences(_ context.Context, companyID, employeeID string, from, 
 
 // CreateAbsence implements slotbook.Store.
 func (s *Store) CreateAbsence(_ context.Context, companyID, employeeID string, a slotbook.Absence) error {
+	if err := badIDs(companyID, employeeID, a.ID); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tenant(companyID)
@@ -302,6 +324,9 @@ func (s *Store) Service(_ context.Context, companyID, serviceID string) (slotboo
 
 // CreateService implements slotbook.Store.
 func (s *Store) CreateService(_ context.Context, companyID string, v slotbook.Service) error {
+	if err := badIDs(companyID, v.ID); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tenantForWrite(companyID)
@@ -379,12 +404,20 @@ func (s *Store) Bookings(_ context.Context, companyID, employeeID string, from, 
 
 // CreateBooking implements slotbook.Store. The check and the write happen
 // under one lock, so of two overlapping bookings only one is recorded.
-func (s *Store) CreateBooking(_ context.Context, companyID string, b slotbook.Booking) error {
+func (s *Store) CreateBooking(_ context.Context, companyID string, b slotbook.Booking, idem *slotbook.Idempotency) error {
+	if err := badIDs(companyID, b.ID, b.EmployeeID); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tenantForWrite(companyID)
 	if _, ok := t.bookings[b.ID]; ok {
 		return conflict("booking")
+	}
+	if idem != nil {
+		if old, ok := t.idempotency[idem.Key]; ok && old.ExpiresAt.After(idem.CreatedAt) {
+			return slotbook.Errorf(slotbook.Conflict, "This Idempotency-Key was used already.")
+		}
 	}
 	start, end := b.Blocked()
 	for _, o := range t.bookings {
@@ -394,7 +427,22 @@ func (s *Store) CreateBooking(_ context.Context, companyID string, b slotbook.Bo
 		}
 	}
 	t.bookings[b.ID] = b
+	if idem != nil {
+		t.idempotency[idem.Key] = *idem
+	}
 	return nil
+}
+
+// Idempotency implements slotbook.Store.
+func (s *Store) Idempotency(_ context.Context, companyID, key string, now time.Time) (slotbook.Idempotency, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if t := s.tenant(companyID); t != nil {
+		if r, ok := t.idempotency[key]; ok && r.ExpiresAt.After(now) {
+			return r, nil
+		}
+	}
+	return slotbook.Idempotency{}, notFound("idempotency record")
 }
 
 func sortedValues[V any](m map[string]V, key func(V) string) []V {

@@ -124,6 +124,22 @@ func (b Booking) Blocked() (start, end time.Time) {
 	return b.Start.Add(-b.BufferBefore), b.End.Add(b.BufferAfter)
 }
 
+// IdempotencyTTL is how long an Idempotency-Key is remembered.
+const IdempotencyTTL = 24 * time.Hour
+
+// Idempotency remembers which booking a request with an Idempotency-Key
+// made, so that a retry of the request books once.
+type Idempotency struct {
+	Key string // the client's Idempotency-Key
+	// Fingerprint identifies the request; the same key with another
+	// request is refused.
+	Fingerprint string
+	BookingID   string
+	CreatedAt   time.Time
+	// ExpiresAt ends the record; after it the key may be used again.
+	ExpiresAt time.Time
+}
+
 // Role is what a signed-in user is to slotbook.
 type Role string
 

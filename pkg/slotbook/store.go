@@ -61,6 +61,13 @@ type Store interface {
 	Bookings(ctx context.Context, companyID, employeeID string, from, to time.Time) ([]Booking, error)
 	// CreateBooking records a booking if no other booking of the employee
 	// overlaps it, both widened by their buffers; else it returns
-	// SlotTaken. It returns Conflict if the id is taken.
-	CreateBooking(ctx context.Context, companyID string, b Booking) error
+	// SlotTaken. It returns Conflict if the id is taken. With idem, the
+	// idempotency record is written in the same atomic step, and Conflict
+	// is returned if a record of idem.Key exists that has not expired at
+	// idem.CreatedAt (expiry is decided by ExpiresAt, never by whether a
+	// TTL sweep has removed the record yet).
+	CreateBooking(ctx context.Context, companyID string, b Booking, idem *Idempotency) error
+	// Idempotency returns the record of key that has not expired at now,
+	// or NotFound.
+	Idempotency(ctx context.Context, companyID, key string, now time.Time) (Idempotency, error)
 }

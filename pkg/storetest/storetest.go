@@ -5,6 +5,7 @@ package storetest
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,6 +31,8 @@ func Run(t *testing.T, newStore func(t *testing.T) slotbook.Store) {
 		{"ResultsDoNotAliasStoredData", testNoAliasing},
 		{"OddTextRoundTrips", testOddText},
 		{"ConcurrentClaimsOneWinner", testConcurrentClaims},
+		{"Idempotency", testIdempotency},
+		{"HostileIDsReachNothing", testHostileIDs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -276,7 +279,7 @@ func testBookings(t *testing.T, s slotbook.Store) {
 	ctx := t.Context()
 	setup(t, s, "acme")
 	first := booking("b1", "ana", at(22, 10, 0), at(22, 10, 30), 0, 15*time.Minute)
-	ok(t, "first", s.CreateBooking(ctx, "acme", first))
+	ok(t, "first", s.CreateBooking(ctx, "acme", first, nil))
 	cases := []struct {
 		name string
 		b    slotbook.Booking
@@ -293,7 +296,7 @@ func testBookings(t *testing.T, s slotbook.Store) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			wantCode(t, c.name, s.CreateBooking(ctx, "acme", c.b), c.want)
+			wantCode(t, c.name, s.CreateBooking(ctx, "acme", c.b, nil), c.want)
 		})
 	}
 	got, err := s.Bookings(ctx, "acme", "ana", at(22, 0, 0), at(23, 0, 0))
@@ -316,7 +319,7 @@ func testTenantsAreIsolated(t *testing.T, s slotbook.Store) {
 	setup(t, s, "acme-2")
 	ok(t, "service in acme", s.CreateService(ctx, "acme", slotbook.Service{ID: "cut", Name: "Cut", DurationMinutes: 30, Employees: []string{"ana"}}))
 	ok(t, "absence in acme", s.CreateAbsence(ctx, "acme", "ana", slotbook.Absence{ID: "a1", Start: at(22, 9, 0), End: at(22, 10, 0)}))
-	ok(t, "booking in acme", s.CreateBooking(ctx, "acme", booking("b1", "ana", at(22, 11, 0), at(22, 12, 0), 0, 0)))
+	ok(t, "booking in acme", s.CreateBooking(ctx, "acme", booking("b1", "ana", at(22, 11, 0), at(22, 12, 0), 0, 0), nil))
 
 	if _, err := s.Service(ctx, "acme-2", "cut"); slotbook.ErrorCode(err) != slotbook.NotFound {
 		t.Errorf("acme-2 sees acme's service: %v", err)
@@ -327,7 +330,7 @@ func testTenantsAreIsolated(t *testing.T, s slotbook.Store) {
 		t.Errorf("acme-2 sees acme's absences %v or bookings %v", abs, bks)
 	}
 	// The same time in the other company is free.
-	ok(t, "booking in acme-2", s.CreateBooking(ctx, "acme-2", booking("b1", "ana", at(22, 11, 0), at(22, 12, 0), 0, 0)))
+	ok(t, "booking in acme-2", s.CreateBooking(ctx, "acme-2", booking("b1", "ana", at(22, 11, 0), at(22, 12, 0), 0, 0), nil))
 	wantCode(t, "delete acme's absence via acme-2", s.DeleteAbsence(ctx, "acme-2", "ana", "a1"), slotbook.NotFound)
 	ok(t, "delete employee in acme-2", s.DeleteEmployee(ctx, "acme-2", "ana"))
 	if _, err := s.Employee(ctx, "acme", "ana"); err != nil {
@@ -398,7 +401,7 @@ func testConcurrentClaims(t *testing.T, s slotbook.Store) {
 			// Different lengths and starts, all overlapping 10:00–10:05.
 			b := booking(fmt.Sprintf("race-%d", i), "ana",
 				at(22, 10, 0).Add(-time.Duration(i%5)*time.Minute), at(22, 10, 5).Add(time.Duration(i%7)*time.Minute), 0, 0)
-			err := s.CreateBooking(ctx, "acme", b)
+			err := s.CreateBooking(ctx, "acme", b, nil)
 			mu.Lock()
 			defer mu.Unlock()
 			if err == nil {
@@ -417,5 +420,87 @@ func testConcurrentClaims(t *testing.T, s slotbook.Store) {
 	ok(t, "list", err)
 	if len(got) != 1 {
 		t.Errorf("%d bookings stored, want 1", len(got))
+	}
+}
+
+func testIdempotency(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	t0 := at(20, 12, 0)
+	rec := func(k, booking string, created time.Time) *slotbook.Idempotency {
+		return &slotbook.Idempotency{Key: k, Fingerprint: "fp-" + booking, BookingID: booking,
+			CreatedAt: created, ExpiresAt: created.Add(slotbook.IdempotencyTTL)}
+	}
+	_, err := s.Idempotency(ctx, "acme", "key-1", t0)
+	wantCode(t, "unknown key", err, slotbook.NotFound)
+
+	ok(t, "book with key", s.CreateBooking(ctx, "acme", booking("b1", "ana", at(22, 9, 0), at(22, 9, 30), 0, 0), rec("key-1", "b1", t0)))
+	got, err := s.Idempotency(ctx, "acme", "key-1", t0.Add(time.Hour))
+	ok(t, "read key", err)
+	if got.BookingID != "b1" || got.Fingerprint != "fp-b1" || !got.ExpiresAt.Equal(t0.Add(slotbook.IdempotencyTTL)) {
+		t.Errorf("Idempotency = %+v", got)
+	}
+
+	// The same key again within 24 h: refused, and nothing is booked.
+	err = s.CreateBooking(ctx, "acme", booking("b2", "bob", at(22, 9, 0), at(22, 9, 30), 0, 0), rec("key-1", "b2", t0.Add(time.Hour)))
+	wantCode(t, "reused key", err, slotbook.Conflict)
+	if list, _ := s.Bookings(ctx, "acme", "bob", at(22, 0, 0), at(23, 0, 0)); len(list) != 0 {
+		t.Errorf("a refused key still booked %+v", list)
+	}
+	// A slot that is taken wins over the key: nothing is recorded.
+	err = s.CreateBooking(ctx, "acme", booking("b3", "ana", at(22, 9, 0), at(22, 9, 30), 0, 0), rec("key-2", "b3", t0))
+	wantCode(t, "taken slot", err, slotbook.SlotTaken)
+	_, err = s.Idempotency(ctx, "acme", "key-2", t0)
+	wantCode(t, "key of a refused booking", err, slotbook.NotFound)
+
+	// After 24 h the record has expired by its own time and the key is free.
+	later := t0.Add(slotbook.IdempotencyTTL + time.Second)
+	_, err = s.Idempotency(ctx, "acme", "key-1", later)
+	wantCode(t, "expired key", err, slotbook.NotFound)
+	ok(t, "reuse expired key", s.CreateBooking(ctx, "acme", booking("b4", "bob", at(23, 9, 0), at(23, 9, 30), 0, 0), rec("key-1", "b4", later)))
+	got, err = s.Idempotency(ctx, "acme", "key-1", later)
+	ok(t, "read reused key", err)
+	if got.BookingID != "b4" {
+		t.Errorf("reused key names %s, want b4", got.BookingID)
+	}
+	// Keys belong to one company.
+	_, err = s.Idempotency(ctx, "acme-2", "key-1", later)
+	wantCode(t, "key of another company", err, slotbook.NotFound)
+}
+
+// testHostileIDs checks that ids which are not ids (key separators,
+// prefixes of other keys, huge strings) reach no item and create none.
+func testHostileIDs(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	ok(t, "service", s.CreateService(ctx, "acme", slotbook.Service{ID: "cut", Name: "Cut", DurationMinutes: 30, Employees: []string{"ana"}}))
+	huge := strings.Repeat("a", 5000)
+	for _, id := range []string{"", "a#b", "acme#E#ana", "E#ana", "ana#", "#", "ana|x", "ana b", "ana/..", huge, "ä"} {
+		if _, err := s.Employee(ctx, "acme", id); slotbook.ErrorCode(err) != slotbook.NotFound {
+			t.Errorf("Employee(%.20q): %v, want NotFound", id, err)
+		}
+		if _, err := s.Company(ctx, id); slotbook.ErrorCode(err) != slotbook.NotFound {
+			t.Errorf("Company(%.20q): %v, want NotFound", id, err)
+		}
+		if err := s.CreateEmployee(ctx, "acme", slotbook.Employee{ID: id, Name: "Eve"}); err == nil {
+			t.Errorf("CreateEmployee(%.20q) succeeded", id)
+		}
+		if err := s.CreateEmployee(ctx, id, slotbook.Employee{ID: "eve", Name: "Eve"}); err == nil {
+			t.Errorf("CreateEmployee in company %.20q succeeded", id)
+		}
+		if list, err := s.Employees(ctx, id); err != nil || len(list) != 0 {
+			t.Errorf("Employees(%.20q) = %v, %v; want none", id, list, err)
+		}
+		if err := s.DeleteService(ctx, id, "cut"); slotbook.ErrorCode(err) != slotbook.NotFound {
+			t.Errorf("DeleteService in company %.20q: %v, want NotFound", id, err)
+		}
+	}
+	list, err := s.Employees(ctx, "acme")
+	ok(t, "list", err)
+	if len(list) != 2 {
+		t.Errorf("employees after hostile ids = %+v, want ana and bob only", list)
+	}
+	if _, err := s.Service(ctx, "acme", "cut"); err != nil {
+		t.Errorf("service gone after hostile ids: %v", err)
 	}
 }
