@@ -16,6 +16,9 @@
 //     from the start of each availability window. A window is a date's
 //     availability with touching intervals joined; a slot may run on into a
 //     window that touches its own (across midnight) but starts inside its own.
+//     Windows of neighbouring dates that overlap (a wall time read past a gap
+//     at the end of its day, as in America/Nuuk) are joined into one, whose
+//     grid starts at the earlier start.
 //  4. start ≥ now + minimum notice, and start < now + horizon days (days of
 //     24 hours).
 //  5. Only starts inside the asked range are returned: from 00:00 of the
@@ -70,6 +73,7 @@ type Query struct {
 	// own buffers. Any order.
 	Bookings []Booking
 
+	// Duration, the buffers and Step are whole seconds.
 	Duration     time.Duration // length of the service
 	BufferBefore time.Duration // must stay clear before a slot
 	BufferAfter  time.Duration // must stay clear after a slot
@@ -106,36 +110,41 @@ func Span(from, to Date, loc *time.Location) (Interval, error) {
 }
 
 // Slots returns the free slots of q in order of start, in q.Viewer's zone.
+// It returns ErrQuery if a zone is missing, Duration or Step is not
+// positive, a buffer, MinNotice or HorizonDays is negative, or Duration,
+// Step or a buffer is not a whole number of seconds.
 func Slots(q Query) ([]Interval, error) {
 	if q.Zone == nil || q.Viewer == nil || q.Duration <= 0 || q.Step <= 0 ||
-		q.BufferBefore < 0 || q.BufferAfter < 0 || q.MinNotice < 0 || q.HorizonDays < 0 {
+		q.BufferBefore < 0 || q.BufferAfter < 0 || q.MinNotice < 0 || q.HorizonDays < 0 ||
+		!wholeSeconds(q.Duration, q.Step, q.BufferBefore, q.BufferAfter) {
 		return nil, ErrQuery
 	}
 	span, err := Span(q.From, q.To, q.Viewer)
 	if err != nil {
 		return nil, err
 	}
-	// The starts that may be returned: inside the span, after the notice,
-	// before the horizon.
-	lo := max(span.Start.Unix(), q.Now.Add(q.MinNotice).Unix())
-	if q.Now.Add(q.MinNotice).Nanosecond() != 0 {
-		lo++ // a start at a whole second not before now+notice
+	// The starts that may be returned, [lo, hi): inside the span, not
+	// before now+notice, before now+horizon. Starts are whole seconds, so
+	// the limits are rounded up to whole seconds.
+	lo := max(span.Start.Unix(), ceilSec(q.Now.Add(q.MinNotice)))
+	hi := span.End.Unix()
+	// A horizon that reaches past the span does not limit it; testing that
+	// first also keeps the horizon's Duration from overflowing.
+	if days := span.End.Sub(q.Now) / (24 * time.Hour); int64(q.HorizonDays) <= int64(days) {
+		hi = min(hi, ceilSec(q.Now.Add(time.Duration(q.HorizonDays)*24*time.Hour)))
 	}
-	hi := min(span.End.Unix(), q.Now.Add(time.Duration(q.HorizonDays)*24*time.Hour).Unix())
 	if lo >= hi {
 		return nil, nil
 	}
 
 	dur := seconds(q.Duration)
 	step := seconds(q.Step)
-	if dur <= 0 || step <= 0 {
-		return nil, ErrQuery
-	}
 	// Windows of the employee's dates around the span; one date more on
-	// each side so that a slot may run on across midnight.
+	// each side so that a slot may run on across midnight, and more after
+	// it while a slot longer than a day could still run on.
 	first := DateOf(time.Unix(lo, 0).In(q.Zone)).AddDays(-1)
 	last := DateOf(time.Unix(hi-1, 0).In(q.Zone)).AddDays(1)
-	wins := windows(q.Availability, q.Zone, first, last)
+	wins := windows(q.Availability, q.Zone, first, last, hi-1+dur)
 	blocked := forbidden(q, dur)
 
 	var out []Interval
@@ -176,31 +185,60 @@ func Slots(q Query) ([]Interval, error) {
 type span struct{ start, end int64 }
 
 // windows returns the availability windows of the dates first..last as
-// Unix seconds, sorted, each date's touching ranges joined.
-func windows(a Availability, loc *time.Location, first, last Date) []span {
+// Unix seconds, sorted, each date's touching ranges joined. After last it
+// adds dates while availability runs on without a break and ends before
+// need, the latest end a slot can have, so that a slot longer than a day
+// can run on across several midnights.
+func windows(a Availability, loc *time.Location, first, last Date, need int64) []span {
 	n := first.DaysUntil(last) + 1
 	out := make([]span, 0, n*2)
-	for d := first; !last.Before(d); d = d.AddDays(1) {
-		ranges, ok := a.Overrides[d]
-		if !ok {
-			ranges = a.Weekly[d.Weekday()]
-		}
-		mark := len(out)
-		for _, r := range ranges {
-			if r.End <= r.Start {
-				continue
+	d := first
+	for ; !last.Before(d); d = d.AddDays(1) {
+		out = appendDay(out, a, loc, d)
+	}
+	if len(out) > 0 {
+		// Follow availability on from the end of last for as long as it
+		// runs without a break and a slot could still need it.
+		for reach := out[len(out)-1].end; reach < need; d = d.AddDays(1) {
+			mark := len(out)
+			out = appendDay(out, a, loc, d)
+			next := reach
+			for _, w := range out[mark:] {
+				if w.start > next {
+					break
+				}
+				next = max(next, w.end)
 			}
-			s, e := At(d, r.Start, loc).Unix(), At(d, r.End, loc).Unix()
-			if e > s {
-				out = append(out, span{s, e})
+			if next == reach {
+				break // a break in availability: no slot runs on past it
 			}
+			reach = next
 		}
-		out = append(out[:mark], joinTouching(out[mark:])...)
 	}
 	// Different dates can overlap only around zone oddities (a skipped
 	// date); join overlaps so windows stay disjoint and sorted.
 	slices.SortFunc(out, func(x, y span) int { return cmp64(x.start, y.start) })
 	return joinOverlapping(out)
+}
+
+// appendDay appends to out the windows of date d: its ranges as Unix
+// seconds, sorted, touching ones joined.
+func appendDay(out []span, a Availability, loc *time.Location, d Date) []span {
+	ranges, ok := a.Overrides[d]
+	if !ok {
+		ranges = a.Weekly[d.Weekday()]
+	}
+	mark := len(out)
+	for _, r := range ranges {
+		if r.End <= r.Start {
+			continue
+		}
+		s, e := At(d, r.Start, loc).Unix(), At(d, r.End, loc).Unix()
+		if e > s {
+			out = append(out, span{s, e})
+		}
+	}
+	return append(out[:mark], joinTouching(out[mark:])...)
 }
 
 // joinTouching sorts spans in place and joins those that overlap or touch.
@@ -245,17 +283,19 @@ func joinOverlapping(s []span) []span {
 func forbidden(q Query, dur int64) []span {
 	before, after := seconds(q.BufferBefore), seconds(q.BufferAfter)
 	out := make([]span, 0, len(q.Busy)+len(q.Bookings))
-	for _, b := range q.Busy {
-		bs, be := floorSec(b.Start), ceilSec(b.End)
-		if be > bs {
-			out = append(out, span{bs - dur - after, be + before})
+	// Busy time is rounded out to whole seconds, which blocks the same
+	// whole-second starts, but only once it is known not to be empty: an
+	// empty span blocks nothing, however it would round.
+	add := func(start, end time.Time) {
+		if end.After(start) {
+			out = append(out, span{floorSec(start) - dur - after, ceilSec(end) + before})
 		}
 	}
+	for _, b := range q.Busy {
+		add(b.Start, b.End)
+	}
 	for _, b := range q.Bookings {
-		bs, be := floorSec(b.Start)-seconds(b.BufferBefore), ceilSec(b.End)+seconds(b.BufferAfter)
-		if be > bs {
-			out = append(out, span{bs - dur - after, be + before})
-		}
+		add(b.Start.Add(-b.BufferBefore), b.End.Add(b.BufferAfter))
 	}
 	if !slices.IsSortedFunc(out, func(x, y span) int { return cmp64(x.start, y.start) }) {
 		slices.SortFunc(out, func(x, y span) int { return cmp64(x.start, y.start) })
@@ -264,6 +304,15 @@ func forbidden(q Query, dur int64) []span {
 }
 
 func seconds(d time.Duration) int64 { return int64(d / time.Second) }
+
+func wholeSeconds(ds ...time.Duration) bool {
+	for _, d := range ds {
+		if d%time.Second != 0 {
+			return false
+		}
+	}
+	return true
+}
 
 func floorSec(t time.Time) int64 { return t.Unix() }
 
