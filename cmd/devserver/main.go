@@ -5,6 +5,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/slotbook/slotbook/pkg/httpapi"
 	"github.com/slotbook/slotbook/pkg/inmem"
 	"github.com/slotbook/slotbook/pkg/schedule"
+	"github.com/slotbook/slotbook/pkg/seal"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 )
 
@@ -53,7 +56,17 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	app := slotbook.NewApp(store, time.Now)
+	var opts []slotbook.Option
+	if getenv("SLOTBOOK_DYNAMODB_ENDPOINT") != "" {
+		// Data outlives the process: so must the key of sealed secrets.
+		keyFile := cmp.Or(getenv("SLOTBOOK_SEAL_KEY_FILE"), filepath.Join(".tools", "seal.key"))
+		secrets, err := seal.NewLocal(keyFile)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, slotbook.WithSecrets(secrets))
+	}
+	app := slotbook.NewApp(store, time.Now, opts...)
 	if err := demo.Seed(ctx, app, time.Now()); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -126,6 +127,7 @@ func TestDataSurvivesARestartOnDynamoDB(t *testing.T) {
 		"PORT":                       "0",
 		"SLOTBOOK_DYNAMODB_ENDPOINT": dynamotest.Endpoint(t),
 		"SLOTBOOK_TABLE":             dynamotest.TableName(t),
+		"SLOTBOOK_SEAL_KEY_FILE":     filepath.Join(t.TempDir(), "seal.key"),
 	}
 	first := start(t, env)
 	if !strings.Contains(first.stdout.String(), "DynamoDB at "+env["SLOTBOOK_DYNAMODB_ENDPOINT"]) {

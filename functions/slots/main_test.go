@@ -2,44 +2,28 @@ package main
 
 import (
 	"encoding/json"
-	"io"
-	"log/slog"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/slotbook/slotbook/pkg/apigw"
-	"github.com/slotbook/slotbook/pkg/demo"
-	"github.com/slotbook/slotbook/pkg/inmem"
-	"github.com/slotbook/slotbook/pkg/slotbook"
+	"github.com/slotbook/slotbook/pkg/apigwtest"
+	"github.com/slotbook/slotbook/pkg/dynamotest"
+	"github.com/slotbook/slotbook/pkg/httpapi"
 )
+
+func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
 
 // now is the Monday before the event's date, 08:00 in Zurich.
 var now = time.Date(2027, 3, 22, 7, 0, 0, 0, time.UTC)
 
 // TestRecordedSlotsEvent feeds a recorded API Gateway HTTP API event
-// through the function's handler, as Lambda would.
+// through the function, wired as on Lambda, on DynamoDB Local.
 func TestRecordedSlotsEvent(t *testing.T) {
-	store := inmem.New()
-	if err := demo.Seed(t.Context(), slotbook.NewApp(store, nil), now); err != nil {
-		t.Fatal(err)
-	}
-	handle := apigw.NewHandler(newHandler(store, slog.New(slog.NewJSONHandler(io.Discard, nil)), func() time.Time { return now }))
-
-	var event events.APIGatewayV2HTTPRequest
-	raw, err := os.ReadFile("testdata/slots-event.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(raw, &event); err != nil {
-		t.Fatal(err)
-	}
-	resp, err := handle(t.Context(), event)
-	if err != nil {
-		t.Fatal(err)
-	}
+	fn := apigwtest.New(t, httpapi.Widget, now)
+	event := apigwtest.Event(t, "slots-event.json")
+	resp := fn.Call(t, event)
 	if resp.StatusCode != 200 || resp.Headers["Content-Type"] != "application/json" {
 		t.Fatalf("status %d, headers %v, body %s", resp.StatusCode, resp.Headers, resp.Body)
 	}
@@ -70,16 +54,13 @@ func TestRecordedSlotsEvent(t *testing.T) {
 	}
 }
 
-// TestSettingsRoutesAreNotServedHere checks that the function serves only its own routes.
-func TestSettingsRoutesAreNotServedHere(t *testing.T) {
-	handle := apigw.NewHandler(newHandler(inmem.New(), slog.New(slog.NewJSONHandler(io.Discard, nil)), time.Now))
-	resp, err := handle(t.Context(), events.APIGatewayV2HTTPRequest{
+// TestOtherRoutesAreNotServedHere checks that the function serves only its own routes.
+func TestOtherRoutesAreNotServedHere(t *testing.T) {
+	fn := apigwtest.New(t, httpapi.Widget, now)
+	resp := fn.Call(t, events.APIGatewayV2HTTPRequest{
 		Version: "2.0", RawPath: "/v1/companies/demo/settings",
 		RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: "/v1/companies/demo/settings"}},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if resp.StatusCode != 404 || resp.Headers["Content-Type"] != "application/problem+json" {
 		t.Errorf("status %d, headers %v; want a 404 problem", resp.StatusCode, resp.Headers)
 	}

@@ -2,12 +2,16 @@ package dynamo
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/slotbook/slotbook/pkg/slotbook"
@@ -76,9 +80,10 @@ func (s *Store) CreateBooking(ctx context.Context, companyID string, b slotbook.
 		if err != nil {
 			return err
 		}
-		for _, o := range near {
-			os, oe := o.booking().Blocked()
-			if os.Before(end) && start.Before(oe) {
+		for _, it := range near {
+			o := it.booking()
+			os, oe := o.Blocked()
+			if o.Blocks(b.CreatedAt) && os.Before(end) && start.Before(oe) {
 				return slotbook.Errorf(slotbook.SlotTaken, "This time is no longer free.")
 			}
 		}
@@ -192,4 +197,140 @@ func (s *Store) Idempotency(ctx context.Context, companyID, k string, now time.T
 		return slotbook.Idempotency{}, notFound("idempotency record")
 	}
 	return it.idempotency(), nil
+}
+
+// bookingKey resolves a booking id to the booking's key through its
+// reference item; found is false if there is none.
+func (s *Store) bookingKey(ctx context.Context, companyID, bookingID string) (pk, sk string, found bool, err error) {
+	if !validIDs(companyID, bookingID) {
+		return "", "", false, nil
+	}
+	var ref refItem
+	found, err = s.get(ctx, "get booking reference", companyPK(companyID), skBookingRef(bookingID), &ref)
+	if err != nil || !found {
+		return "", "", false, err
+	}
+	pk, sk, ok := strings.Cut(ref.Target, "|")
+	if !ok {
+		return "", "", false, fail("get booking reference", fmt.Errorf("malformed target %q", ref.Target))
+	}
+	return pk, sk, true, nil
+}
+
+// Booking implements slotbook.Store.
+func (s *Store) Booking(ctx context.Context, companyID, bookingID string) (slotbook.Booking, error) {
+	pk, sk, found, err := s.bookingKey(ctx, companyID, bookingID)
+	if err != nil {
+		return slotbook.Booking{}, err
+	}
+	var it bookingItem
+	if found {
+		found, err = s.get(ctx, "get booking", pk, sk, &it)
+	}
+	if err != nil {
+		return slotbook.Booking{}, err
+	}
+	if !found {
+		return slotbook.Booking{}, notFound("booking")
+	}
+	return it.booking(), nil
+}
+
+// update runs one UpdateItem and reports whether its condition held.
+func (s *Store) update(ctx context.Context, op, pk, sk, expr, cond string, names map[string]string, values map[string]types.AttributeValue) (bool, error) {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: keyOf(pk, sk),
+		UpdateExpression: aws.String(expr), ConditionExpression: aws.String(cond),
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fail(op, err)
+	}
+	return true, nil
+}
+
+// ConfirmBooking implements slotbook.Store.
+func (s *Store) ConfirmBooking(ctx context.Context, companyID, bookingID string, event slotbook.EventRef, now time.Time) error {
+	pk, sk, found, err := s.bookingKey(ctx, companyID, bookingID)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return notFound("booking")
+	}
+	ok, err := s.update(ctx, "confirm booking", pk, sk,
+		"SET #st = :confirmed, eventConnection = :conn, eventId = :ev REMOVE pendingNs",
+		"attribute_exists(PK) AND #st = :pending AND pendingNs > :now",
+		map[string]string{"#st": "status"},
+		map[string]types.AttributeValue{
+			":confirmed": str(string(slotbook.Confirmed)), ":pending": str(string(slotbook.Pending)),
+			":conn": str(event.Connection), ":ev": str(event.EventID),
+			":now": &types.AttributeValueMemberN{Value: itoa(now.UnixNano())},
+		})
+	if err == nil && !ok {
+		return slotbook.Errorf(slotbook.Conflict, "The booking is not pending.")
+	}
+	return err
+}
+
+// CancelBooking implements slotbook.Store. A cancelled booking no longer
+// blocks, so no day version needs to move: a claim that read it as
+// blocking just answered SlotTaken a moment early.
+func (s *Store) CancelBooking(ctx context.Context, companyID, bookingID string) error {
+	pk, sk, found, err := s.bookingKey(ctx, companyID, bookingID)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return notFound("booking")
+	}
+	ok, err := s.update(ctx, "cancel booking", pk, sk, "SET #st = :cancelled REMOVE pendingNs", "attribute_exists(PK)",
+		map[string]string{"#st": "status"}, map[string]types.AttributeValue{":cancelled": str(string(slotbook.Cancelled))})
+	if err == nil && !ok {
+		return notFound("booking")
+	}
+	return err
+}
+
+// ReleaseBooking implements slotbook.Store.
+func (s *Store) ReleaseBooking(ctx context.Context, companyID, bookingID, idempotencyKey string) error {
+	pk, sk, found, err := s.bookingKey(ctx, companyID, bookingID)
+	if err != nil || !found {
+		return err
+	}
+	actions := []types.TransactWriteItem{
+		{Delete: &types.Delete{
+			TableName: aws.String(s.table), Key: keyOf(pk, sk),
+			ConditionExpression:       aws.String("attribute_not_exists(PK) OR #st <> :confirmed"),
+			ExpressionAttributeNames:  map[string]string{"#st": "status"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":confirmed": str(string(slotbook.Confirmed))},
+		}},
+		s.deleteAction(companyPK(companyID), skBookingRef(bookingID), ""),
+	}
+	if idempotencyKey != "" {
+		actions = append(actions, types.TransactWriteItem{Delete: &types.Delete{
+			TableName: aws.String(s.table), Key: keyOf(companyPK(companyID), skIdempotency(idempotencyKey)),
+			// Only the record that names this booking goes.
+			ConditionExpression:       aws.String("attribute_not_exists(PK) OR bookingId = :id"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(bookingID)},
+		}})
+	}
+	failed, err := s.transact(ctx, "release booking", actions)
+	switch {
+	case err != nil:
+		return err
+	case failed == 0:
+		return slotbook.Errorf(slotbook.Conflict, "A confirmed booking is cancelled, not released.")
+	case failed == 2:
+		// The key names another booking now: release the booking alone.
+		_, err := s.transact(ctx, "release booking", actions[:2])
+		return err
+	case failed != -1:
+		return slotbook.Errorf(slotbook.Unavailable, "The booking changed meanwhile; try again.")
+	}
+	return nil
 }

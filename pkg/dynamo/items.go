@@ -202,25 +202,41 @@ type bookingItem struct {
 	CustomerPhone string        `dynamodbav:"customerPhone"`
 	Notes         string        `dynamodbav:"notes"`
 	CreatedAt     time.Time     `dynamodbav:"createdAt"`
+	Status        string        `dynamodbav:"status"`
+	// PendingNs is PendingUntil in Unix nanoseconds, for conditions.
+	PendingNs       int64  `dynamodbav:"pendingNs"`
+	CancelTokenHash []byte `dynamodbav:"cancelTokenHash"`
+	EventConnection string `dynamodbav:"eventConnection"`
+	EventID         string `dynamodbav:"eventId"`
 }
 
 func bookingToItem(c string, b slotbook.Booking) bookingItem {
-	return bookingItem{
+	it := bookingItem{
 		key: key{employeePK(c, b.EmployeeID), skBooking(b.Start, b.ID)},
 		ID:  b.ID, EmployeeID: b.EmployeeID, ServiceID: b.ServiceID, Start: b.Start, End: b.End,
 		BufferBefore: b.BufferBefore, BufferAfter: b.BufferAfter,
 		CustomerName: b.Customer.Name, CustomerEmail: b.Customer.Email, CustomerPhone: b.Customer.Phone,
-		Notes: b.Notes, CreatedAt: b.CreatedAt,
+		Notes: b.Notes, CreatedAt: b.CreatedAt, Status: string(b.Status),
+		CancelTokenHash: b.CancelTokenHash, EventConnection: b.Event.Connection, EventID: b.Event.EventID,
 	}
+	if !b.PendingUntil.IsZero() {
+		it.PendingNs = b.PendingUntil.UnixNano()
+	}
+	return it
 }
 
 func (i bookingItem) booking() slotbook.Booking {
-	return slotbook.Booking{
+	b := slotbook.Booking{
 		ID: i.ID, EmployeeID: i.EmployeeID, ServiceID: i.ServiceID, Start: i.Start, End: i.End,
 		BufferBefore: i.BufferBefore, BufferAfter: i.BufferAfter,
 		Customer: slotbook.Customer{Name: i.CustomerName, Email: i.CustomerEmail, Phone: i.CustomerPhone},
-		Notes:    i.Notes, CreatedAt: i.CreatedAt,
+		Notes:    i.Notes, CreatedAt: i.CreatedAt, Status: slotbook.BookingStatus(i.Status),
+		CancelTokenHash: i.CancelTokenHash, Event: slotbook.EventRef{Connection: i.EventConnection, EventID: i.EventID},
 	}
+	if i.PendingNs != 0 {
+		b.PendingUntil = time.Unix(0, i.PendingNs)
+	}
+	return b
 }
 
 // idempotencyItem remembers an Idempotency-Key. The key is hashed into the
@@ -233,8 +249,9 @@ type idempotencyItem struct {
 	CreatedAt   time.Time `dynamodbav:"createdAt"`
 	ExpiresAt   time.Time `dynamodbav:"expiresAt"`
 	// ExpiresNs decides expiry in conditions; TTL only sweeps up later.
-	ExpiresNs int64 `dynamodbav:"expiresNs"`
-	TTL       int64 `dynamodbav:"ttl"` // the table's TTL attribute, Unix seconds
+	ExpiresNs         int64  `dynamodbav:"expiresNs"`
+	TTL               int64  `dynamodbav:"ttl"` // the table's TTL attribute, Unix seconds
+	SealedCancelToken []byte `dynamodbav:"sealedCancelToken"`
 }
 
 func skIdempotency(k string) string {
@@ -244,11 +261,12 @@ func skIdempotency(k string) string {
 
 func idempotencyToItem(c string, r slotbook.Idempotency) idempotencyItem {
 	return idempotencyItem{key{companyPK(c), skIdempotency(r.Key)}, r.Key, r.Fingerprint, r.BookingID,
-		r.CreatedAt, r.ExpiresAt, r.ExpiresAt.UnixNano(), r.ExpiresAt.Unix() + 1}
+		r.CreatedAt, r.ExpiresAt, r.ExpiresAt.UnixNano(), r.ExpiresAt.Unix() + 1, r.SealedCancelToken}
 }
 
 func (i idempotencyItem) idempotency() slotbook.Idempotency {
-	return slotbook.Idempotency{Key: i.Key, Fingerprint: i.Fingerprint, BookingID: i.BookingID, CreatedAt: i.CreatedAt, ExpiresAt: i.ExpiresAt}
+	return slotbook.Idempotency{Key: i.Key, Fingerprint: i.Fingerprint, BookingID: i.BookingID,
+		CreatedAt: i.CreatedAt, ExpiresAt: i.ExpiresAt, SealedCancelToken: i.SealedCancelToken}
 }
 
 // TTLAttribute is the table's time-to-live attribute (Unix seconds).

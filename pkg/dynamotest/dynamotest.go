@@ -24,6 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/slotbook/slotbook/pkg/dynamo"
 )
 
 // EndpointEnv names a DynamoDB endpoint to use instead of starting one.
@@ -46,6 +48,7 @@ func Main(m *testing.M) int {
 	if proc != nil && proc.Process != nil {
 		proc.Process.Kill()
 		proc.Wait()
+		os.RemoveAll(proc.Dir)
 	}
 	return code
 }
@@ -147,6 +150,10 @@ func start() (string, error) {
 	}
 	cmd := exec.Command("java", "-Djava.library.path="+filepath.Join(dir, "DynamoDBLocal_lib"),
 		"-jar", filepath.Join(dir, "DynamoDBLocal.jar"), "-inMemory", "-port", fmt.Sprint(port))
+	// DynamoDB Local writes a metadata file into its working directory.
+	if cmd.Dir, err = os.MkdirTemp("", "dynamodb-local-"); err != nil {
+		return "", err
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", err
@@ -189,4 +196,26 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// NewStore returns a store on a fresh table of DynamoDB Local; the table
+// is deleted when the test ends.
+func NewStore(t testing.TB) *dynamo.Store {
+	t.Helper()
+	return dynamo.New(Client(t), NewTable(t))
+}
+
+// NewTable creates a fresh table with slotbook's schema in DynamoDB Local
+// and returns its name; the table is deleted when the test ends.
+func NewTable(t testing.TB) string {
+	t.Helper()
+	db := Client(t)
+	table := TableName(t)
+	if err := dynamo.CreateTable(context.Background(), db, table); err != nil {
+		t.Fatalf("dynamotest: %v", err)
+	}
+	t.Cleanup(func() {
+		db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+	})
+	return table
 }

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/slotbook/slotbook/pkg/apitest"
 	"github.com/slotbook/slotbook/pkg/devauth"
+	"github.com/slotbook/slotbook/pkg/dynamotest"
 	"github.com/slotbook/slotbook/pkg/httpapi"
 	"github.com/slotbook/slotbook/pkg/inmem"
 	"github.com/slotbook/slotbook/pkg/slotbook"
@@ -24,7 +26,7 @@ var now = time.Date(2027, 3, 22, 7, 0, 0, 0, time.UTC)
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	code := m.Run()
+	code := dynamotest.Main(m)
 	// Every operation of the contract must have been answered with a 2xx
 	// by some test, checked against the spec (only on a full run).
 	if code == 0 && flag.Lookup("test.run").Value.String() == "" {
@@ -39,19 +41,23 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// env is a server over a fresh in-memory store.
+// env is a server over a fresh store.
 type env struct {
 	t      *testing.T
 	client *apitest.Client
-	store  *inmem.Store
+	store  slotbook.Store
+	h      http.Handler
 }
 
-func newEnv(t *testing.T) *env {
-	store := inmem.New()
-	app := slotbook.NewApp(store, func() time.Time { return now })
+func newEnv(t *testing.T, opts ...slotbook.Option) *env {
+	return newEnvOn(t, inmem.New(), opts...)
+}
+
+func newEnvOn(t *testing.T, store slotbook.Store, opts ...slotbook.Option) *env {
+	app := slotbook.NewApp(store, func() time.Time { return now }, opts...)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	h := httpapi.NewHandler(app, devauth.NewVerifier(secret), log)
-	return &env{t: t, client: apitest.NewClient(t, h), store: store}
+	return &env{t: t, client: apitest.NewClient(t, h), store: store, h: h}
 }
 
 func token(t *testing.T, sub, company string, role slotbook.Role) string {
@@ -169,7 +175,7 @@ func TestSlotsLeaveOutBookingsWithTheirBuffers(t *testing.T) {
 	err := e.store.CreateBooking(t.Context(), "acme", slotbook.Booking{
 		ID: "b1", EmployeeID: "ana", ServiceID: "consult",
 		Start: time.Date(2027, 3, 22, 10, 0, 0, 0, zurich), End: time.Date(2027, 3, 22, 10, 30, 0, 0, zurich),
-		BufferAfter: 15 * time.Minute,
+		BufferAfter: 15 * time.Minute, Status: slotbook.Confirmed,
 	}, nil)
 	if err != nil {
 		t.Fatal(err)

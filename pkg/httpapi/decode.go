@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,23 +26,23 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
 		return &httpError{codeUnsupportedMediaType, "Send the body as application/json."}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		return decodeError(body, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return decodeError(err)
+		return decodeError(body, err)
 	}
-	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return decodeError(err)
-		}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return slotbook.FieldErrorf("body", "must hold exactly one JSON object")
 	}
 	return nil
 }
 
 // decodeError explains a JSON decoding failure, naming the field.
-func decodeError(err error) error {
+func decodeError(body []byte, err error) error {
 	var (
 		syntax  *json.SyntaxError
 		typ     *json.UnmarshalTypeError
@@ -63,9 +64,78 @@ func decodeError(err error) error {
 		return slotbook.FieldErrorf("body", "is empty or cut short")
 	case strings.HasPrefix(message, "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(message, "json: unknown field "), `"`)
-		return slotbook.FieldErrorf(name, "is not a known field")
+		return slotbook.FieldErrorf(pathOfKey(body, name), "is not a known field")
 	}
 	return slotbook.FieldErrorf("body", "could not be read as JSON")
+}
+
+// pathOfKey returns the path ("customer.age", "weekly[1].color") of the
+// first object key called name in body, or name if there is none.
+// encoding/json names an unknown field without its path.
+func pathOfKey(body []byte, name string) string {
+	type frame struct {
+		array     bool
+		index     int
+		key       string
+		expectKey bool
+	}
+	var stack []frame
+	path := func() string {
+		var b strings.Builder
+		for i, f := range stack {
+			switch {
+			case f.array:
+				fmt.Fprintf(&b, "[%d]", f.index)
+			default:
+				if i > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(f.key)
+			}
+		}
+		return b.String()
+	}
+	// valueStarts counts a new value in an enclosing array.
+	valueStarts := func() {
+		if n := len(stack); n > 0 && stack[n-1].array {
+			stack[n-1].index++
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return name
+		}
+		top := len(stack) - 1
+		switch tok {
+		case json.Delim('{'):
+			valueStarts()
+			stack = append(stack, frame{expectKey: true})
+			continue
+		case json.Delim('['):
+			valueStarts()
+			stack = append(stack, frame{array: true, index: -1})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:top]
+			if top > 0 && !stack[top-1].array {
+				stack[top-1].expectKey = true
+			}
+			continue
+		}
+		if top >= 0 && !stack[top].array && stack[top].expectKey {
+			stack[top].key, stack[top].expectKey = tok.(string), false
+			if stack[top].key == name {
+				return path()
+			}
+			continue
+		}
+		valueStarts()
+		if top >= 0 && !stack[top].array {
+			stack[top].expectKey = true
+		}
+	}
 }
 
 func jsonKind(goKind string) string {

@@ -79,6 +79,8 @@ func TestBadInputIsAProblemNamingTheField(t *testing.T) {
 		{"empty body", "PUT", settings, "", "application/json", 400, "body"},
 		{"not JSON", "PUT", settings, "name=Acme", "application/x-www-form-urlencoded", 415, ""},
 		{"too large", "PUT", settings, `{"name":"` + strings.Repeat("a", 70<<10) + `"}`, "", 413, ""},
+		{"unknown field inside an array", "PUT", avail, map[string]any{"weekly": []map[string]string{
+			{"weekday": "monday", "start": "08:00", "end": "12:00"}, {"weekday": "monday", "start": "13:00", "end": "14:00", "color": "red"}}}, "", 400, "weekly[1].color"},
 		{"unknown weekday", "PUT", avail, day("funday", "08:00", "12:00"), "", 400, "weekly[0].weekday"},
 		{"hour 25", "PUT", avail, day("monday", "25:00", "26:00"), "", 400, "weekly[0].start"},
 		{"start 24:00", "PUT", avail, day("monday", "24:00", "24:00"), "", 400, "weekly[0].start"},

@@ -31,6 +31,10 @@ const (
 	// Settings: company settings, employees, availability, absences,
 	// services (functions/settings).
 	Settings Group = "settings"
+	// Book: create and cancel bookings (functions/book).
+	Book Group = "book"
+	// Overview: the dashboard's reads, the bookings list (functions/overview).
+	Overview Group = "overview"
 )
 
 // Route is one method and path that slotbook serves.
@@ -38,8 +42,11 @@ type Route struct {
 	Group   Group
 	Method  string
 	Pattern string // a net/http pattern path, e.g. /v1/companies/{companyId}/slots
-	// Public routes need no sign-in.
+	// Public routes need no sign-in: API Gateway has no authorizer on them.
 	Public bool
+	// TakesBearer marks a public route that also accepts a signed-in
+	// caller, such as a dashboard user cancelling a booking.
+	TakesBearer bool
 }
 
 type route struct {
@@ -51,26 +58,30 @@ const company = "/v1/companies/{companyId}"
 
 // routes is every route slotbook serves, and the only list of them.
 var routes = []route{
-	{Route{Widget, http.MethodGet, company + "/profile", true}, (*server).profile},
-	{Route{Widget, http.MethodGet, company + "/slots", true}, (*server).slots},
+	{Route{Widget, http.MethodGet, company + "/profile", true, false}, (*server).profile},
+	{Route{Widget, http.MethodGet, company + "/slots", true, false}, (*server).slots},
 
-	{Route{Settings, http.MethodGet, company + "/settings", false}, (*server).getSettings},
-	{Route{Settings, http.MethodPut, company + "/settings", false}, (*server).putSettings},
-	{Route{Settings, http.MethodGet, company + "/employees", false}, (*server).listEmployees},
-	{Route{Settings, http.MethodPost, company + "/employees", false}, (*server).createEmployee},
-	{Route{Settings, http.MethodGet, company + "/employees/{employeeId}", false}, (*server).getEmployee},
-	{Route{Settings, http.MethodPut, company + "/employees/{employeeId}", false}, (*server).putEmployee},
-	{Route{Settings, http.MethodDelete, company + "/employees/{employeeId}", false}, (*server).deleteEmployee},
-	{Route{Settings, http.MethodGet, company + "/employees/{employeeId}/availability", false}, (*server).getAvailability},
-	{Route{Settings, http.MethodPut, company + "/employees/{employeeId}/availability", false}, (*server).putAvailability},
-	{Route{Settings, http.MethodGet, company + "/employees/{employeeId}/absences", false}, (*server).listAbsences},
-	{Route{Settings, http.MethodPost, company + "/employees/{employeeId}/absences", false}, (*server).createAbsence},
-	{Route{Settings, http.MethodDelete, company + "/employees/{employeeId}/absences/{absenceId}", false}, (*server).deleteAbsence},
-	{Route{Settings, http.MethodGet, company + "/services", false}, (*server).listServices},
-	{Route{Settings, http.MethodPost, company + "/services", false}, (*server).createService},
-	{Route{Settings, http.MethodGet, company + "/services/{serviceId}", false}, (*server).getService},
-	{Route{Settings, http.MethodPut, company + "/services/{serviceId}", false}, (*server).putService},
-	{Route{Settings, http.MethodDelete, company + "/services/{serviceId}", false}, (*server).deleteService},
+	{Route{Book, http.MethodPost, company + "/bookings", true, false}, (*server).createBooking},
+	{Route{Book, http.MethodDelete, company + "/bookings/{bookingId}", true, true}, (*server).cancelBooking},
+	{Route{Overview, http.MethodGet, company + "/bookings", false, false}, (*server).listBookings},
+
+	{Route{Settings, http.MethodGet, company + "/settings", false, false}, (*server).getSettings},
+	{Route{Settings, http.MethodPut, company + "/settings", false, false}, (*server).putSettings},
+	{Route{Settings, http.MethodGet, company + "/employees", false, false}, (*server).listEmployees},
+	{Route{Settings, http.MethodPost, company + "/employees", false, false}, (*server).createEmployee},
+	{Route{Settings, http.MethodGet, company + "/employees/{employeeId}", false, false}, (*server).getEmployee},
+	{Route{Settings, http.MethodPut, company + "/employees/{employeeId}", false, false}, (*server).putEmployee},
+	{Route{Settings, http.MethodDelete, company + "/employees/{employeeId}", false, false}, (*server).deleteEmployee},
+	{Route{Settings, http.MethodGet, company + "/employees/{employeeId}/availability", false, false}, (*server).getAvailability},
+	{Route{Settings, http.MethodPut, company + "/employees/{employeeId}/availability", false, false}, (*server).putAvailability},
+	{Route{Settings, http.MethodGet, company + "/employees/{employeeId}/absences", false, false}, (*server).listAbsences},
+	{Route{Settings, http.MethodPost, company + "/employees/{employeeId}/absences", false, false}, (*server).createAbsence},
+	{Route{Settings, http.MethodDelete, company + "/employees/{employeeId}/absences/{absenceId}", false, false}, (*server).deleteAbsence},
+	{Route{Settings, http.MethodGet, company + "/services", false, false}, (*server).listServices},
+	{Route{Settings, http.MethodPost, company + "/services", false, false}, (*server).createService},
+	{Route{Settings, http.MethodGet, company + "/services/{serviceId}", false, false}, (*server).getService},
+	{Route{Settings, http.MethodPut, company + "/services/{serviceId}", false, false}, (*server).putService},
+	{Route{Settings, http.MethodDelete, company + "/services/{serviceId}", false, false}, (*server).deleteService},
 }
 
 // Routes returns the routes of the given groups, or of all groups if none is given.
@@ -112,9 +123,9 @@ func NewHandler(app *slotbook.App, auth Authenticator, log *slog.Logger, groups 
 		if !inGroups(rt.Group, groups) {
 			continue
 		}
-		handle, public := rt.handle, rt.Public
+		handle, auth := rt.handle, !rt.Public || rt.TakesBearer
 		mux.HandleFunc(rt.Method+" "+rt.Pattern, func(w http.ResponseWriter, r *http.Request) {
-			if !public {
+			if auth {
 				var err error
 				if r, err = s.authenticate(r); err != nil {
 					writeError(w, r, s.log, err)

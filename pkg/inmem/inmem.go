@@ -82,6 +82,25 @@ func (s *Store) tenantForWrite(companyID string) *tenant {
 	return t
 }
 
+// find returns item id of the map that field picks from the company's
+// data, or NotFound naming what. The caller holds the lock.
+func find[V any](s *Store, companyID, id, what string, field func(*tenant) map[string]V) (*tenant, V, error) {
+	var zero V
+	t := s.tenant(companyID)
+	if t == nil {
+		return nil, zero, notFound(what)
+	}
+	v, ok := field(t)[id]
+	if !ok {
+		return nil, zero, notFound(what)
+	}
+	return t, v, nil
+}
+
+func employees(t *tenant) map[string]slotbook.Employee { return t.employees }
+func services(t *tenant) map[string]slotbook.Service   { return t.services }
+func bookings(t *tenant) map[string]slotbook.Booking   { return t.bookings }
+
 // exists reports whether the company has settings; data of a company whose
 // settings were never put is invisible, as if the company did not exist.
 func (t *tenant) exists() bool { return t != nil && t.hasSettings }
@@ -125,15 +144,8 @@ func (s *Store) Employees(_ context.Context, companyID string) ([]slotbook.Emplo
 func (s *Store) Employee(_ context.Context, companyID, employeeID string) (slotbook.Employee, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	t := s.tenant(companyID)
-	if t == nil {
-		return slotbook.Employee{}, notFound("employee")
-	}
-	e, ok := t.employees[employeeID]
-	if !ok {
-		return slotbook.Employee{}, notFound("employee")
-	}
-	return e, nil
+	_, e, err := find(s, companyID, employeeID, "employee", employees)
+	return e, err
 }
 
 // CreateEmployee implements slotbook.Store.
@@ -310,16 +322,9 @@ func (s *Store) Services(_ context.Context, companyID string) ([]slotbook.Servic
 func (s *Store) Service(_ context.Context, companyID, serviceID string) (slotbook.Service, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	t := s.tenant(companyID)
-	if t == nil {
-		return slotbook.Service{}, notFound("service")
-	}
-	v, ok := t.services[serviceID]
-	if !ok {
-		return slotbook.Service{}, notFound("service")
-	}
+	_, v, err := find(s, companyID, serviceID, "service", services)
 	v.Employees = slices.Clone(v.Employees)
-	return v, nil
+	return v, err
 }
 
 // CreateService implements slotbook.Store.
@@ -422,13 +427,72 @@ func (s *Store) CreateBooking(_ context.Context, companyID string, b slotbook.Bo
 	start, end := b.Blocked()
 	for _, o := range t.bookings {
 		os, oe := o.Blocked()
-		if o.EmployeeID == b.EmployeeID && start.Before(oe) && os.Before(end) {
+		if o.EmployeeID == b.EmployeeID && o.Blocks(b.CreatedAt) && start.Before(oe) && os.Before(end) {
 			return slotbook.Errorf(slotbook.SlotTaken, "This time is no longer free.")
 		}
 	}
+	b.CancelTokenHash = slices.Clone(b.CancelTokenHash)
 	t.bookings[b.ID] = b
 	if idem != nil {
-		t.idempotency[idem.Key] = *idem
+		rec := *idem
+		rec.SealedCancelToken = slices.Clone(rec.SealedCancelToken)
+		t.idempotency[idem.Key] = rec
+	}
+	return nil
+}
+
+// Booking implements slotbook.Store.
+func (s *Store) Booking(_ context.Context, companyID, bookingID string) (slotbook.Booking, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, b, err := find(s, companyID, bookingID, "booking", bookings)
+	b.CancelTokenHash = slices.Clone(b.CancelTokenHash)
+	return b, err
+}
+
+// ConfirmBooking implements slotbook.Store.
+func (s *Store) ConfirmBooking(_ context.Context, companyID, bookingID string, event slotbook.EventRef, now time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, b, err := find(s, companyID, bookingID, "booking", bookings)
+	if err != nil {
+		return err
+	}
+	if b.Status != slotbook.Pending || !b.Blocks(now) {
+		return slotbook.Errorf(slotbook.Conflict, "The booking is not pending.")
+	}
+	b.Status, b.Event, b.PendingUntil = slotbook.Confirmed, event, time.Time{}
+	t.bookings[bookingID] = b
+	return nil
+}
+
+// CancelBooking implements slotbook.Store.
+func (s *Store) CancelBooking(_ context.Context, companyID, bookingID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, b, err := find(s, companyID, bookingID, "booking", bookings)
+	if err != nil {
+		return err
+	}
+	b.Status = slotbook.Cancelled
+	t.bookings[bookingID] = b
+	return nil
+}
+
+// ReleaseBooking implements slotbook.Store.
+func (s *Store) ReleaseBooking(_ context.Context, companyID, bookingID, idempotencyKey string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return nil
+	}
+	if b, ok := t.bookings[bookingID]; ok && b.Status == slotbook.Confirmed {
+		return slotbook.Errorf(slotbook.Conflict, "A confirmed booking is cancelled, not released.")
+	}
+	delete(t.bookings, bookingID)
+	if r, ok := t.idempotency[idempotencyKey]; ok && r.BookingID == bookingID {
+		delete(t.idempotency, idempotencyKey)
 	}
 	return nil
 }
@@ -439,6 +503,7 @@ func (s *Store) Idempotency(_ context.Context, companyID, key string, now time.T
 	defer s.mu.RUnlock()
 	if t := s.tenant(companyID); t != nil {
 		if r, ok := t.idempotency[key]; ok && r.ExpiresAt.After(now) {
+			r.SealedCancelToken = slices.Clone(r.SealedCancelToken)
 			return r, nil
 		}
 	}

@@ -135,3 +135,17 @@ func readKey(path string) ([]byte, error) {
 	}
 	return key, nil
 }
+
+// NewEphemeral returns a Local with a random key that lives only in this
+// process: what it seals opens only until the process ends. It suits tests
+// and a local server whose data is in memory anyway.
+func NewEphemeral() *Local {
+	key := make([]byte, keySize)
+	rand.Read(key) // never fails (crypto/rand documents it)
+	defer clear(key)
+	aead, err := newGCM(key)
+	if err != nil {
+		panic(err) // a 32-byte key is always accepted
+	}
+	return &Local{aead: aead}
+}

@@ -7,22 +7,42 @@ import (
 	"time"
 
 	"github.com/slotbook/slotbook/pkg/schedule"
+	"github.com/slotbook/slotbook/pkg/seal"
 )
 
 // App holds slotbook's use cases. The HTTP layer calls one method per
 // request; each checks access (through Authorize) and validates before it
 // touches the store.
 type App struct {
-	store Store
-	now   func() time.Time
+	store     Store
+	now       func() time.Time
+	calendars Calendars
+	secrets   seal.Sealer
 }
 
+// Option configures an App.
+type Option func(*App)
+
+// WithCalendars sets where bookings are written (default NoCalendars).
+func WithCalendars(c Calendars) Option { return func(a *App) { a.calendars = c } }
+
+// WithSecrets sets the sealer of stored secrets (default: a key that lives
+// only as long as the process, seal.NewEphemeral).
+func WithSecrets(s seal.Sealer) Option { return func(a *App) { a.secrets = s } }
+
 // NewApp returns the use cases over store; now tells the time (time.Now if nil).
-func NewApp(store Store, now func() time.Time) *App {
+func NewApp(store Store, now func() time.Time, opts ...Option) *App {
 	if now == nil {
 		now = time.Now
 	}
-	return &App{store: store, now: now}
+	a := &App{store: store, now: now, calendars: NoCalendars{}}
+	for _, o := range opts {
+		o(a)
+	}
+	if a.secrets == nil {
+		a.secrets = seal.NewEphemeral()
+	}
+	return a
 }
 
 // authorize loads company companyID and checks the caller's access to it.

@@ -103,6 +103,32 @@ type Customer struct {
 	Phone string
 }
 
+// BookingStatus is where a booking stands.
+type BookingStatus string
+
+// The statuses of a booking.
+const (
+	// Pending: the time is claimed and the calendar event is being
+	// written. A pending booking blocks its time only until PendingUntil;
+	// after that it was abandoned (its request died) and a retry with the
+	// same Idempotency-Key, or anyone else, may have the time.
+	Pending BookingStatus = "pending"
+	// Confirmed: booked, and written into the default calendar if there is one.
+	Confirmed BookingStatus = "confirmed"
+	// Cancelled: the time is free again.
+	Cancelled BookingStatus = "cancelled"
+)
+
+// PendingTimeout is how long a claimed booking may stay pending: far
+// longer than one request may run.
+const PendingTimeout = 2 * time.Minute
+
+// EventRef names the event a booking wrote into an external calendar.
+type EventRef struct {
+	Connection string // the calendar connection's id
+	EventID    string // the provider's id of the event
+}
+
 // Booking is a customer's appointment with an employee.
 type Booking struct {
 	ID         string
@@ -116,6 +142,19 @@ type Booking struct {
 	Customer     Customer
 	Notes        string
 	CreatedAt    time.Time
+	Status       BookingStatus
+	PendingUntil time.Time
+	// CancelTokenHash is the SHA-256 of the cancel token; the token itself
+	// is never stored in the clear.
+	CancelTokenHash []byte
+	// Event is the calendar event written for the booking, if any.
+	Event EventRef
+}
+
+// Blocks reports whether the booking keeps its time from others at now:
+// when confirmed, or pending and not yet abandoned.
+func (b Booking) Blocks(now time.Time) bool {
+	return b.Status == Confirmed || b.Status == Pending && now.Before(b.PendingUntil)
 }
 
 // Blocked returns the time the booking keeps from other bookings: its own
@@ -138,6 +177,9 @@ type Idempotency struct {
 	CreatedAt   time.Time
 	// ExpiresAt ends the record; after it the key may be used again.
 	ExpiresAt time.Time
+	// SealedCancelToken is the booking's cancel token, sealed, so that a
+	// replay can repeat the first answer.
+	SealedCancelToken []byte
 }
 
 // Role is what a signed-in user is to slotbook.

@@ -138,9 +138,12 @@ func (a *App) employeeSlots(ctx context.Context, c Company, svc Service, employe
 	for i, ab := range absences {
 		busy[i] = schedule.Interval{Start: ab.Start, End: ab.End}
 	}
-	booked := make([]schedule.Booking, len(bookings))
-	for i, b := range bookings {
-		booked[i] = schedule.Booking{Start: b.Start, End: b.End, BufferBefore: b.BufferBefore, BufferAfter: b.BufferAfter}
+	now := a.now()
+	booked := make([]schedule.Booking, 0, len(bookings))
+	for _, b := range bookings {
+		if b.Blocks(now) {
+			booked = append(booked, schedule.Booking{Start: b.Start, End: b.End, BufferBefore: b.BufferBefore, BufferAfter: b.BufferAfter})
+		}
 	}
 	found, err := schedule.Slots(schedule.Query{
 		Zone:         zone,
@@ -151,7 +154,7 @@ func (a *App) employeeSlots(ctx context.Context, c Company, svc Service, employe
 		BufferBefore: minutes(svc.BufferBeforeMinutes),
 		BufferAfter:  minutes(svc.BufferAfterMinutes),
 		Step:         minutes(c.BookingIntervalMinutes),
-		Now:          a.now(),
+		Now:          now,
 		MinNotice:    minutes(c.MinNoticeMinutes),
 		HorizonDays:  c.HorizonDays,
 		From:         q.From,

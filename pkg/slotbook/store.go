@@ -60,13 +60,27 @@ type Store interface {
 	// [from, to), ordered by start.
 	Bookings(ctx context.Context, companyID, employeeID string, from, to time.Time) ([]Booking, error)
 	// CreateBooking records a booking if no other booking of the employee
-	// overlaps it, both widened by their buffers; else it returns
-	// SlotTaken. It returns Conflict if the id is taken. With idem, the
+	// that blocks its time at b.CreatedAt (Booking.Blocks) overlaps it,
+	// both widened by their buffers; else it returns SlotTaken. It returns Conflict if the id is taken. With idem, the
 	// idempotency record is written in the same atomic step, and Conflict
 	// is returned if a record of idem.Key exists that has not expired at
 	// idem.CreatedAt (expiry is decided by ExpiresAt, never by whether a
 	// TTL sweep has removed the record yet).
 	CreateBooking(ctx context.Context, companyID string, b Booking, idem *Idempotency) error
+	// Booking returns a booking by id, or NotFound.
+	Booking(ctx context.Context, companyID, bookingID string) (Booking, error)
+	// ConfirmBooking turns a pending booking that has not been abandoned at
+	// now into a confirmed one with its calendar event. It returns NotFound,
+	// or Conflict if the booking is not pending or was abandoned.
+	ConfirmBooking(ctx context.Context, companyID, bookingID string, event EventRef, now time.Time) error
+	// CancelBooking marks a booking cancelled, which frees its time at
+	// once; cancelling twice is no error. It returns NotFound.
+	CancelBooking(ctx context.Context, companyID, bookingID string) error
+	// ReleaseBooking removes a booking that never became confirmed, with
+	// the idempotency record of idempotencyKey if that names it, so that
+	// the time and the key are free again. Removing a missing booking is no
+	// error; a confirmed one is Conflict (it must be cancelled instead).
+	ReleaseBooking(ctx context.Context, companyID, bookingID, idempotencyKey string) error
 	// Idempotency returns the record of key that has not expired at now,
 	// or NotFound.
 	Idempotency(ctx context.Context, companyID, key string, now time.Time) (Idempotency, error)

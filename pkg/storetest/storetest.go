@@ -33,6 +33,7 @@ func Run(t *testing.T, newStore func(t *testing.T) slotbook.Store) {
 		{"ConcurrentClaimsOneWinner", testConcurrentClaims},
 		{"Idempotency", testIdempotency},
 		{"HostileIDsReachNothing", testHostileIDs},
+		{"BookingLifecycle", testBookingLifecycle},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -272,6 +273,7 @@ func booking(id, employee string, start, end time.Time, before, after time.Durat
 		ID: id, EmployeeID: employee, ServiceID: "cut", Start: start, End: end,
 		BufferBefore: before, BufferAfter: after,
 		Customer: slotbook.Customer{Name: "Chris", Email: "chris@x.example"}, CreatedAt: at(1, 8, 0),
+		Status: slotbook.Confirmed, CancelTokenHash: []byte{1, 2, 3},
 	}
 }
 
@@ -502,5 +504,77 @@ func testHostileIDs(t *testing.T, s slotbook.Store) {
 	}
 	if _, err := s.Service(ctx, "acme", "cut"); err != nil {
 		t.Errorf("service gone after hostile ids: %v", err)
+	}
+}
+
+func pending(id, employee string, start, end, created time.Time) slotbook.Booking {
+	b := booking(id, employee, start, end, 0, 0)
+	b.Status, b.CreatedAt, b.PendingUntil = slotbook.Pending, created, created.Add(slotbook.PendingTimeout)
+	return b
+}
+
+// testBookingLifecycle walks a booking through pending, confirmed and
+// cancelled, and a claim through release.
+func testBookingLifecycle(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	now := at(20, 12, 0)
+	p := pending("p1", "ana", at(22, 9, 0), at(22, 10, 0), now)
+	ok(t, "claim", s.CreateBooking(ctx, "acme", p, nil))
+
+	got, err := s.Booking(ctx, "acme", "p1")
+	ok(t, "get", err)
+	if got.Status != slotbook.Pending || !got.PendingUntil.Equal(p.PendingUntil) || string(got.CancelTokenHash) != "\x01\x02\x03" {
+		t.Errorf("Booking = %+v", got)
+	}
+	_, err = s.Booking(ctx, "acme", "nope")
+	wantCode(t, "unknown booking", err, slotbook.NotFound)
+	_, err = s.Booking(ctx, "acme-2", "p1")
+	wantCode(t, "booking of another company", err, slotbook.NotFound)
+
+	// A pending claim blocks overlapping claims while it lasts…
+	wantCode(t, "claim over a pending one", s.CreateBooking(ctx, "acme", pending("p2", "ana", at(22, 9, 30), at(22, 10, 30), now.Add(time.Minute)), nil), slotbook.SlotTaken)
+	// …and it cannot be confirmed once abandoned.
+	wantCode(t, "confirm after timeout", s.ConfirmBooking(ctx, "acme", "p1", slotbook.EventRef{}, now.Add(slotbook.PendingTimeout)), slotbook.Conflict)
+	ev := slotbook.EventRef{Connection: "k1", EventID: "ev1"}
+	ok(t, "confirm", s.ConfirmBooking(ctx, "acme", "p1", ev, now.Add(time.Second)))
+	got, _ = s.Booking(ctx, "acme", "p1")
+	if got.Status != slotbook.Confirmed || got.Event != ev {
+		t.Errorf("confirmed booking = %+v", got)
+	}
+	wantCode(t, "confirm twice", s.ConfirmBooking(ctx, "acme", "p1", ev, now.Add(time.Second)), slotbook.Conflict)
+	wantCode(t, "confirm unknown", s.ConfirmBooking(ctx, "acme", "nope", ev, now), slotbook.NotFound)
+	wantCode(t, "release a confirmed booking", s.ReleaseBooking(ctx, "acme", "p1", ""), slotbook.Conflict)
+
+	// Cancelling frees the time at once, and twice is fine.
+	ok(t, "cancel", s.CancelBooking(ctx, "acme", "p1"))
+	ok(t, "cancel twice", s.CancelBooking(ctx, "acme", "p1"))
+	wantCode(t, "cancel unknown", s.CancelBooking(ctx, "acme", "nope"), slotbook.NotFound)
+	if got, _ := s.Booking(ctx, "acme", "p1"); got.Status != slotbook.Cancelled {
+		t.Errorf("cancelled booking = %+v", got)
+	}
+	ok(t, "book the freed time", s.CreateBooking(ctx, "acme", pending("p3", "ana", at(22, 9, 0), at(22, 10, 0), now.Add(time.Minute)), nil))
+
+	// An abandoned pending claim does not block.
+	ok(t, "claim after abandonment", s.CreateBooking(ctx, "acme", pending("p4", "ana", at(22, 9, 0), at(22, 10, 0), now.Add(time.Minute+slotbook.PendingTimeout)), nil))
+
+	// Releasing removes the claim and its key, and only its own key.
+	rec := &slotbook.Idempotency{Key: "k", Fingerprint: "f", BookingID: "p5", CreatedAt: now, ExpiresAt: now.Add(slotbook.IdempotencyTTL), SealedCancelToken: []byte("sealed")}
+	ok(t, "claim with key", s.CreateBooking(ctx, "acme", pending("p5", "bob", at(23, 9, 0), at(23, 10, 0), now), rec))
+	if r, err := s.Idempotency(ctx, "acme", "k", now); err != nil || string(r.SealedCancelToken) != "sealed" {
+		t.Errorf("Idempotency = %+v, %v", r, err)
+	}
+	ok(t, "release", s.ReleaseBooking(ctx, "acme", "p5", "k"))
+	_, err = s.Booking(ctx, "acme", "p5")
+	wantCode(t, "released booking", err, slotbook.NotFound)
+	_, err = s.Idempotency(ctx, "acme", "k", now)
+	wantCode(t, "released key", err, slotbook.NotFound)
+	ok(t, "release twice", s.ReleaseBooking(ctx, "acme", "p5", "k"))
+	rec6 := *rec
+	rec6.BookingID = "p6"
+	ok(t, "the time and key are free again", s.CreateBooking(ctx, "acme", pending("p6", "bob", at(23, 9, 0), at(23, 10, 0), now), &rec6))
+	ok(t, "release another booking with the same key", s.ReleaseBooking(ctx, "acme", "p3", "k"))
+	if r, err := s.Idempotency(ctx, "acme", "k", now); err != nil || r.BookingID != "p6" {
+		t.Errorf("the key of p6 went with p3: %+v, %v", r, err)
 	}
 }

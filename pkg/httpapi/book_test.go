@@ -1,0 +1,490 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/slotbook/slotbook/pkg/apitest"
+	"github.com/slotbook/slotbook/pkg/dynamotest"
+	"github.com/slotbook/slotbook/pkg/inmem"
+	"github.com/slotbook/slotbook/pkg/slotbook"
+)
+
+// eachStore runs test on the in-memory store and on DynamoDB Local.
+func eachStore(t *testing.T, test func(t *testing.T, store func() slotbook.Store)) {
+	t.Run("memory", func(t *testing.T) { test(t, func() slotbook.Store { return inmem.New() }) })
+	t.Run("dynamodb", func(t *testing.T) { test(t, func() slotbook.Store { return dynamotest.NewStore(t) }) })
+}
+
+// fakeCalendar is an employee's default calendar in memory.
+type fakeCalendar struct {
+	mu        sync.Mutex
+	events    map[string]slotbook.Booking // event id → booking
+	puts      int
+	failPut   error
+	failDel   error
+	beforePut func() // runs before each write, e.g. to die mid-request
+}
+
+func newFakeCalendar() *fakeCalendar { return &fakeCalendar{events: map[string]slotbook.Booking{}} }
+
+func (f *fakeCalendar) PutBookingEvent(_ context.Context, _ slotbook.Company, _ slotbook.Employee, _ slotbook.Service, b slotbook.Booking) (slotbook.EventRef, bool, error) {
+	f.mu.Lock()
+	hook, fail := f.beforePut, f.failPut
+	f.puts++
+	f.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	if fail != nil {
+		return slotbook.EventRef{}, false, &slotbook.Error{Code: slotbook.Unavailable, Message: "calendar down", Err: fail}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.events["ev-"+b.ID] = b // the id derives from the booking: a second write replaces
+	return slotbook.EventRef{Connection: "cal-1", EventID: "ev-" + b.ID}, true, nil
+}
+
+func (f *fakeCalendar) DeleteBookingEvent(_ context.Context, _ slotbook.Company, _ slotbook.Employee, ref slotbook.EventRef) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failDel != nil {
+		return &slotbook.Error{Code: slotbook.Unavailable, Message: "calendar down", Err: f.failDel}
+	}
+	delete(f.events, ref.EventID)
+	return nil
+}
+
+func (f *fakeCalendar) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.events)
+}
+
+func (f *fakeCalendar) set(fn func(f *fakeCalendar)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f)
+}
+
+type confirmation struct {
+	ID, Service, Employee, Start, End, Status, CancelToken string
+}
+
+func bookingBody(start string) map[string]any {
+	return map[string]any{
+		"service": "consult", "employee": "ana", "start": start,
+		"customer": map[string]any{"name": "Chris Client", "email": "chris@client.example", "phone": "+41 44 123 45 67"},
+		"notes":    "first visit",
+	}
+}
+
+const slotsOfMonday = "/v1/companies/acme/slots?service=consult&from=2027-03-22&to=2027-03-22"
+
+func (e *env) starts() []string {
+	e.t.Helper()
+	var got slotsAnswer
+	e.must(200, "GET", slotsOfMonday, "", nil).Decode(e.t, &got)
+	return starts(got)
+}
+
+func TestBookAndCancel(t *testing.T) {
+	eachStore(t, func(t *testing.T, store func() slotbook.Store) {
+		cal := newFakeCalendar()
+		e := newEnvOn(t, store(), slotbook.WithCalendars(cal))
+		admin := token(t, "boss", "acme", slotbook.RoleAdmin)
+		e.seed(admin)
+		if got := e.starts(); len(got) != 5 {
+			t.Fatalf("free starts before = %v", got)
+		}
+
+		r := e.must(201, "POST", "/v1/companies/acme/bookings", "", bookingBody("2027-03-22T10:00:00+01:00"))
+		var c confirmation
+		r.Decode(t, &c)
+		if c.Status != "confirmed" || c.Start != "2027-03-22T10:00:00+01:00" || c.End != "2027-03-22T11:00:00+01:00" || len(c.CancelToken) != 43 {
+			t.Errorf("confirmation = %+v", c)
+		}
+		if r.Header.Get("Location") != "/v1/companies/acme/bookings/"+c.ID || r.Header.Get("Idempotent-Replayed") != "" {
+			t.Errorf("headers = %v", r.Header)
+		}
+		if cal.count() != 1 {
+			t.Errorf("%d calendar events, want 1", cal.count())
+		}
+		// 09:30 and 10:30 overlap the booking; 09:00 and 11:00 stay free.
+		if got, want := e.starts(), []string{"2027-03-22T09:00:00+01:00", "2027-03-22T11:00:00+01:00"}; !slices.Equal(got, want) {
+			t.Errorf("free starts after booking = %v, want %v", got, want)
+		}
+
+		var list struct{ Bookings []map[string]any }
+		e.must(200, "GET", "/v1/companies/acme/bookings?from=2027-03-22&to=2027-03-22", admin, nil).Decode(t, &list)
+		if len(list.Bookings) != 1 || list.Bookings[0]["id"] != c.ID || list.Bookings[0]["status"] != "confirmed" ||
+			list.Bookings[0]["customer"].(map[string]any)["email"] != "chris@client.example" {
+			t.Errorf("bookings = %+v", list.Bookings)
+		}
+		if strings.Contains(fmt.Sprint(list), c.CancelToken) {
+			t.Error("the list shows the cancel token")
+		}
+
+		wrong := e.client.Do(apitest.Request{Method: "DELETE", Path: "/v1/companies/acme/bookings/" + c.ID,
+			Header: http.Header{"X-Cancel-Token": {strings.Repeat("A", 43)}}})
+		if wrong.Status != 403 {
+			t.Errorf("wrong token: %d", wrong.Status)
+		}
+		for range 2 { // cancelling is idempotent
+			ok := e.client.Do(apitest.Request{Method: "DELETE", Path: "/v1/companies/acme/bookings/" + c.ID,
+				Header: http.Header{"X-Cancel-Token": {c.CancelToken}}})
+			if ok.Status != 204 || len(ok.Body) != 0 {
+				t.Fatalf("cancel: %d %s", ok.Status, ok.Body)
+			}
+		}
+		if cal.count() != 0 {
+			t.Errorf("%d calendar events after cancel, want 0", cal.count())
+		}
+		if got := e.starts(); len(got) != 5 {
+			t.Errorf("free starts after cancel = %v, want all 5 again", got)
+		}
+		e.must(200, "GET", "/v1/companies/acme/bookings?from=2027-03-22&to=2027-03-22", admin, nil).Decode(t, &list)
+		if len(list.Bookings) != 1 || list.Bookings[0]["status"] != "cancelled" {
+			t.Errorf("bookings after cancel = %+v", list.Bookings)
+		}
+		missing := e.client.Do(apitest.Request{Method: "DELETE", Path: "/v1/companies/acme/bookings/nosuchbooking",
+			Header: http.Header{"X-Cancel-Token": {c.CancelToken}}})
+		if missing.Status != 404 {
+			t.Errorf("cancel an unknown booking: %d", missing.Status)
+		}
+	})
+}
+
+func TestDashboardCancelsAndListsByRole(t *testing.T) {
+	e := newEnv(t)
+	admin := token(t, "boss", "acme", slotbook.RoleAdmin)
+	e.seed(admin)
+	e.must(201, "POST", "/v1/companies/acme/employees", admin, map[string]any{"id": "bob", "name": "Bob"})
+	var c confirmation
+	e.must(201, "POST", "/v1/companies/acme/bookings", "", bookingBody("2027-03-22T09:00:00+01:00")).Decode(t, &c)
+	ana, bob := token(t, "ana", "acme", slotbook.RoleStaff), token(t, "bob", "acme", slotbook.RoleStaff)
+	support := token(t, "help", "", slotbook.RoleSupport)
+	const list = "/v1/companies/acme/bookings?from=2027-03-22&to=2027-03-28"
+
+	count := func(tok string, path string) int {
+		var l struct{ Bookings []any }
+		e.must(200, "GET", path, tok, nil).Decode(t, &l)
+		return len(l.Bookings)
+	}
+	if n := count(ana, list); n != 1 {
+		t.Errorf("ana sees %d bookings, want her 1", n)
+	}
+	if n := count(bob, list); n != 0 {
+		t.Errorf("bob sees %d bookings, want none of ana's", n)
+	}
+	e.must(403, "GET", list+"&employee=ana", bob, nil)
+	e.must(403, "GET", list, support, nil) // supportAccess is off
+	e.client.Do(apitest.Request{Method: "GET", Path: list, BadRequest: true})
+	if r := e.client.Do(apitest.Request{Method: "GET", Path: list, BadRequest: true}); r.Status != 401 {
+		t.Errorf("list without a token: %d", r.Status)
+	}
+	e.must(400, "GET", "/v1/companies/acme/bookings?from=2027-03-01&to=2027-05-02", admin, nil)
+
+	e.must(403, "DELETE", "/v1/companies/acme/bookings/"+c.ID, bob, nil)
+	if r := e.client.Do(apitest.Request{Method: "DELETE", Path: "/v1/companies/acme/bookings/" + c.ID}); r.Status != 401 {
+		t.Errorf("cancel with neither token nor JWT: %d", r.Status)
+	}
+	e.must(204, "DELETE", "/v1/companies/acme/bookings/"+c.ID, ana, nil)
+}
+
+// TestConcurrentBookingsOneWinner races requests for one slot and for two
+// overlapping starts: exactly one of each race is booked.
+func TestConcurrentBookingsOneWinner(t *testing.T) {
+	eachStore(t, func(t *testing.T, store func() slotbook.Store) {
+		cal := newFakeCalendar()
+		e := newEnvOn(t, store(), slotbook.WithCalendars(cal))
+		admin := token(t, "boss", "acme", slotbook.RoleAdmin)
+		e.seed(admin)
+		race := func(starts ...string) map[int]int {
+			statuses := map[int]int{}
+			var mu sync.Mutex
+			var wg sync.WaitGroup
+			gate := make(chan struct{})
+			n := map[int]int{1: 50, 2: 20}[len(starts)]
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-gate
+					body := bookingBody(starts[i%len(starts)])
+					body["customer"].(map[string]any)["name"] = fmt.Sprintf("Customer %d", i)
+					r := e.client.Do(apitest.Request{Method: "POST", Path: "/v1/companies/acme/bookings", Body: body})
+					if r.Status == 409 && r.Problem(t).Code != "slot_taken" {
+						t.Errorf("409 with code %q", r.Problem(t).Code)
+					}
+					mu.Lock()
+					statuses[r.Status]++
+					mu.Unlock()
+				}()
+			}
+			close(gate)
+			wg.Wait()
+			return statuses
+		}
+		if got := race("2027-03-22T10:00:00+01:00"); got[201] != 1 || got[409] != 49 {
+			t.Errorf("50 requests for one slot: statuses %v, want one 201 and 49 409", got)
+		}
+		// 09:00–10:00 and 09:30–10:30 overlap; 10:00 is taken already, so
+		// the other requests of this race want 09:00 and 09:30... which
+		// overlap each other but not 10:00–11:00? 09:30–10:30 does: only
+		// 09:00 can win.
+		if got := race("2027-03-22T09:00:00+01:00", "2027-03-22T09:30:00+01:00"); got[201] != 1 || got[409] != 19 {
+			t.Errorf("20 requests for overlapping starts: statuses %v, want one 201 and 19 409", got)
+		}
+		var list struct {
+			Bookings []struct{ Start, Status string }
+		}
+		e.must(200, "GET", "/v1/companies/acme/bookings?from=2027-03-22&to=2027-03-22", admin, nil).Decode(t, &list)
+		if len(list.Bookings) != 2 || list.Bookings[0].Start != "2027-03-22T09:00:00+01:00" || list.Bookings[1].Start != "2027-03-22T10:00:00+01:00" {
+			t.Errorf("bookings = %+v, want 09:00 and 10:00", list.Bookings)
+		}
+		if cal.count() != 2 {
+			t.Errorf("%d calendar events, want 2", cal.count())
+		}
+	})
+}
+
+// TestOverlappingStartsRace races two starts that overlap each other only.
+func TestOverlappingStartsRace(t *testing.T) {
+	eachStore(t, func(t *testing.T, store func() slotbook.Store) {
+		e := newEnvOn(t, store())
+		admin := token(t, "boss", "acme", slotbook.RoleAdmin)
+		e.seed(admin)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		won := map[string]int{}
+		gate := make(chan struct{})
+		for i := range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-gate
+				start := []string{"2027-03-22T10:00:00+01:00", "2027-03-22T10:30:00+01:00"}[i%2]
+				r := e.client.Do(apitest.Request{Method: "POST", Path: "/v1/companies/acme/bookings", Body: bookingBody(start)})
+				mu.Lock()
+				defer mu.Unlock()
+				won[fmt.Sprint(r.Status)]++
+			}()
+		}
+		close(gate)
+		wg.Wait()
+		if won["201"] != 1 || won["409"] != 19 {
+			t.Errorf("statuses %v, want one 201 and 19 409", won)
+		}
+	})
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	eachStore(t, func(t *testing.T, store func() slotbook.Store) {
+		cal := newFakeCalendar()
+		e := newEnvOn(t, store(), slotbook.WithCalendars(cal))
+		admin := token(t, "boss", "acme", slotbook.RoleAdmin)
+		e.seed(admin)
+		post := func(key string, body any) *apitest.Response {
+			return e.client.Do(apitest.Request{Method: "POST", Path: "/v1/companies/acme/bookings", Body: body,
+				Header: http.Header{"Idempotency-Key": {key}}})
+		}
+		first := post("order-17", bookingBody("2027-03-22T10:00:00+01:00"))
+		if first.Status != 201 {
+			t.Fatalf("first: %d %s", first.Status, first.Body)
+		}
+		again := post("order-17", bookingBody("2027-03-22T10:00:00+01:00"))
+		if again.Status != 201 || string(again.Body) != string(first.Body) || again.Header.Get("Idempotent-Replayed") != "true" {
+			t.Errorf("replay: %d %s %v; want the first answer %s", again.Status, again.Body, again.Header, first.Body)
+		}
+		other := post("order-17", bookingBody("2027-03-22T11:00:00+01:00"))
+		if other.Status != 422 || other.Problem(t).Code != "unprocessable" {
+			t.Errorf("same key, other body: %d %s", other.Status, other.Body)
+		}
+		// Racing retries of one request all get the one booking.
+		var wg sync.WaitGroup
+		bodies := make([]string, 10)
+		for i := range bodies {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := post("order-18", bookingBody("2027-03-22T09:00:00+01:00"))
+				bodies[i] = fmt.Sprint(r.Status, " ", strings.TrimSpace(string(r.Body)))
+			}()
+		}
+		wg.Wait()
+		for _, b := range bodies[1:] {
+			if b != bodies[0] || !strings.HasPrefix(b, "201 ") {
+				t.Fatalf("racing retries answered differently:\n%s", strings.Join(bodies, "\n"))
+			}
+		}
+		var list struct{ Bookings []any }
+		e.must(200, "GET", "/v1/companies/acme/bookings?from=2027-03-22&to=2027-03-22", admin, nil).Decode(t, &list)
+		if len(list.Bookings) != 2 || cal.count() != 2 {
+			t.Errorf("%d bookings and %d events, want 2 of each", len(list.Bookings), cal.count())
+		}
+		bad := e.client.Do(apitest.Request{Method: "POST", Path: "/v1/companies/acme/bookings", BadRequest: true,
+			Body: bookingBody("2027-03-22T11:00:00+01:00"), Header: http.Header{"Idempotency-Key": {"has space"}}})
+		if bad.Status != 400 || !slices.Contains(bad.Problem(t).Fields(), "Idempotency-Key") {
+			t.Errorf("bad key: %d %s", bad.Status, bad.Body)
+		}
+	})
+}
+
+// TestCalendarFailureBooksNothing: if the event cannot be written, the
+// answer is 503, the time stays free and the key can be retried.
+func TestCalendarFailureBooksNothing(t *testing.T) {
+	eachStore(t, func(t *testing.T, store func() slotbook.Store) {
+		cal := newFakeCalendar()
+		cal.failPut = errors.New("google: 500")
+		e := newEnvOn(t, store(), slotbook.WithCalendars(cal))
+		admin := token(t, "boss", "acme", slotbook.RoleAdmin)
+		e.seed(admin)
+		req := apitest.Request{Method: "POST", Path: "/v1/companies/acme/bookings", Body: bookingBody("2027-03-22T10:00:00+01:00"),
+			Header: http.Header{"Idempotency-Key": {"k-503"}}}
+		r := e.client.Do(req)
+		if r.Status != 503 || r.Problem(t).Code != "unavailable" || strings.Contains(string(r.Body), "google") {
+			t.Errorf("calendar down: %d %s", r.Status, r.Body)
+		}
+		if got := e.starts(); len(got) != 5 {
+			t.Errorf("free starts after a failed booking = %v, want all 5", got)
+		}
+		var list struct{ Bookings []any }
+		e.must(200, "GET", "/v1/companies/acme/bookings?from=2027-03-22&to=2027-03-22", admin, nil).Decode(t, &list)
+		if len(list.Bookings) != 0 {
+			t.Errorf("a failed booking is listed: %+v", list.Bookings)
+		}
+		cal.set(func(f *fakeCalendar) { f.failPut = nil })
+		if r := e.client.Do(req); r.Status != 201 || cal.count() != 1 {
+			t.Errorf("retry with the key once the calendar is back: %d %s, %d events", r.Status, r.Body, cal.count())
+		}
+	})
+}
+
+// TestRetryCompletesABookingWhoseRequestDied kills a booking request
+// between claiming the time and writing the calendar event, as a crash
+// would; a retry with the same Idempotency-Key completes it.
+func TestRetryCompletesABookingWhoseRequestDied(t *testing.T) {
+	eachStore(t, func(t *testing.T, store func() slotbook.Store) {
+		cal := newFakeCalendar()
+		died := make(chan struct{})
+		cal.beforePut = func() { close(died); runtime.Goexit() } // dies here, once
+		e := newEnvOn(t, store(), slotbook.WithCalendars(cal))
+		admin := token(t, "boss", "acme", slotbook.RoleAdmin)
+		e.seed(admin)
+		req := apitest.Request{Method: "POST", Path: "/v1/companies/acme/bookings", Body: bookingBody("2027-03-22T10:00:00+01:00"),
+			Header: http.Header{"Idempotency-Key": {"k-crash"}}}
+		go func() {
+			r, _ := http.NewRequest("POST", req.Path, strings.NewReader(mustJSON(t, req.Body)))
+			r.Header.Set("Content-Type", "application/json")
+			r.Header.Set("Idempotency-Key", "k-crash")
+			e.h.ServeHTTP(newDiscardWriter(), r)
+		}()
+		<-died
+		cal.set(func(f *fakeCalendar) { f.beforePut = nil })
+
+		// The claim holds the time while its request may still come back…
+		if got := e.starts(); slices.Contains(got, "2027-03-22T10:00:00+01:00") {
+			t.Errorf("the claimed time is offered: %v", got)
+		}
+		// …and the retry finishes the booking instead of booking again.
+		r := e.client.Do(req)
+		if r.Status != 201 || r.Header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("retry: %d %s", r.Status, r.Body)
+		}
+		var list struct{ Bookings []struct{ Status string } }
+		e.must(200, "GET", "/v1/companies/acme/bookings?from=2027-03-22&to=2027-03-22", admin, nil).Decode(t, &list)
+		if len(list.Bookings) != 1 || list.Bookings[0].Status != "confirmed" || cal.count() != 1 {
+			t.Errorf("bookings %+v, %d events; want one confirmed booking with its event", list.Bookings, cal.count())
+		}
+	})
+}
+
+func TestBookingBadInput(t *testing.T) {
+	e := newEnv(t)
+	admin := token(t, "boss", "acme", slotbook.RoleAdmin)
+	e.seed(admin)
+	e.must(201, "POST", "/v1/companies/acme/employees", admin, map[string]any{"id": "bob", "name": "Bob"})
+	with := func(k string, v any) map[string]any {
+		b := bookingBody("2027-03-22T10:00:00+01:00")
+		if strings.HasPrefix(k, "customer.") {
+			c := b["customer"].(map[string]any)
+			if v == nil {
+				delete(c, k[9:])
+			} else {
+				c[k[9:]] = v
+			}
+			return b
+		}
+		if v == nil {
+			delete(b, k)
+		} else {
+			b[k] = v
+		}
+		return b
+	}
+	cases := []struct {
+		name   string
+		body   any
+		status int
+		field  string
+	}{
+		{"no customer", with("customer", nil), 400, "customer"},
+		{"no customer name", with("customer.name", nil), 400, "customer.name"},
+		{"no e-mail", with("customer.email", nil), 400, "customer.email"},
+		{"bad e-mail", with("customer.email", "chris@"), 400, "customer.email"},
+		{"e-mail with a display name", with("customer.email", "Chris <chris@client.example>"), 400, "customer.email"},
+		{"phone with letters", with("customer.phone", "call me"), 400, "customer.phone"},
+		{"notes too long", with("notes", strings.Repeat("n", 2001)), 400, "notes"},
+		{"start without offset", with("start", "2027-03-22T10:00:00"), 400, "start"},
+		{"no start", with("start", nil), 400, "start"},
+		{"unknown field", with("coupon", "FREE"), 400, "coupon"},
+		{"customer unknown field", with("customer.age", 40), 400, "customer.age"},
+		{"unknown service", with("service", "nope"), 404, ""},
+		{"employee who does not offer it", with("employee", "bob"), 404, ""},
+		{"bad employee id", with("employee", "a#b"), 400, "employee"},
+		{"off the grid", with("start", "2027-03-22T10:10:00+01:00"), 409, ""},
+		{"outside working hours", with("start", "2027-03-22T18:00:00+01:00"), 409, ""},
+		{"in the past", with("start", "2027-03-15T10:00:00+01:00"), 409, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.client.Do(apitest.Request{Method: "POST", Path: "/v1/companies/acme/bookings", Body: c.body, BadRequest: true})
+			if r.Status != c.status {
+				t.Fatalf("status %d, want %d: %s", r.Status, c.status, r.Body)
+			}
+			if p := r.Problem(t); c.field != "" && !slices.Contains(p.Fields(), c.field) {
+				t.Errorf("problem blames %v, want %s", p.Fields(), c.field)
+			}
+		})
+	}
+	var list struct{ Bookings []any }
+	e.must(200, "GET", "/v1/companies/acme/bookings?from=2027-03-01&to=2027-03-31", admin, nil).Decode(t, &list)
+	if len(list.Bookings) != 0 {
+		t.Errorf("bad input booked %+v", list.Bookings)
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// discardWriter is a ResponseWriter that forgets what it is told.
+type discardWriter struct{ h http.Header }
+
+func newDiscardWriter() *discardWriter               { return &discardWriter{h: http.Header{}} }
+func (d *discardWriter) Header() http.Header         { return d.h }
+func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (d *discardWriter) WriteHeader(int)             {}
