@@ -23,6 +23,8 @@ import (
 //	                             SK XI#<absence>        absence id → its key
 //	                             SK B#<start>#<booking> booking
 //	                             SK V#<date>            version of a UTC day's bookings
+//	                             SK K#<connection>      calendar connection (secret sealed)
+//	                             SK KD                  the employee's default connection
 const (
 	attrPK = "PK"
 	attrSK = "SK"

@@ -32,6 +32,8 @@ type tenant struct {
 	services     map[string]slotbook.Service
 	bookings     map[string]slotbook.Booking // id → booking
 	idempotency  map[string]slotbook.Idempotency
+	connections  map[string]map[string]slotbook.Connection // employee → id → connection
+	defaults     map[string]string                         // employee → default connection id
 }
 
 // New returns an empty store.
@@ -76,6 +78,8 @@ func (s *Store) tenantForWrite(companyID string) *tenant {
 			services:     make(map[string]slotbook.Service),
 			bookings:     make(map[string]slotbook.Booking),
 			idempotency:  make(map[string]slotbook.Idempotency),
+			connections:  make(map[string]map[string]slotbook.Connection),
+			defaults:     make(map[string]string),
 		}
 		s.companies[companyID] = t
 	}
@@ -192,6 +196,8 @@ func (s *Store) DeleteEmployee(_ context.Context, companyID, employeeID string) 
 	delete(t.employees, employeeID)
 	delete(t.availability, employeeID)
 	delete(t.absences, employeeID)
+	delete(t.connections, employeeID)
+	delete(t.defaults, employeeID)
 	for id, svc := range t.services {
 		if svc.Offers(employeeID) {
 			svc.Employees = slices.DeleteFunc(slices.Clone(svc.Employees), func(e string) bool { return e == employeeID })
@@ -517,4 +523,111 @@ func sortedValues[V any](m map[string]V, key func(V) string) []V {
 		out = []V{}
 	}
 	return out
+}
+
+// Connections implements slotbook.Store.
+func (s *Store) Connections(_ context.Context, companyID, employeeID string) ([]slotbook.Connection, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return []slotbook.Connection{}, nil
+	}
+	out := sortedValues(t.connections[employeeID], func(k slotbook.Connection) string { return k.ID })
+	for i := range out {
+		out[i] = t.withDefault(out[i])
+	}
+	return out, nil
+}
+
+// withDefault returns k with IsDefault set from the employee's default
+// mark, and a copy of its secret.
+func (t *tenant) withDefault(k slotbook.Connection) slotbook.Connection {
+	k.IsDefault = t.defaults[k.EmployeeID] == k.ID
+	k.SealedSecret = slices.Clone(k.SealedSecret)
+	return k
+}
+
+// Connection implements slotbook.Store.
+func (s *Store) Connection(_ context.Context, companyID, employeeID, connectionID string) (slotbook.Connection, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return slotbook.Connection{}, notFound("calendar connection")
+	}
+	k, ok := t.connections[employeeID][connectionID]
+	if !ok {
+		return slotbook.Connection{}, notFound("calendar connection")
+	}
+	return t.withDefault(k), nil
+}
+
+// PutConnection implements slotbook.Store.
+func (s *Store) PutConnection(_ context.Context, companyID string, k slotbook.Connection) error {
+	if err := badIDs(companyID, k.EmployeeID, k.ID); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return notFound("employee")
+	}
+	if _, ok := t.employees[k.EmployeeID]; !ok {
+		return notFound("employee")
+	}
+	m := t.connections[k.EmployeeID]
+	if m == nil {
+		m = make(map[string]slotbook.Connection)
+		t.connections[k.EmployeeID] = m
+	}
+	switch {
+	case k.IsDefault:
+		t.defaults[k.EmployeeID] = k.ID
+	case t.defaults[k.EmployeeID] == k.ID:
+		delete(t.defaults, k.EmployeeID)
+	}
+	k.IsDefault = false // derived from defaults on read
+	k.SealedSecret = slices.Clone(k.SealedSecret)
+	m[k.ID] = k
+	return nil
+}
+
+// SetConnectionAuth implements slotbook.Store.
+func (s *Store) SetConnectionAuth(_ context.Context, companyID, employeeID, connectionID string, sealed []byte, status slotbook.ConnectionStatus) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return notFound("calendar connection")
+	}
+	k, ok := t.connections[employeeID][connectionID]
+	if !ok {
+		return notFound("calendar connection")
+	}
+	if sealed != nil {
+		k.SealedSecret = slices.Clone(sealed)
+	}
+	k.Status = status
+	t.connections[employeeID][connectionID] = k
+	return nil
+}
+
+// DeleteConnection implements slotbook.Store.
+func (s *Store) DeleteConnection(_ context.Context, companyID, employeeID, connectionID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return notFound("calendar connection")
+	}
+	if _, ok := t.connections[employeeID][connectionID]; !ok {
+		return notFound("calendar connection")
+	}
+	delete(t.connections[employeeID], connectionID)
+	if t.defaults[employeeID] == connectionID {
+		delete(t.defaults, employeeID)
+	}
+	return nil
 }

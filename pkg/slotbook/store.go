@@ -81,6 +81,24 @@ type Store interface {
 	// the time and the key are free again. Removing a missing booking is no
 	// error; a confirmed one is Conflict (it must be cancelled instead).
 	ReleaseBooking(ctx context.Context, companyID, bookingID, idempotencyKey string) error
+	// Connections returns an employee's calendar connections, ordered by
+	// id, with IsDefault set on the employee's default one.
+	Connections(ctx context.Context, companyID, employeeID string) ([]Connection, error)
+	// Connection returns one calendar connection, or NotFound.
+	Connection(ctx context.Context, companyID, employeeID, connectionID string) (Connection, error)
+	// PutConnection creates or replaces a connection of an existing
+	// employee (NotFound otherwise). If k.IsDefault, k becomes the
+	// employee's one default connection, atomically; if k is the default
+	// and k.IsDefault is false, the employee has no default any more.
+	PutConnection(ctx context.Context, companyID string, k Connection) error
+	// SetConnectionAuth replaces a connection's sealed secret (unless
+	// sealed is nil) and status, leaving its switches alone. It returns
+	// NotFound.
+	SetConnectionAuth(ctx context.Context, companyID, employeeID, connectionID string, sealed []byte, status ConnectionStatus) error
+	// DeleteConnection removes a connection (and the default mark, if it
+	// was the default), or returns NotFound.
+	DeleteConnection(ctx context.Context, companyID, employeeID, connectionID string) error
+
 	// Idempotency returns the record of key that has not expired at now,
 	// or NotFound.
 	Idempotency(ctx context.Context, companyID, key string, now time.Time) (Idempotency, error)

@@ -34,6 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) slotbook.Store) {
 		{"Idempotency", testIdempotency},
 		{"HostileIDsReachNothing", testHostileIDs},
 		{"BookingLifecycle", testBookingLifecycle},
+		{"Connections", testConnections},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -576,5 +577,88 @@ func testBookingLifecycle(t *testing.T, s slotbook.Store) {
 	ok(t, "release another booking with the same key", s.ReleaseBooking(ctx, "acme", "p3", "k"))
 	if r, err := s.Idempotency(ctx, "acme", "k", now); err != nil || r.BookingID != "p6" {
 		t.Errorf("the key of p6 went with p3: %+v, %v", r, err)
+	}
+}
+
+func conn(id, employee string, p slotbook.Provider, isDefault bool) slotbook.Connection {
+	return slotbook.Connection{
+		ID: id, EmployeeID: employee, Provider: p, Account: "ana@x.example", CalendarID: "primary", Name: "Work",
+		CheckConflicts: true, IsDefault: isDefault, Status: slotbook.Connected,
+		SealedSecret: []byte("sealed-" + id), CreatedAt: at(1, 8, 0),
+	}
+}
+
+func testConnections(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	wantCode(t, "connection of an unknown employee", s.PutConnection(ctx, "acme", conn("k0", "zed", slotbook.Google, false)), slotbook.NotFound)
+	ok(t, "google", s.PutConnection(ctx, "acme", conn("k1", "ana", slotbook.Google, true)))
+	ics := conn("k2", "ana", slotbook.ICS, false)
+	ics.URL, ics.CheckConflicts, ics.ShowInOverview = "https://feeds.example/a.ics", true, true
+	ok(t, "ics", s.PutConnection(ctx, "acme", ics))
+
+	list, err := s.Connections(ctx, "acme", "ana")
+	ok(t, "list", err)
+	if len(list) != 2 || list[0].ID != "k1" || !list[0].IsDefault || list[1].IsDefault || list[1].URL != ics.URL || !list[1].ShowInOverview {
+		t.Fatalf("Connections = %+v", list)
+	}
+	if string(list[0].SealedSecret) != "sealed-k1" || list[0].Status != slotbook.Connected || !list[0].CreatedAt.Equal(at(1, 8, 0)) {
+		t.Errorf("connection read back as %+v", list[0])
+	}
+
+	// A new default takes the mark from the old one: never two.
+	ok(t, "caldav as default", s.PutConnection(ctx, "acme", conn("k3", "ana", slotbook.CalDAV, true)))
+	list, _ = s.Connections(ctx, "acme", "ana")
+	var defaults []string
+	for _, k := range list {
+		if k.IsDefault {
+			defaults = append(defaults, k.ID)
+		}
+	}
+	if !reflect.DeepEqual(defaults, []string{"k3"}) {
+		t.Errorf("defaults = %v, want [k3]", defaults)
+	}
+	// Unsetting the default leaves none; unsetting a non-default changes nothing.
+	ok(t, "k1 not default", s.PutConnection(ctx, "acme", conn("k1", "ana", slotbook.Google, false)))
+	if k, _ := s.Connection(ctx, "acme", "ana", "k3"); !k.IsDefault {
+		t.Errorf("k3 lost its default when k1 was saved: %+v", k)
+	}
+	ok(t, "k3 not default", s.PutConnection(ctx, "acme", conn("k3", "ana", slotbook.CalDAV, false)))
+	if k, _ := s.Connection(ctx, "acme", "ana", "k3"); k.IsDefault {
+		t.Errorf("k3 still default: %+v", k)
+	}
+
+	ok(t, "needs reauth", s.SetConnectionAuth(ctx, "acme", "ana", "k1", nil, slotbook.NeedsReauth))
+	k, err := s.Connection(ctx, "acme", "ana", "k1")
+	ok(t, "get", err)
+	if k.Status != slotbook.NeedsReauth || string(k.SealedSecret) != "sealed-k1" || !k.CheckConflicts {
+		t.Errorf("after SetConnectionAuth(nil): %+v", k)
+	}
+	ok(t, "rotate", s.SetConnectionAuth(ctx, "acme", "ana", "k1", []byte("sealed-rotated"), slotbook.Connected))
+	if k, _ := s.Connection(ctx, "acme", "ana", "k1"); k.Status != slotbook.Connected || string(k.SealedSecret) != "sealed-rotated" {
+		t.Errorf("after rotation: %+v", k)
+	}
+	wantCode(t, "auth of unknown", s.SetConnectionAuth(ctx, "acme", "ana", "nope", nil, slotbook.Connected), slotbook.NotFound)
+
+	ok(t, "default again", s.PutConnection(ctx, "acme", conn("k3", "ana", slotbook.CalDAV, true)))
+	ok(t, "delete the default", s.DeleteConnection(ctx, "acme", "ana", "k3"))
+	wantCode(t, "delete twice", s.DeleteConnection(ctx, "acme", "ana", "k3"), slotbook.NotFound)
+	_, err = s.Connection(ctx, "acme", "ana", "k3")
+	wantCode(t, "deleted", err, slotbook.NotFound)
+	// A connection made later with the deleted default's id is not default by inheritance.
+	ok(t, "reuse id", s.PutConnection(ctx, "acme", conn("k3", "ana", slotbook.CalDAV, false)))
+	if k, _ := s.Connection(ctx, "acme", "ana", "k3"); k.IsDefault {
+		t.Errorf("re-created k3 inherited the default: %+v", k)
+	}
+	if other, _ := s.Connections(ctx, "acme", "bob"); len(other) != 0 {
+		t.Errorf("bob has ana's connections: %+v", other)
+	}
+	if other, _ := s.Connections(ctx, "acme-2", "ana"); len(other) != 0 {
+		t.Errorf("another company sees ana's connections: %+v", other)
+	}
+	ok(t, "delete employee", s.DeleteEmployee(ctx, "acme", "ana"))
+	ok(t, "re-create employee", s.CreateEmployee(ctx, "acme", slotbook.Employee{ID: "ana", Name: "Ana"}))
+	if left, _ := s.Connections(ctx, "acme", "ana"); len(left) != 0 {
+		t.Errorf("connections survived their employee: %+v", left)
 	}
 }
