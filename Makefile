@@ -52,8 +52,8 @@ vet:
 unit:
 	$(GO) test -race -count=1 $(PKGS)
 
-## bench: the engine benchmarks (BENCH=regexp to narrow, COUNT=n to repeat)
+## bench: the slot engine and the calendar fan-out benchmarks (BENCH=regexp to narrow, COUNT=n to repeat)
 BENCH ?= .
 COUNT ?= 6
-bench:
-	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(COUNT) ./pkg/schedule/
+bench: tools
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(COUNT) ./pkg/schedule/ ./pkg/httpapi/

@@ -43,24 +43,24 @@ func TestMain(m *testing.M) {
 
 // env is a server over a fresh store.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	client *apitest.Client
 	store  slotbook.Store
 	h      http.Handler
 }
 
-func newEnv(t *testing.T, opts ...slotbook.Option) *env {
+func newEnv(t testing.TB, opts ...slotbook.Option) *env {
 	return newEnvOn(t, inmem.New(), opts...)
 }
 
-func newEnvOn(t *testing.T, store slotbook.Store, opts ...slotbook.Option) *env {
+func newEnvOn(t testing.TB, store slotbook.Store, opts ...slotbook.Option) *env {
 	app := slotbook.NewApp(store, func() time.Time { return now }, opts...)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	h := httpapi.NewHandler(app, devauth.NewVerifier(secret), log)
 	return &env{t: t, client: apitest.NewClient(t, h), store: store, h: h}
 }
 
-func token(t *testing.T, sub, company string, role slotbook.Role) string {
+func token(t testing.TB, sub, company string, role slotbook.Role) string {
 	t.Helper()
 	tok, err := devauth.Sign(secret, slotbook.Principal{Subject: sub, Company: company, Role: role}, time.Now(), time.Hour)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/slotbook/slotbook/pkg/apitest"
 	"github.com/slotbook/slotbook/pkg/dynamotest"
@@ -27,16 +28,16 @@ func eachStore(t *testing.T, test func(t *testing.T, store func() slotbook.Store
 // fakeCalendar is an employee's default calendar in memory.
 type fakeCalendar struct {
 	mu        sync.Mutex
-	events    map[string]slotbook.Booking // event id → booking
+	events    map[string]slotbook.EventDraft // event id → event
 	puts      int
 	failPut   error
 	failDel   error
 	beforePut func() // runs before each write, e.g. to die mid-request
 }
 
-func newFakeCalendar() *fakeCalendar { return &fakeCalendar{events: map[string]slotbook.Booking{}} }
+func newFakeCalendar() *fakeCalendar { return &fakeCalendar{events: map[string]slotbook.EventDraft{}} }
 
-func (f *fakeCalendar) PutBookingEvent(_ context.Context, _ slotbook.Company, _ slotbook.Employee, _ slotbook.Service, b slotbook.Booking) (slotbook.EventRef, bool, error) {
+func (f *fakeCalendar) PutBookingEvent(_ context.Context, _ slotbook.Company, _ slotbook.Employee, d slotbook.EventDraft) (slotbook.EventRef, bool, error) {
 	f.mu.Lock()
 	hook, fail := f.beforePut, f.failPut
 	f.puts++
@@ -49,8 +50,8 @@ func (f *fakeCalendar) PutBookingEvent(_ context.Context, _ slotbook.Company, _ 
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.events["ev-"+b.ID] = b // the id derives from the booking: a second write replaces
-	return slotbook.EventRef{Connection: "cal-1", EventID: "ev-" + b.ID}, true, nil
+	f.events["ev-"+d.Key] = d // the id derives from the booking: a second write replaces
+	return slotbook.EventRef{Connection: "cal-1", EventID: "ev-" + d.Key}, true, nil
 }
 
 func (f *fakeCalendar) DeleteBookingEvent(_ context.Context, _ slotbook.Company, _ slotbook.Employee, ref slotbook.EventRef) error {
@@ -117,6 +118,10 @@ func TestBookAndCancel(t *testing.T) {
 		}
 		if cal.count() != 1 {
 			t.Errorf("%d calendar events, want 1", cal.count())
+		}
+		if ev := cal.events["ev-"+c.ID]; ev.Title != "Consultation – Chris Client" || !strings.Contains(ev.Description, "chris@client.example") ||
+			!ev.Start.Equal(mustTime(t, c.Start)) || ev.TimeZone != "Europe/Zurich" {
+			t.Errorf("calendar event = %+v", ev)
 		}
 		// 09:30 and 10:30 overlap the booking; 09:00 and 11:00 stay free.
 		if got, want := e.starts(), []string{"2027-03-22T09:00:00+01:00", "2027-03-22T11:00:00+01:00"}; !slices.Equal(got, want) {
@@ -471,6 +476,14 @@ func TestBookingBadInput(t *testing.T) {
 	if len(list.Bookings) != 0 {
 		t.Errorf("bad input booked %+v", list.Bookings)
 	}
+}
+
+func mustTime(t *testing.T, s string) time.Time {
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 func mustJSON(t *testing.T, v any) string {

@@ -82,6 +82,11 @@ var routes = []route{
 	{Route{Settings, http.MethodGet, company + "/services/{serviceId}", false, false}, (*server).getService},
 	{Route{Settings, http.MethodPut, company + "/services/{serviceId}", false, false}, (*server).putService},
 	{Route{Settings, http.MethodDelete, company + "/services/{serviceId}", false, false}, (*server).deleteService},
+	{Route{Settings, http.MethodGet, company + "/employees/{employeeId}/calendars", false, false}, (*server).listConnections},
+	{Route{Settings, http.MethodPost, company + "/employees/{employeeId}/calendars", false, false}, (*server).createConnection},
+	{Route{Settings, http.MethodPut, company + "/employees/{employeeId}/calendars/{calendarId}", false, false}, (*server).putConnection},
+	{Route{Settings, http.MethodDelete, company + "/employees/{employeeId}/calendars/{calendarId}", false, false}, (*server).deleteConnection},
+	{Route{Settings, http.MethodGet, "/v1/oauth/callback", true, false}, (*server).oauthCallback},
 }
 
 // Routes returns the routes of the given groups, or of all groups if none is given.

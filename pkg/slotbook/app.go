@@ -3,6 +3,7 @@ package slotbook
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"time"
 
@@ -14,10 +15,16 @@ import (
 // request; each checks access (through Authorize) and validates before it
 // touches the store.
 type App struct {
-	store     Store
-	now       func() time.Time
-	calendars Calendars
-	secrets   seal.Sealer
+	store            Store
+	now              func() time.Time
+	calendars        Calendars
+	secrets          seal.Sealer
+	providers        map[Provider]CalendarProvider
+	oauth            map[Provider]OAuthProvider
+	stateKey         []byte
+	calendarDeadline time.Duration
+	publicURL        string
+	privateHosts     bool
 }
 
 // Option configures an App.
@@ -35,12 +42,22 @@ func NewApp(store Store, now func() time.Time, opts ...Option) *App {
 	if now == nil {
 		now = time.Now
 	}
-	a := &App{store: store, now: now, calendars: NoCalendars{}}
+	a := &App{store: store, now: now}
 	for _, o := range opts {
 		o(a)
 	}
 	if a.secrets == nil {
 		a.secrets = seal.NewEphemeral()
+	}
+	if a.calendars == nil {
+		a.calendars = NoCalendars{}
+		if len(a.providers) > 0 {
+			a.calendars = providerCalendars{a}
+		}
+	}
+	if a.stateKey == nil {
+		a.stateKey = make([]byte, 32)
+		rand.Read(a.stateKey) // never fails (crypto/rand documents it)
 	}
 	return a
 }

@@ -8,6 +8,8 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"net/mail"
 	"slices"
 	"strings"
@@ -22,12 +24,13 @@ import (
 
 // Calendars writes bookings into employees' default calendars.
 type Calendars interface {
-	// PutBookingEvent writes the event of booking b into employee e's
+	// PutBookingEvent writes the event of a booking into employee e's
 	// default calendar and returns where it is; ok is false if the
-	// employee has no default calendar. The event's id derives from b.ID,
-	// so writing the same booking again does not make a second event. It
-	// returns Unavailable if the calendar could not be written.
-	PutBookingEvent(ctx context.Context, c Company, e Employee, s Service, b Booking) (ref EventRef, ok bool, err error)
+	// employee has no default calendar. The event's id derives from
+	// draft.Key (the booking's id), so writing the same booking again does
+	// not make a second event. It returns Unavailable if the calendar
+	// could not be written.
+	PutBookingEvent(ctx context.Context, c Company, e Employee, draft EventDraft) (ref EventRef, ok bool, err error)
 	// DeleteBookingEvent removes an event PutBookingEvent wrote; an event
 	// that is gone already is no error. It returns Unavailable if the
 	// calendar could not be reached.
@@ -39,7 +42,7 @@ type Calendars interface {
 type NoCalendars struct{}
 
 // PutBookingEvent implements Calendars: there is no default calendar.
-func (NoCalendars) PutBookingEvent(context.Context, Company, Employee, Service, Booking) (EventRef, bool, error) {
+func (NoCalendars) PutBookingEvent(context.Context, Company, Employee, EventDraft) (EventRef, bool, error) {
 	return EventRef{}, false, nil
 }
 
@@ -214,7 +217,7 @@ func (a *App) afterRace(ctx context.Context, r BookingRequest, err error) (Booki
 // complete writes the calendar event of a claimed booking and confirms it
 // (steps 3 and 4 of Book).
 func (a *App) complete(ctx context.Context, c Company, svc Service, emp Employee, b Booking, token, key string) (BookingResult, error) {
-	ref, _, err := a.calendars.PutBookingEvent(ctx, c, emp, svc, b)
+	ref, _, err := a.calendars.PutBookingEvent(ctx, c, emp, a.eventDraft(c, svc, emp, b, token))
 	if err != nil {
 		return BookingResult{}, a.release(ctx, c, emp, b, EventRef{}, key, err)
 	}
@@ -229,6 +232,33 @@ func (a *App) complete(ctx context.Context, c Company, svc Service, emp Employee
 	}
 	b.Status, b.Event, b.PendingUntil = Confirmed, ref, time.Time{}
 	return BookingResult{Booking: b, CancelToken: token}, nil
+}
+
+// eventDraft is the calendar event of a booking: service and customer in
+// the title; the booking's details and a cancel link in the description.
+func (a *App) eventDraft(c Company, svc Service, emp Employee, b Booking, token string) EventDraft {
+	zone, err := zoneOf(c, emp)
+	if err != nil {
+		zone = time.UTC
+	}
+	var d strings.Builder
+	fmt.Fprintf(&d, "%s with %s, booked through slotbook for %s.\n\n", svc.Name, emp.Name, c.Name)
+	fmt.Fprintf(&d, "Customer: %s <%s>", b.Customer.Name, b.Customer.Email)
+	if b.Customer.Phone != "" {
+		fmt.Fprintf(&d, ", %s", b.Customer.Phone)
+	}
+	if b.Notes != "" {
+		fmt.Fprintf(&d, "\nNotes: %s", b.Notes)
+	}
+	fmt.Fprintf(&d, "\nBooking: %s", b.ID)
+	if a.publicURL != "" {
+		// The token goes in the fragment, which browsers never send to a server.
+		fmt.Fprintf(&d, "\nCancel: %s/widget/cancel.html#company=%s&booking=%s&token=%s", a.publicURL, c.ID, b.ID, token)
+	}
+	return EventDraft{
+		Key: b.ID, Title: svc.Name + " – " + b.Customer.Name, Description: d.String(),
+		Start: b.Start, End: b.End, TimeZone: zone.String(),
+	}
 }
 
 // release undoes a claim whose calendar step failed and returns the
@@ -315,8 +345,16 @@ func (a *App) checkFree(ctx context.Context, c Company, svc Service, emp Employe
 	if err != nil {
 		return err
 	}
+	// The employee's calendars, live, just before the claim.
+	ext, err := a.readExternalBusy(ctx, c.ID, []string{emp.ID}, span.Start.Add(-busyMargin), span.End.Add(busyMargin))
+	if err != nil {
+		return err
+	}
+	if reason, ok := ext.unavailable[emp.ID]; ok {
+		return &Error{Code: Unavailable, Message: "The employee's calendar could not be checked; nothing was booked. Try again.", Err: errors.New(reason)}
+	}
 	q := SlotQuery{CompanyID: c.ID, ServiceID: svc.ID, EmployeeID: emp.ID, From: day, To: day, Timezone: zone.String()}
-	slots, err := a.employeeSlots(ctx, c, svc, emp.ID, q, span, zone)
+	slots, err := a.employeeSlots(ctx, c, svc, emp.ID, q, span, zone, ext.busy[emp.ID])
 	if err != nil {
 		return err
 	}

@@ -78,6 +78,8 @@ type CalendarInfo struct {
 	Primary bool // the account's main calendar, the default choice
 	// ReadOnly calendars cannot take bookings.
 	ReadOnly bool
+	// Owner is the account's e-mail address, where the provider tells it.
+	Owner string
 }
 
 // BusyResult is one calendar's busy time in a window, or why it could not

@@ -47,6 +47,10 @@ type SlotAnswer struct {
 // maxParallel caps the store reads one slots request runs at once.
 const maxParallel = 8
 
+// busyMargin is how far from a range busy time can still block a slot in
+// it: a service of the longest duration plus both buffers.
+const busyMargin = time.Duration(MaxServiceDuration+2*MaxBuffer) * time.Minute
+
 // Slots returns the free slots of a service, sorted by start, then employee.
 func (a *App) Slots(ctx context.Context, q SlotQuery) (SlotAnswer, error) {
 	c, err := a.store.Company(ctx, q.CompanyID)
@@ -76,12 +80,22 @@ func (a *App) Slots(ctx context.Context, q SlotQuery) (SlotAnswer, error) {
 		employees = []string{q.EmployeeID}
 	}
 
+	ext, err := a.readExternalBusy(ctx, c.ID, employees, span.Start.Add(-busyMargin), span.End.Add(busyMargin))
+	if err != nil {
+		return SlotAnswer{}, err
+	}
+	unavailable := []UnavailableEmployee{}
 	results := make([][]Slot, len(employees))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(maxParallel)
 	for i, id := range employees {
+		if reason, ok := ext.unavailable[id]; ok {
+			// Fail closed: never offer a time that might collide.
+			unavailable = append(unavailable, UnavailableEmployee{EmployeeID: id, Reason: reason})
+			continue
+		}
 		g.Go(func() error {
-			s, err := a.employeeSlots(gctx, c, svc, id, q, span, viewer)
+			s, err := a.employeeSlots(gctx, c, svc, id, q, span, viewer, ext.busy[id])
 			results[i] = s
 			return err
 		})
@@ -102,11 +116,11 @@ func (a *App) Slots(ctx context.Context, q SlotQuery) (SlotAnswer, error) {
 	if all == nil {
 		all = []Slot{}
 	}
-	return SlotAnswer{Timezone: q.Timezone, From: q.From, To: q.To, Slots: all, Unavailable: []UnavailableEmployee{}}, nil
+	return SlotAnswer{Timezone: q.Timezone, From: q.From, To: q.To, Slots: all, Unavailable: unavailable}, nil
 }
 
 // employeeSlots computes one employee's slots for the span.
-func (a *App) employeeSlots(ctx context.Context, c Company, svc Service, employeeID string, q SlotQuery, span schedule.Interval, viewer *time.Location) ([]Slot, error) {
+func (a *App) employeeSlots(ctx context.Context, c Company, svc Service, employeeID string, q SlotQuery, span schedule.Interval, viewer *time.Location, external []schedule.Interval) ([]Slot, error) {
 	emp, err := a.store.Employee(ctx, c.ID, employeeID)
 	if err != nil {
 		if ErrorCode(err) == NotFound && q.EmployeeID == "" {
@@ -122,10 +136,7 @@ func (a *App) employeeSlots(ctx context.Context, c Company, svc Service, employe
 	if err != nil {
 		return nil, err
 	}
-	// Busy time can block a slot from up to a service length plus buffers
-	// away; read a margin around the span.
-	margin := time.Duration(MaxServiceDuration+2*MaxBuffer) * time.Minute
-	from, to := span.Start.Add(-margin), span.End.Add(margin)
+	from, to := span.Start.Add(-busyMargin), span.End.Add(busyMargin)
 	absences, err := a.store.Absences(ctx, c.ID, employeeID, from, to)
 	if err != nil {
 		return nil, err
@@ -134,10 +145,11 @@ func (a *App) employeeSlots(ctx context.Context, c Company, svc Service, employe
 	if err != nil {
 		return nil, err
 	}
-	busy := make([]schedule.Interval, len(absences))
-	for i, ab := range absences {
-		busy[i] = schedule.Interval{Start: ab.Start, End: ab.End}
+	busy := make([]schedule.Interval, 0, len(absences)+len(external))
+	for _, ab := range absences {
+		busy = append(busy, schedule.Interval{Start: ab.Start, End: ab.End})
 	}
+	busy = append(busy, external...)
 	now := a.now()
 	booked := make([]schedule.Booking, 0, len(bookings))
 	for _, b := range bookings {

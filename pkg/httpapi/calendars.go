@@ -1,0 +1,142 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/slotbook/slotbook/pkg/slotbook"
+)
+
+// connectionJSON is a calendar connection as the API shows it: never its
+// secret, nor a feed's URL (which often is one).
+type connectionJSON struct {
+	ID             string `json:"id"`
+	Provider       string `json:"provider"`
+	Account        string `json:"account"`
+	CalendarID     string `json:"calendarId"`
+	Name           string `json:"name"`
+	CheckConflicts bool   `json:"checkConflicts"`
+	ShowInOverview bool   `json:"showInOverview"`
+	IsDefault      bool   `json:"isDefault"`
+	Status         string `json:"status"`
+}
+
+func connectionOut(k slotbook.Connection) connectionJSON {
+	return connectionJSON{k.ID, string(k.Provider), k.Account, k.CalendarID, k.Name,
+		k.CheckConflicts, k.ShowInOverview, k.IsDefault, string(k.Status)}
+}
+
+type connectInput struct {
+	Provider       string `json:"provider"`
+	URL            string `json:"url"`
+	Username       string `json:"username"`
+	Password       string `json:"password"`
+	CalendarID     string `json:"calendarId"`
+	Name           string `json:"name"`
+	CheckConflicts *bool  `json:"checkConflicts"`
+	ShowInOverview *bool  `json:"showInOverview"`
+	IsDefault      *bool  `json:"isDefault"`
+}
+
+type switchesInput struct {
+	Name           *string `json:"name"`
+	CheckConflicts *bool   `json:"checkConflicts"`
+	ShowInOverview *bool   `json:"showInOverview"`
+	IsDefault      *bool   `json:"isDefault"`
+}
+
+func (s *server) listConnections(w http.ResponseWriter, r *http.Request) error {
+	cid, eid, err := ids(r, "employeeId")
+	if err != nil {
+		return err
+	}
+	list, err := s.app.Connections(r.Context(), cid, eid)
+	if err != nil {
+		return err
+	}
+	out := make([]connectionJSON, len(list))
+	for i, k := range list {
+		out[i] = connectionOut(k)
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"calendars": out})
+}
+
+// createConnection answers POST …/calendars: 202 with the consent page
+// for OAuth providers, 201 with the connection for CalDAV and ICS.
+func (s *server) createConnection(w http.ResponseWriter, r *http.Request) error {
+	cid, eid, err := ids(r, "employeeId")
+	if err != nil {
+		return err
+	}
+	var in connectInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	if in.Provider == "" {
+		return slotbook.FieldErrorf("provider", "is required")
+	}
+	res, err := s.app.Connect(r.Context(), slotbook.ConnectRequest{
+		CompanyID: cid, EmployeeID: eid, Provider: slotbook.Provider(in.Provider),
+		URL: in.URL, Username: in.Username, Password: in.Password, CalendarID: in.CalendarID, Name: in.Name,
+		CheckConflicts: in.CheckConflicts, ShowInOverview: in.ShowInOverview, IsDefault: in.IsDefault,
+	})
+	if err != nil {
+		return err
+	}
+	if res.AuthorizationURL != "" {
+		return writeJSON(w, http.StatusAccepted, map[string]string{"authorizationUrl": res.AuthorizationURL})
+	}
+	location(w, r, res.Connection.ID)
+	return writeJSON(w, http.StatusCreated, connectionOut(res.Connection))
+}
+
+func (s *server) putConnection(w http.ResponseWriter, r *http.Request) error {
+	cid, eid, err := ids(r, "employeeId")
+	if err != nil {
+		return err
+	}
+	kid, err := pathID(r, "calendarId")
+	if err != nil {
+		return err
+	}
+	var in switchesInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	k, err := s.app.UpdateConnection(r.Context(), cid, eid, kid, slotbook.ConnectionSwitches{
+		Name: in.Name, CheckConflicts: in.CheckConflicts, ShowInOverview: in.ShowInOverview, IsDefault: in.IsDefault,
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, connectionOut(k))
+}
+
+func (s *server) deleteConnection(w http.ResponseWriter, r *http.Request) error {
+	cid, eid, err := ids(r, "employeeId")
+	if err != nil {
+		return err
+	}
+	kid, err := pathID(r, "calendarId")
+	if err != nil {
+		return err
+	}
+	if err := s.app.DeleteConnection(r.Context(), cid, eid, kid); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// oauthCallback answers the provider's redirect after the user granted
+// (or declined) access.
+func (s *server) oauthCallback(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	if q.Get("state") == "" {
+		return slotbook.FieldErrorf("state", "is required")
+	}
+	k, err := s.app.OAuthCallback(r.Context(), q.Get("code"), q.Get("state"), q.Get("error"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, connectionOut(k))
+}
