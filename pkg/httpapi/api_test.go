@@ -1,13 +1,14 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"flag"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,6 +48,25 @@ type env struct {
 	client *apitest.Client
 	store  slotbook.Store
 	h      http.Handler
+	logs   *logBuffer
+}
+
+// logBuffer keeps the server's log lines for the test to read.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func newEnv(t testing.TB, opts ...slotbook.Option) *env {
@@ -55,9 +75,10 @@ func newEnv(t testing.TB, opts ...slotbook.Option) *env {
 
 func newEnvOn(t testing.TB, store slotbook.Store, opts ...slotbook.Option) *env {
 	app := slotbook.NewApp(store, func() time.Time { return now }, opts...)
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	logs := &logBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, nil))
 	h := httpapi.NewHandler(app, devauth.NewVerifier(secret), log)
-	return &env{t: t, client: apitest.NewClient(t, h), store: store, h: h}
+	return &env{t: t, client: apitest.NewClient(t, h), store: store, h: h, logs: logs}
 }
 
 func token(t testing.TB, sub, company string, role slotbook.Role) string {

@@ -33,7 +33,7 @@ const (
 	Settings Group = "settings"
 	// Book: create and cancel bookings (functions/book).
 	Book Group = "book"
-	// Overview: the dashboard's reads, the bookings list (functions/overview).
+	// Overview: the dashboard's reads, the overview and the bookings list (functions/overview).
 	Overview Group = "overview"
 )
 
@@ -64,6 +64,7 @@ var routes = []route{
 	{Route{Book, http.MethodPost, company + "/bookings", true, false}, (*server).createBooking},
 	{Route{Book, http.MethodDelete, company + "/bookings/{bookingId}", true, true}, (*server).cancelBooking},
 	{Route{Overview, http.MethodGet, company + "/bookings", false, false}, (*server).listBookings},
+	{Route{Overview, http.MethodGet, company + "/overview", false, false}, (*server).overview},
 
 	{Route{Settings, http.MethodGet, company + "/settings", false, false}, (*server).getSettings},
 	{Route{Settings, http.MethodPut, company + "/settings", false, false}, (*server).putSettings},
@@ -136,6 +137,12 @@ func NewHandler(app *slotbook.App, auth Authenticator, log *slog.Logger, groups 
 					writeError(w, r, s.log, err)
 					return
 				}
+			}
+			if p, ok := slotbook.PrincipalFrom(r.Context()); ok && p.Role == slotbook.RoleSupport {
+				// Every look of the vendor's support into a company is on record:
+				// who, which company, which route — never the data.
+				s.log.InfoContext(r.Context(), "support access", "request_id", RequestID(r.Context()),
+					"sub", p.Subject, "company", r.PathValue("companyId"), "route", r.Pattern)
 			}
 			if err := handle(s, w, r); err != nil {
 				writeError(w, r, s.log, err)

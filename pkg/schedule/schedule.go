@@ -339,3 +339,23 @@ func cmp64(a, b int64) int {
 	}
 	return 0
 }
+
+// Windows returns the availability of a in loc that overlaps span, as
+// instants clipped to span, sorted; touching windows are joined. It is
+// what a dashboard shows as working time.
+func Windows(a Availability, loc *time.Location, span Interval) []Interval {
+	if !span.End.After(span.Start) {
+		return nil
+	}
+	first := DateOf(span.Start.In(loc)).AddDays(-1)
+	last := DateOf(span.End.Add(-time.Nanosecond).In(loc))
+	var out []Interval
+	lo, hi := span.Start.Unix(), span.End.Unix()
+	for _, w := range joinTouching(windows(a, loc, first, last, 0)) {
+		s, e := max(w.start, lo), min(w.end, hi)
+		if e > s {
+			out = append(out, Interval{Start: time.Unix(s, 0).In(span.Start.Location()), End: time.Unix(e, 0).In(span.Start.Location())})
+		}
+	}
+	return out
+}

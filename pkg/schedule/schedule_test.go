@@ -736,3 +736,28 @@ func TestSlotsInvalidQuery(t *testing.T) {
 		})
 	}
 }
+
+func TestWindows(t *testing.T) {
+	zurich, _ := time.LoadLocation("Europe/Zurich")
+	var a Availability
+	a.Weekly[time.Sunday] = []Range{{Start: 0, End: 4 * 60}, {Start: 4 * 60, End: 6 * 60}}
+	a.Weekly[time.Monday] = []Range{{Start: 22 * 60, End: EndOfDay}}
+	a.Overrides = map[Date][]Range{{2027, 3, 29}: {{Start: 9 * 60, End: 10 * 60}}}
+	// The week of the spring-forward Sunday, 2027-03-28, seen from New York.
+	ny, _ := time.LoadLocation("America/New_York")
+	span, _ := Span(Date{2027, 3, 27}, Date{2027, 3, 29}, ny)
+	got := Windows(a, zurich, span)
+	var s []string
+	for _, w := range got {
+		s = append(s, w.Start.Format("01-02 15:04 -07")+"→"+w.End.Format("01-02 15:04 -07"))
+	}
+	want := []string{
+		// Sunday 00:00–06:00 Zurich is 5 hours (02:00→03:00 skipped): 19:00 EDT Sat → 00:00 EDT Sun.
+		"03-27 19:00 -04→03-28 00:00 -04",
+		// Monday's override 09:00–10:00 CEST replaces 22:00–24:00.
+		"03-29 03:00 -04→03-29 04:00 -04",
+	}
+	if !slices.Equal(s, want) {
+		t.Errorf("Windows = %v, want %v", s, want)
+	}
+}

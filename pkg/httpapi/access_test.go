@@ -1,0 +1,196 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/slotbook/slotbook/pkg/apitest"
+	"github.com/slotbook/slotbook/pkg/httpapi"
+	"github.com/slotbook/slotbook/pkg/slotbook"
+)
+
+// kind is who may call a route, by api.md's rules.
+type kind int
+
+const (
+	public      kind = iota // anyone
+	read                    // admin and staff of the company; support while supportAccess is on
+	ownEmployee             // admin; staff for their own employee only
+	adminOnly               // admin of the company only
+	readOwn                 // reads of personal data: admin, support; staff only of their own employee
+)
+
+// routeCase is one route with a request that succeeds for a caller who may make it.
+type routeCase struct {
+	method, path string // path with {e} for the employee concerned
+	kind         kind
+	body         any
+	ok           int
+}
+
+func routeCases() []routeCase {
+	settings := map[string]any{"name": "Acme", "timezone": "Europe/Zurich", "bookingIntervalMinutes": 30,
+		"minNoticeMinutes": 0, "horizonDays": 60, "supportAccess": true}
+	week := map[string]any{"weekly": []map[string]string{{"weekday": "tuesday", "start": "09:00", "end": "12:00"}}}
+	return []routeCase{
+		{"GET", "/v1/companies/acme/settings", read, nil, 200},
+		{"PUT", "/v1/companies/acme/settings", adminOnly, settings, 200},
+		{"GET", "/v1/companies/acme/employees", read, nil, 200},
+		{"POST", "/v1/companies/acme/employees", adminOnly, map[string]any{"name": "New"}, 201},
+		{"GET", "/v1/companies/acme/employees/{e}", read, nil, 200},
+		{"PUT", "/v1/companies/acme/employees/{e}", ownEmployee, map[string]any{"name": "Renamed"}, 200},
+		{"DELETE", "/v1/companies/acme/employees/{e}", adminOnly, nil, 204},
+		{"GET", "/v1/companies/acme/employees/{e}/availability", read, nil, 200},
+		{"PUT", "/v1/companies/acme/employees/{e}/availability", ownEmployee, week, 200},
+		{"GET", "/v1/companies/acme/employees/{e}/absences", read, nil, 200},
+		{"POST", "/v1/companies/acme/employees/{e}/absences", ownEmployee, map[string]any{"start": "2027-04-01T08:00:00+02:00", "end": "2027-04-01T09:00:00+02:00"}, 201},
+		{"DELETE", "/v1/companies/acme/employees/{e}/absences/{absence}", ownEmployee, nil, 204},
+		{"GET", "/v1/companies/acme/employees/{e}/calendars", read, nil, 200},
+		{"POST", "/v1/companies/acme/employees/{e}/calendars", ownEmployee, map[string]any{"provider": "ics", "url": "https://feeds.example/a.ics"}, 201},
+		{"PUT", "/v1/companies/acme/employees/{e}/calendars/{calendar}", ownEmployee, map[string]any{"showInOverview": true}, 200},
+		{"DELETE", "/v1/companies/acme/employees/{e}/calendars/{calendar}", ownEmployee, nil, 204},
+		{"GET", "/v1/companies/acme/services", read, nil, 200},
+		{"POST", "/v1/companies/acme/services", adminOnly, map[string]any{"name": "X", "durationMinutes": 30}, 201},
+		{"GET", "/v1/companies/acme/services/consult", read, nil, 200},
+		{"PUT", "/v1/companies/acme/services/consult", adminOnly, map[string]any{"name": "X", "durationMinutes": 30, "employees": []string{"ana"}}, 200},
+		{"DELETE", "/v1/companies/acme/services/consult", adminOnly, nil, 204},
+		{"GET", "/v1/companies/acme/bookings?from=2027-03-22&to=2027-03-28&employee={e}", readOwn, nil, 200},
+		{"GET", "/v1/companies/acme/overview?from=2027-03-22&to=2027-03-28&employee={e}", readOwn, nil, 200},
+		{"DELETE", "/v1/companies/acme/bookings/{booking}", ownEmployee, nil, 204},
+		{"GET", "/v1/companies/acme/profile", public, nil, 200},
+		{"GET", "/v1/companies/acme/slots?service=consult&from=2027-03-22&to=2027-03-28", public, nil, 200},
+		{"POST", "/v1/companies/acme/bookings", public, bookingBody("2027-03-22T11:00:00+01:00"), 201},
+	}
+}
+
+// caller is a role, in the company or outside it.
+type caller struct {
+	name   string
+	token  func(t testing.TB) string
+	may    func(k kind) bool // for a route that concerns employee ana
+	status int                         // when it may not
+}
+
+func callers() []caller {
+	tok := func(sub, company string, role slotbook.Role) func(t testing.TB) string {
+		return func(t testing.TB) string { return token(t, sub, company, role) }
+	}
+	return []caller{
+		{"no token", func(testing.TB) string { return "" }, func(k kind) bool { return k == public }, 401},
+		{"admin", tok("boss", "acme", slotbook.RoleAdmin), func(kind) bool { return true }, 0},
+		{"admin of another company", tok("eve", "other", slotbook.RoleAdmin), func(k kind) bool { return k == public }, 403},
+		{"staff, own employee", tok("ana", "acme", slotbook.RoleStaff), func(k kind) bool { return k != adminOnly }, 403},
+		{"staff, a colleague", tok("bob", "acme", slotbook.RoleStaff), func(k kind) bool { return k == public || k == read }, 403},
+		{"staff of another company", tok("ana", "other", slotbook.RoleStaff), func(k kind) bool { return k == public }, 403},
+		{"support, access on", tok("help", "", slotbook.RoleSupport), func(k kind) bool { return k == public || k == read || k == readOwn }, 403},
+	}
+}
+
+// TestEveryRouteByRole walks every route × role × own/foreign company and
+// checks the status: BOLA must be impossible. It also checks that the
+// table covers every route slotbook serves.
+func TestEveryRouteByRole(t *testing.T) {
+	covered := map[string]bool{}
+	for _, rc := range routeCases() {
+		covered[rc.method+" "+templateOf(rc.path)] = true
+	}
+	for _, r := range httpapi.Routes() {
+		if r.Pattern == "/v1/oauth/callback" {
+			continue // authorised by its signed state, tested in TestOAuthConnectAndReauth
+		}
+		if !covered[r.Method+" "+r.Pattern] {
+			t.Errorf("route %s %s is not in the table", r.Method, r.Pattern)
+		}
+	}
+	for _, rc := range routeCases() {
+		for _, c := range callers() {
+			t.Run(fmt.Sprintf("%s %s as %s", rc.method, strings.Split(rc.path, "?")[0], c.name), func(t *testing.T) {
+				e, fake, admin := calendarEnv(t)
+				fake.Add("https://feeds.example/a.ics", "")
+				e.must(201, "POST", "/v1/companies/acme/employees", admin, map[string]any{"id": "bob", "name": "Bob"})
+				path := strings.ReplaceAll(rc.path, "{e}", "ana")
+				if strings.Contains(path, "{absence}") {
+					var a struct{ ID string }
+					e.must(201, "POST", "/v1/companies/acme/employees/ana/absences", admin, map[string]any{"start": "2027-04-01T08:00:00+02:00", "end": "2027-04-01T09:00:00+02:00"}).Decode(t, &a)
+					path = strings.ReplaceAll(path, "{absence}", a.ID)
+				}
+				if strings.Contains(path, "{calendar}") {
+					k := e.connectFeed(admin, "https://feeds.example/a.ics")
+					path = strings.ReplaceAll(path, "{calendar}", k.ID)
+				}
+				if strings.Contains(path, "{booking}") {
+					var b confirmation
+					e.must(201, "POST", "/v1/companies/acme/bookings", "", bookingBody("2027-03-22T09:00:00+01:00")).Decode(t, &b)
+					path = strings.ReplaceAll(path, "{booking}", b.ID)
+				}
+				// support is let in by the company's switch; it stays off in the
+				// "admin" cases' data, so switch it on for everyone here.
+				e.must(200, "PUT", "/v1/companies/acme/settings", admin, map[string]any{"name": "Acme", "timezone": "Europe/Zurich",
+					"bookingIntervalMinutes": 30, "minNoticeMinutes": 0, "horizonDays": 60, "supportAccess": true})
+
+				want := rc.ok
+				if !c.may(rc.kind) {
+					want = c.status
+				}
+				tok := c.token(t)
+				r := e.client.Do(apitest.Request{Method: rc.method, Path: path, Token: tok, Body: rc.body,
+					BadRequest: tok == "" && rc.kind != public})
+				if r.Status != want {
+					t.Errorf("status %d, want %d: %s", r.Status, want, r.Body)
+				}
+			})
+		}
+	}
+}
+
+func templateOf(path string) string {
+	path = strings.Split(path, "?")[0]
+	for old, tmpl := range map[string]string{
+		"/v1/companies/acme": "/v1/companies/{companyId}", "{e}": "{employeeId}", "{absence}": "{absenceId}",
+		"{calendar}": "{calendarId}", "{booking}": "{bookingId}", "/services/consult": "/services/{serviceId}",
+	} {
+		path = strings.ReplaceAll(path, old, tmpl)
+	}
+	return path
+}
+
+// TestSupportIsLockedOutWhenTheCompanySaysSo: every route of a company
+// whose supportAccess is off answers support 403.
+func TestSupportIsLockedOutWhenTheCompanySaysSo(t *testing.T) {
+	e, _, _ := calendarEnv(t)
+	support := token(t, "help", "", slotbook.RoleSupport)
+	for _, rc := range routeCases() {
+		if rc.kind == public {
+			continue
+		}
+		path := strings.NewReplacer("{e}", "ana", "{absence}", "x1", "{calendar}", "x2", "{booking}", "x3").Replace(rc.path)
+		r := e.client.Do(apitest.Request{Method: rc.method, Path: path, Token: support, Body: rc.body})
+		if r.Status != http.StatusForbidden {
+			t.Errorf("%s %s as support with access off: %d, want 403", rc.method, path, r.Status)
+		}
+	}
+}
+
+// TestSupportAccessIsLogged: who, which company, which route — no data.
+func TestSupportAccessIsLogged(t *testing.T) {
+	e, _, admin := calendarEnv(t)
+	e.must(200, "PUT", "/v1/companies/acme/settings", admin, map[string]any{"name": "Acme", "timezone": "Europe/Zurich",
+		"bookingIntervalMinutes": 30, "minNoticeMinutes": 0, "horizonDays": 60, "supportAccess": true})
+	e.must(200, "GET", "/v1/companies/acme/employees/ana", token(t, "help-desk-7", "", slotbook.RoleSupport), nil)
+	var line string
+	for _, l := range strings.Split(e.logs.String(), "\n") {
+		if strings.Contains(l, `"msg":"support access"`) {
+			line = l
+		}
+	}
+	for _, want := range []string{`"sub":"help-desk-7"`, `"company":"acme"`, `"route":"GET /v1/companies/{companyId}/employees/{employeeId}"`} {
+		if !strings.Contains(line, want) {
+			t.Errorf("support access line %q lacks %s", line, want)
+		}
+	}
+	if strings.Contains(line, "ana@acme.example") {
+		t.Errorf("the log line holds data: %s", line)
+	}
+}
