@@ -70,7 +70,7 @@ type caller struct {
 	name   string
 	token  func(t testing.TB) string
 	may    func(k kind) bool // for a route that concerns employee ana
-	status int                         // when it may not
+	status int               // when it may not
 }
 
 func callers() []caller {

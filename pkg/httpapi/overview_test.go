@@ -31,7 +31,9 @@ func TestOverviewShowsTheDayWithTitlesOnlyWhereAllowed(t *testing.T) {
 	fake.Add("https://feeds.example/broken.ics", "")
 	broken := e.connectFeed(admin, "https://feeds.example/broken.ics")
 	e.must(201, "POST", "/v1/companies/acme/bookings", "", bookingBody("2027-03-22T10:00:00+01:00"))
-	fake.Set(func(p *calendartest.Provider) { p.Accounts["https://feeds.example/broken.ics"].Fail = errString("timeout") })
+	fake.Set(func(p *calendartest.Provider) {
+		p.Accounts["https://feeds.example/broken.ics"].Fail = errString("timeout")
+	})
 	e.must(201, "POST", "/v1/companies/acme/employees/ana/absences", admin, map[string]any{"start": "2027-03-22T08:00:00+01:00", "end": "2027-03-22T09:00:00+01:00", "reason": "Doctor"})
 
 	var o overviewAnswer
