@@ -74,9 +74,9 @@ func newEnv(t testing.TB, opts ...slotbook.Option) *env {
 }
 
 func newEnvOn(t testing.TB, store slotbook.Store, opts ...slotbook.Option) *env {
-	app := slotbook.NewApp(store, func() time.Time { return now }, opts...)
 	logs := &logBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
+	app := slotbook.NewApp(store, func() time.Time { return now }, append([]slotbook.Option{slotbook.WithLogger(log)}, opts...)...)
 	h := httpapi.NewHandler(app, devauth.NewVerifier(secret), log)
 	return &env{t: t, client: apitest.NewClient(t, h), store: store, h: h, logs: logs}
 }

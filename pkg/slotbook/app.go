@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/slotbook/slotbook/pkg/schedule"
@@ -25,7 +26,13 @@ type App struct {
 	calendarDeadline time.Duration
 	publicURL        string
 	privateHosts     bool
+	log              *slog.Logger
 }
+
+// WithLogger sets where the App reports calendar failures: the provider,
+// the connection and the provider's error, which never holds calendar
+// content or credentials (each provider's contract). Default: discarded.
+func WithLogger(l *slog.Logger) Option { return func(a *App) { a.log = l } }
 
 // Option configures an App.
 type Option func(*App)
@@ -54,6 +61,9 @@ func NewApp(store Store, now func() time.Time, opts ...Option) *App {
 		if len(a.providers) > 0 {
 			a.calendars = providerCalendars{a}
 		}
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
 	}
 	if a.stateKey == nil {
 		a.stateKey = make([]byte, 32)

@@ -158,6 +158,8 @@ func (a *App) readExternalBusy(ctx context.Context, companyID string, employeeID
 			defer func() { <-limit; wg.Done() }()
 			busy, err := a.batchBusy(deadline, companyID, b.conns, from, to)
 			if err != nil {
+				a.log.WarnContext(ctx, "calendar unreadable", "company", companyID, "employee", b.employee,
+					"provider", string(b.conns[0].Provider), "connection", b.conns[0].ID, "err", err.Error())
 				if errors.Is(err, ErrCalendarAuth) {
 					a.markNeedsReauth(ctx, companyID, b.conns)
 					fails(b.employee, ReasonNeedsReauth)

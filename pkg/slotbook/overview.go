@@ -228,6 +228,8 @@ func (a *App) externalEntries(ctx context.Context, companyID string, k Connectio
 // readFailure turns a provider error into the reason shown, marking the
 // connection needs_reauth when its credentials were refused.
 func (a *App) readFailure(ctx context.Context, companyID string, k Connection, err error) string {
+	a.log.WarnContext(ctx, "calendar unreadable", "company", companyID, "employee", k.EmployeeID,
+		"provider", string(k.Provider), "connection", k.ID, "err", err.Error())
 	if errors.Is(err, ErrCalendarAuth) {
 		a.markNeedsReauth(ctx, companyID, []Connection{k})
 		return ReasonNeedsReauth
