@@ -7,6 +7,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +25,7 @@ import (
 	"github.com/slotbook/slotbook/pkg/dynamo"
 	"github.com/slotbook/slotbook/pkg/httpapi"
 	"github.com/slotbook/slotbook/pkg/inmem"
+	"github.com/slotbook/slotbook/pkg/providers"
 	"github.com/slotbook/slotbook/pkg/schedule"
 	"github.com/slotbook/slotbook/pkg/seal"
 	"github.com/slotbook/slotbook/pkg/slotbook"
@@ -66,18 +68,20 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		}
 		opts = append(opts, slotbook.WithSecrets(secrets))
 	}
-	app := slotbook.NewApp(store, time.Now, opts...)
-	if err := demo.Seed(ctx, app, time.Now()); err != nil {
-		return err
-	}
-	handler := httpapi.NewHandler(app, devauth.NewVerifier(secret), log)
-
 	ln, err := net.Listen("tcp", net.JoinHostPort("localhost", port))
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	base := "http://" + ln.Addr().String()
+	opts = append(opts, slotbook.WithLogger(log))
+	opts = append(opts, calendarOptions(getenv, base)...)
+	app := slotbook.NewApp(store, time.Now, opts...)
+	if err := demo.Seed(ctx, app, time.Now()); err != nil {
+		ln.Close()
+		return err
+	}
+	handler := httpapi.NewHandler(app, devauth.NewVerifier(secret), log)
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	if err := welcome(stdout, base, where, secret); err != nil {
 		return err
 	}
@@ -100,6 +104,29 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	return nil
+}
+
+// calendarOptions configures the calendar providers for local mode:
+// CalDAV and ICS always (loopback hosts allowed, for a local Radicale),
+// Google and Microsoft when their OAuth apps are set in the environment.
+func calendarOptions(getenv func(string) string, base string) []slotbook.Option {
+	cfg := providers.FromEnv(getenv)
+	cfg.RedirectURL = cmp.Or(cfg.RedirectURL, base+"/v1/oauth/callback")
+	set := providers.New(cfg)
+	opts := []slotbook.Option{
+		slotbook.WithProviders(set.Calendars), slotbook.WithPrivateCalendarHosts(),
+		slotbook.WithPublicURL(cmp.Or(getenv("SLOTBOOK_PUBLIC_URL"), base)),
+	}
+	if len(set.OAuth) > 0 {
+		// A key per process: an authorization link works until the server restarts.
+		key := []byte(getenv("SLOTBOOK_OAUTH_STATE_KEY"))
+		if len(key) == 0 {
+			key = make([]byte, 32)
+			rand.Read(key)
+		}
+		opts = append(opts, slotbook.WithOAuth(set.OAuth, key))
+	}
+	return opts
 }
 
 // openStore returns the store the environment asks for, and says which.

@@ -11,16 +11,20 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/slotbook/slotbook/pkg/apigw"
 	"github.com/slotbook/slotbook/pkg/dynamo"
 	"github.com/slotbook/slotbook/pkg/httpapi"
+	"github.com/slotbook/slotbook/pkg/providers"
 	"github.com/slotbook/slotbook/pkg/seal"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 )
@@ -31,6 +35,16 @@ const (
 	EnvEndpoint = "SLOTBOOK_DYNAMODB_ENDPOINT" // a DynamoDB Local instead of AWS (tests)
 	EnvKMSKey   = "SLOTBOOK_KMS_KEY_ID"        // the KMS key that seals secrets
 	EnvSealKey  = "SLOTBOOK_SEAL_KEY_FILE"     // a local key file instead of KMS (tests)
+	// EnvSecretsPath is an SSM Parameter Store path holding the
+	// SecureString parameters google-client-secret,
+	// microsoft-client-secret and oauth-state-key.
+	EnvSecretsPath = "SLOTBOOK_SECRETS_PATH"
+	// EnvStateKey signs OAuth states where there is no SSM path (tests).
+	EnvStateKey = "SLOTBOOK_OAUTH_STATE_KEY"
+	// EnvPublicURL is where the booking pages live (cancel links).
+	EnvPublicURL = "SLOTBOOK_PUBLIC_URL"
+	// EnvCalendarDeadline bounds calendar reads per request, e.g. "3s".
+	EnvCalendarDeadline = "SLOTBOOK_CALENDAR_DEADLINE"
 )
 
 // Start serves group on Lambda; it does not return. A configuration that
@@ -67,10 +81,16 @@ func New(ctx context.Context, getenv func(string) string, now func() time.Time, 
 			return nil, err
 		}
 	}
-	if store == nil || secrets == nil {
+	env := getenv
+	if store == nil || secrets == nil || getenv(EnvSecretsPath) != "" {
 		awsCfg, err := config.LoadDefaultConfig(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("lambdafn: AWS configuration: %w", err)
+		}
+		if path := getenv(EnvSecretsPath); path != "" {
+			if env, err = withSSM(ctx, ssm.NewFromConfig(awsCfg), path, getenv); err != nil {
+				return nil, err
+			}
 		}
 		if store == nil {
 			store = dynamo.New(dynamodb.NewFromConfig(awsCfg), table)
@@ -83,6 +103,68 @@ func New(ctx context.Context, getenv func(string) string, now func() time.Time, 
 			secrets = seal.NewKMS(kms.NewFromConfig(awsCfg), keyID)
 		}
 	}
-	app := slotbook.NewApp(store, now, slotbook.WithSecrets(secrets))
+	opts, err := calendarOptions(env)
+	if err != nil {
+		return nil, err
+	}
+	app := slotbook.NewApp(store, now, append(opts, slotbook.WithSecrets(secrets), slotbook.WithLogger(log))...)
 	return httpapi.NewHandler(app, apigw.Authenticator{}, log, group), nil
+}
+
+// calendarOptions configures the calendar providers from the environment.
+func calendarOptions(getenv func(string) string) ([]slotbook.Option, error) {
+	set := providers.New(providers.FromEnv(getenv))
+	opts := []slotbook.Option{slotbook.WithProviders(set.Calendars), slotbook.WithPublicURL(getenv(EnvPublicURL))}
+	if len(set.OAuth) > 0 {
+		key := getenv(EnvStateKey)
+		if len(key) < 32 {
+			return nil, errors.New("lambdafn: the OAuth state key (oauth-state-key) must be at least 32 characters")
+		}
+		opts = append(opts, slotbook.WithOAuth(set.OAuth, []byte(key)))
+	}
+	if d := getenv(EnvCalendarDeadline); d != "" {
+		dur, err := time.ParseDuration(d)
+		if err != nil || dur <= 0 {
+			return nil, fmt.Errorf("lambdafn: %s=%q is not a duration", EnvCalendarDeadline, d)
+		}
+		opts = append(opts, slotbook.WithCalendarDeadline(dur))
+	}
+	return opts, nil
+}
+
+// ssmAPI is the part of the SSM client withSSM uses.
+type ssmAPI interface {
+	GetParametersByPath(ctx context.Context, in *ssm.GetParametersByPathInput, optFns ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error)
+}
+
+// withSSM returns getenv extended by the secrets under path in SSM
+// Parameter Store, read once per cold start and kept only in memory.
+func withSSM(ctx context.Context, client ssmAPI, path string, getenv func(string) string) (func(string) string, error) {
+	names := map[string]string{
+		"google-client-secret":    providers.EnvGoogleClientSecret,
+		"microsoft-client-secret": providers.EnvMicrosoftClientSecret,
+		"oauth-state-key":         EnvStateKey,
+	}
+	secrets := map[string]string{}
+	p := ssm.NewGetParametersByPathPaginator(client, &ssm.GetParametersByPathInput{
+		Path: aws.String(path), WithDecryption: aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("lambdafn: read secrets under %s: %w", path, err)
+		}
+		for _, prm := range page.Parameters {
+			name := aws.ToString(prm.Name)
+			if env, ok := names[name[strings.LastIndex(name, "/")+1:]]; ok {
+				secrets[env] = aws.ToString(prm.Value)
+			}
+		}
+	}
+	return func(k string) string {
+		if v, ok := secrets[k]; ok {
+			return v
+		}
+		return getenv(k)
+	}, nil
 }
