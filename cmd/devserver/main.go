@@ -112,6 +112,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 func calendarOptions(getenv func(string) string, base string) []slotbook.Option {
 	cfg := providers.FromEnv(getenv)
 	cfg.RedirectURL = cmp.Or(cfg.RedirectURL, base+"/v1/oauth/callback")
+	cfg.AllowPrivateNetworks = true
 	set := providers.New(cfg)
 	opts := []slotbook.Option{
 		slotbook.WithProviders(set.Calendars), slotbook.WithPrivateCalendarHosts(),

@@ -80,7 +80,7 @@ func Client(t testing.TB) *dynamodb.Client {
 	ep := Endpoint(t)
 	return dynamodb.New(dynamodb.Options{
 		BaseEndpoint: aws.String(ep),
-		Region:       "eu-central-1",
+		Region:       "local",
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
 	})
 }
@@ -170,7 +170,7 @@ func start() (string, error) {
 	}()
 	ep := fmt.Sprintf("http://127.0.0.1:%d", port)
 	client := dynamodb.New(dynamodb.Options{
-		BaseEndpoint: aws.String(ep), Region: "eu-central-1",
+		BaseEndpoint: aws.String(ep), Region: "local",
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
 	})
 	deadline := time.Now().Add(60 * time.Second)

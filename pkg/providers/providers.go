@@ -4,8 +4,10 @@
 package providers
 
 import (
+	"github.com/slotbook/slotbook/pkg/caldav"
 	"github.com/slotbook/slotbook/pkg/google"
 	"github.com/slotbook/slotbook/pkg/graph"
+	"github.com/slotbook/slotbook/pkg/ics"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 )
 
@@ -19,6 +21,11 @@ type Config struct {
 	GoogleAuthURL, GoogleTokenURL, GoogleAPIURL   string
 	MicrosoftClientID, MicrosoftClientSecret      string
 	MicrosoftAuthURL, MicrosoftTokenURL, GraphURL string
+
+	// AllowPrivateNetworks lets CalDAV servers and ICS feeds be on
+	// loopback and private addresses: local mode and tests only, since on
+	// AWS such a URL would let a caller reach into slotbook's own network.
+	AllowPrivateNetworks bool
 }
 
 // Environment variables FromEnv reads.
@@ -63,8 +70,11 @@ type Set struct {
 // New builds the providers cfg configures.
 func New(cfg Config) Set {
 	s := Set{
-		Calendars: map[slotbook.Provider]slotbook.CalendarProvider{},
-		OAuth:     map[slotbook.Provider]slotbook.OAuthProvider{},
+		Calendars: map[slotbook.Provider]slotbook.CalendarProvider{
+			slotbook.CalDAV: caldav.New(caldav.Config{AllowPrivateNetworks: cfg.AllowPrivateNetworks}),
+			slotbook.ICS:    ics.New(ics.Config{AllowPrivateNetworks: cfg.AllowPrivateNetworks}),
+		},
+		OAuth: map[slotbook.Provider]slotbook.OAuthProvider{},
 	}
 	if cfg.GoogleClientID != "" {
 		g := google.New(google.Config{

@@ -81,6 +81,15 @@ func (a *App) account(ctx context.Context, companyID string, k Connection, group
 	return acct, nil
 }
 
+// calendarRef is the calendar id to give k's provider: a feed is named by
+// its URL, which is its secret and so is not kept in CalendarID.
+func calendarRef(k Connection, acct Account) string {
+	if k.Provider == ICS {
+		return acct.URL
+	}
+	return k.CalendarID
+}
+
 // externalBusy is what the external calendars of some employees say.
 type externalBusy struct {
 	busy        map[string][]schedule.Interval // employee → busy times
@@ -192,7 +201,7 @@ func (a *App) batchBusy(ctx context.Context, companyID string, conns []Connectio
 	}
 	ids := make([]string, len(conns))
 	for i, c := range conns {
-		ids[i] = c.CalendarID
+		ids[i] = calendarRef(c, acct)
 	}
 	results, err := p.Busy(ctx, acct, ids, from, to)
 	if err != nil {

@@ -198,7 +198,7 @@ func (a *App) externalEntries(ctx context.Context, companyID string, k Connectio
 	}
 	var out []ExternalEntry
 	if k.ShowInOverview && titles {
-		evs, err := p.Events(ctx, acct, k.CalendarID, span.Start, span.End)
+		evs, err := p.Events(ctx, acct, calendarRef(k, acct), span.Start, span.End)
 		if err != nil {
 			return nil, a.readFailure(ctx, companyID, k, err)
 		}
@@ -209,7 +209,7 @@ func (a *App) externalEntries(ctx context.Context, companyID string, k Connectio
 		}
 		return out, ""
 	}
-	res, err := p.Busy(ctx, acct, []string{k.CalendarID}, span.Start, span.End)
+	res, err := p.Busy(ctx, acct, []string{calendarRef(k, acct)}, span.Start, span.End)
 	if err == nil && (len(res) != 1 || res[0].Err != nil) {
 		err = errors.New("calendar unreadable")
 		if len(res) == 1 {

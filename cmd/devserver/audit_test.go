@@ -1,0 +1,272 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/slotbook/slotbook/pkg/dynamotest"
+	"github.com/slotbook/slotbook/pkg/radicaletest"
+	"github.com/slotbook/slotbook/pkg/schedule"
+)
+
+// Marker strings: external calendar content and credentials that must
+// never land in the table or in a log line.
+const (
+	markCalDAVTitle = "MARK-TITLE-caldav-5f1c"
+	markCalDAVDesc  = "MARK-DESC-caldav-9a2e"
+	markCalDAVLoc   = "MARK-LOC-caldav-77b0"
+	markICSTitle    = "MARK-TITLE-ics-3d8a"
+	markICSDesc     = "MARK-DESC-ics-c41f"
+	markICSLoc      = "MARK-LOC-ics-e620"
+	markPassword    = "pw-MARK-PASS-0b93"
+	markFeedToken   = "feedtoken-MARK-URL-6c2d"
+)
+
+// nextTuesday returns the first Tuesday at least two days after now in Zurich.
+func nextTuesday() schedule.Date {
+	z, _ := time.LoadLocation("Europe/Zurich")
+	d := schedule.DateOf(time.Now().In(z)).AddDays(2)
+	for d.Weekday() != time.Tuesday {
+		d = d.AddDays(1)
+	}
+	return d
+}
+
+func vevent(uid, day, from, to, title, desc, loc string) string {
+	return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//audit//EN\r\nBEGIN:VEVENT\r\nUID:" + uid +
+		"\r\nDTSTAMP:20260101T000000Z\r\nDTSTART;TZID=Europe/Zurich:" + day + "T" + from +
+		"\r\nDTEND;TZID=Europe/Zurich:" + day + "T" + to + "\r\nSUMMARY:" + title + "\r\nDESCRIPTION:" + desc +
+		"\r\nLOCATION:" + loc + "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+}
+
+// TestCalendarsEndToEndAndForgetAfterUse connects a real CalDAV calendar
+// (Radicale) and an ICS feed through the local server on DynamoDB Local,
+// sees their busy time leave the slots, books into the CalDAV calendar,
+// reads the overview with titles, cancels — and then scans every table
+// item and every log line: no event title, description or location, no
+// password, feed URL or cancel token may be there.
+func TestCalendarsEndToEndAndForgetAfterUse(t *testing.T) {
+	dav := radicaletest.Start(t, radicaletest.Options{Users: map[string]string{"ana": markPassword}})
+	calPath := dav.MakeCalendar(t, "ana", markPassword, "work", "Work")
+	day := nextTuesday()
+	compact := strings.ReplaceAll(day.String(), "-", "")
+	dav.Put(t, "ana", markPassword, calPath+"meeting.ics", vevent("audit-1", compact, "100000", "110000", markCalDAVTitle, markCalDAVDesc, markCalDAVLoc))
+
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/feeds/"+markFeedToken+".ics" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/calendar")
+		io.WriteString(w, vevent("audit-2", compact, "110000", "120000", markICSTitle, markICSDesc, markICSLoc))
+	}))
+	defer feed.Close()
+
+	table := dynamotest.TableName(t)
+	srv := start(t, map[string]string{
+		"PORT": "0", "SLOTBOOK_DYNAMODB_ENDPOINT": dynamotest.Endpoint(t), "SLOTBOOK_TABLE": table,
+		"SLOTBOOK_SEAL_KEY_FILE": filepath.Join(t.TempDir(), "seal.key"),
+	})
+	defer srv.stop()
+	admin := regexp.MustCompile(`export TOKEN=(\S+)`).FindStringSubmatch(srv.stdout.String())[1]
+	call := func(method, path, tok string, body any, header ...string) (int, string) {
+		t.Helper()
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = strings.NewReader(string(b))
+		}
+		req, _ := http.NewRequest(method, srv.base+path, rd)
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if tok != "" {
+			req.Header.Set("Authorization", "Bearer "+tok)
+		}
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+
+	// Connect both calendars, titles shown in the overview.
+	code, body := call("POST", "/v1/companies/demo/employees/ana/calendars", admin, map[string]any{
+		"provider": "caldav", "url": dav.URL + "/", "username": "ana", "password": markPassword, "showInOverview": true})
+	if code != 201 || !strings.Contains(body, `"isDefault":true`) {
+		t.Fatalf("connect CalDAV: %d %s", code, body)
+	}
+	code, body = call("POST", "/v1/companies/demo/employees/ben/calendars", admin, map[string]any{
+		"provider": "ics", "url": feed.URL + "/feeds/" + markFeedToken + ".ics", "showInOverview": true})
+	if code != 201 {
+		t.Fatalf("connect ICS: %d %s", code, body)
+	}
+
+	// Their busy times leave the slots: a haircut is 30 minutes + 10 after.
+	code, body = call("GET", "/v1/companies/demo/slots?service=haircut&from="+day.String()+"&to="+day.String(), "", nil)
+	if code != 200 {
+		t.Fatalf("slots: %d %s", code, body)
+	}
+	var slots struct {
+		Slots       []struct{ Start, Employee string }
+		Unavailable []any
+	}
+	json.Unmarshal([]byte(body), &slots)
+	offered := map[string][]string{}
+	for _, s := range slots.Slots {
+		offered[s.Employee] = append(offered[s.Employee], s.Start[11:16])
+	}
+	if len(slots.Unavailable) != 0 {
+		t.Fatalf("unavailable: %v", slots.Unavailable)
+	}
+	for _, c := range []struct {
+		employee  string
+		free, not []string
+	}{
+		{"ana", []string{"08:00", "09:15", "11:00"}, []string{"09:30", "10:00", "10:45"}},
+		{"ben", []string{"10:00", "10:15", "12:00"}, []string{"10:30", "11:00", "11:45"}},
+	} {
+		for _, s := range c.free {
+			if !slices.Contains(offered[c.employee], s) {
+				t.Errorf("%s at %s is not offered: %v", c.employee, s, offered[c.employee])
+			}
+		}
+		for _, s := range c.not {
+			if slices.Contains(offered[c.employee], s) {
+				t.Errorf("%s at %s is offered over an external event", c.employee, s)
+			}
+		}
+	}
+
+	// A booking lands in the CalDAV calendar, and leaves it when cancelled.
+	code, body = call("POST", "/v1/companies/demo/bookings", "", map[string]any{
+		"service": "haircut", "employee": "ana", "start": day.String() + "T08:00:00+01:00",
+		"customer": map[string]any{"name": "Audit Customer", "email": "audit@mail.example"}})
+	if code != 201 {
+		t.Fatalf("book: %d %s", code, body)
+	}
+	var booked struct{ ID, CancelToken string }
+	json.Unmarshal([]byte(body), &booked)
+	objects := dav.Objects(t, "ana", markPassword, calPath)
+	if len(objects) != 2 {
+		t.Fatalf("calendar objects after booking: %v", objects)
+	}
+	var event string
+	for _, o := range objects {
+		if _, b := dav.Get(t, "ana", markPassword, o); strings.Contains(b, "Haircut – Audit Customer") {
+			event = b
+		}
+	}
+	if event == "" || !strings.Contains(event, booked.ID) {
+		t.Errorf("no booking event in the calendar: %v", objects)
+	}
+
+	code, body = call("GET", "/v1/companies/demo/overview?from="+day.String()+"&to="+day.String(), admin, nil)
+	if code != 200 || !strings.Contains(body, markCalDAVTitle) || !strings.Contains(body, markICSTitle) {
+		t.Errorf("overview with titles: %d %s", code, body)
+	}
+	if strings.Contains(body, markCalDAVDesc) || strings.Contains(body, markCalDAVLoc) || strings.Contains(body, markICSLoc) {
+		t.Errorf("the overview shows more than titles: %s", body)
+	}
+
+	code, _ = call("DELETE", "/v1/companies/demo/bookings/"+booked.ID, "", nil, "X-Cancel-Token", booked.CancelToken)
+	if code != 204 || len(dav.Objects(t, "ana", markPassword, calPath)) != 1 {
+		t.Errorf("cancel: %d, objects %v", code, dav.Objects(t, "ana", markPassword, calPath))
+	}
+
+	// The audit.
+	secrets := []string{markCalDAVTitle, markCalDAVDesc, markCalDAVLoc, markICSTitle, markICSDesc, markICSLoc,
+		markPassword, markFeedToken, booked.CancelToken, admin}
+	items := scanTable(t, table)
+	if len(items) < 10 {
+		t.Fatalf("only %d items scanned", len(items))
+	}
+	// Positive controls: the scans do see slotbook's own data.
+	if !slices.ContainsFunc(items, func(it string) bool { return strings.Contains(it, "Audit Customer") }) {
+		t.Fatal("the scan does not see the booking's customer: it would miss markers too")
+	}
+	for _, s := range secrets {
+		for i, it := range items {
+			if strings.Contains(it, s) {
+				t.Errorf("table item %d holds %.24q…: %.200s", i, s, it)
+			}
+		}
+	}
+	logs := srv.stderr.String()
+	lines := strings.Count(logs, "\n")
+	if !strings.Contains(logs, `"route":"POST /v1/companies/{companyId}/bookings"`) {
+		t.Fatal("the captured logs lack the booking's request line")
+	}
+	for _, s := range secrets {
+		if strings.Contains(logs, s) {
+			t.Errorf("a log line holds %.24q…", s)
+		}
+	}
+	t.Logf("audit: %d table items and %d log lines scanned for %d markers (titles, descriptions, locations of 2 calendars; the CalDAV password; the feed URL's token; the cancel token; the admin JWT): 0 found", len(items), lines, len(secrets))
+}
+
+// scanTable returns every item of the table as text: its strings, and
+// its binary values as raw bytes.
+func scanTable(t *testing.T, table string) []string {
+	db := dynamotest.Client(t)
+	var out []string
+	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, item := range page.Items {
+			var b strings.Builder
+			for k, v := range item {
+				fmt.Fprintf(&b, "%s=", k)
+				flatten(&b, v)
+				b.WriteByte(' ')
+			}
+			out = append(out, b.String())
+		}
+	}
+	return out
+}
+
+func flatten(b *strings.Builder, v types.AttributeValue) {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		b.WriteString(v.Value)
+	case *types.AttributeValueMemberB:
+		b.Write(v.Value)
+	case *types.AttributeValueMemberN:
+		b.WriteString(v.Value)
+	case *types.AttributeValueMemberL:
+		for _, x := range v.Value {
+			flatten(b, x)
+			b.WriteByte(',')
+		}
+	case *types.AttributeValueMemberM:
+		for k, x := range v.Value {
+			b.WriteString(k + ":")
+			flatten(b, x)
+			b.WriteByte(',')
+		}
+	case *types.AttributeValueMemberSS:
+		b.WriteString(strings.Join(v.Value, ","))
+	}
+}

@@ -1,0 +1,708 @@
+package caldav_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slotbook/slotbook/pkg/caldav"
+	"github.com/slotbook/slotbook/pkg/radicaletest"
+	"github.com/slotbook/slotbook/pkg/slotbook"
+)
+
+// Marker strings stand for titles, descriptions and locations: no error
+// may ever contain one.
+const (
+	markerSummary     = "MARKER-SUMMARY-3f9a"
+	markerDescription = "MARKER-DESCRIPTION-3f9a"
+	markerLocation    = "MARKER-LOCATION-3f9a"
+)
+
+var zurich = mustZone("Europe/Zurich")
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+func at(s string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, zurich)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func newProvider() *caldav.Provider {
+	return caldav.New(caldav.Config{AllowPrivateNetworks: true})
+}
+
+func account(serverURL, user, password string) slotbook.Account {
+	return slotbook.Account{Provider: slotbook.CalDAV, URL: serverURL, Username: user, Secret: password}
+}
+
+func spans(busy []slotbook.BusyInterval) string {
+	var out []string
+	for _, b := range busy {
+		out = append(out, b.Start.In(zurich).Format("01-02 15:04")+"/"+b.End.In(zurich).Format("01-02 15:04"))
+	}
+	return strings.Join(out, ", ")
+}
+
+// checkClean fails if err mentions event data or the password.
+func checkClean(t *testing.T, err error, password string) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	msg := err.Error()
+	for _, m := range []string{"MARKER", markerSummary, markerDescription, markerLocation} {
+		if strings.Contains(msg, m) {
+			t.Errorf("error contains event data %q: %v", m, err)
+		}
+	}
+	if password != "" && strings.Contains(msg, password) {
+		t.Errorf("error contains the password: %v", err)
+	}
+}
+
+const zurichTZ = `BEGIN:VTIMEZONE
+TZID:Europe/Zurich
+BEGIN:DAYLIGHT
+TZOFFSETFROM:+0100
+TZOFFSETTO:+0200
+TZNAME:CEST
+DTSTART:19810329T020000
+RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU
+END:DAYLIGHT
+BEGIN:STANDARD
+TZOFFSETFROM:+0200
+TZOFFSETTO:+0100
+TZNAME:CET
+DTSTART:19961027T030000
+RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU
+END:STANDARD
+END:VTIMEZONE
+`
+
+func object(body string) string {
+	return "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//slotbook test//EN\n" + zurichTZ + body + "END:VCALENDAR\n"
+}
+
+// fixtures are the events of the calendar /alice/work/ in the busy tests,
+// Zurich, weeks of 2025-03-03 to 2025-03-24.
+var fixtures = map[string]string{
+	"recurring.ics": object(`BEGIN:VEVENT
+UID:recurring
+DTSTAMP:20250101T000000Z
+SUMMARY:` + markerSummary + `
+DESCRIPTION:` + markerDescription + `
+LOCATION:` + markerLocation + `
+DTSTART;TZID=Europe/Zurich:20250303T090000
+DTEND;TZID=Europe/Zurich:20250303T100000
+RRULE:FREQ=WEEKLY;BYDAY=MO
+EXDATE;TZID=Europe/Zurich:20250310T090000
+END:VEVENT
+BEGIN:VEVENT
+UID:recurring
+DTSTAMP:20250101T000000Z
+SUMMARY:` + markerSummary + ` moved
+RECURRENCE-ID;TZID=Europe/Zurich:20250317T090000
+DTSTART;TZID=Europe/Zurich:20250318T140000
+DTEND;TZID=Europe/Zurich:20250318T150000
+END:VEVENT
+`),
+	"transparent.ics": object(`BEGIN:VEVENT
+UID:transparent
+DTSTAMP:20250101T000000Z
+SUMMARY:Focus time
+DTSTART;TZID=Europe/Zurich:20250304T110000
+DTEND;TZID=Europe/Zurich:20250304T120000
+TRANSP:TRANSPARENT
+END:VEVENT
+`),
+	"allday.ics": object(`BEGIN:VEVENT
+UID:allday
+DTSTAMP:20250101T000000Z
+SUMMARY:Holiday
+DTSTART;VALUE=DATE:20250305
+DTEND;VALUE=DATE:20250306
+END:VEVENT
+`),
+	"cancelled.ics": object(`BEGIN:VEVENT
+UID:cancelled
+DTSTAMP:20250101T000000Z
+SUMMARY:Called off
+DTSTART;TZID=Europe/Zurich:20250306T090000
+DTEND;TZID=Europe/Zurich:20250306T100000
+STATUS:CANCELLED
+END:VEVENT
+`),
+	"outside.ics": object(`BEGIN:VEVENT
+UID:outside
+DTSTAMP:20250101T000000Z
+SUMMARY:Later
+DTSTART:20250410T080000Z
+DTEND:20250410T090000Z
+END:VEVENT
+`),
+}
+
+// startWithFixtures starts Radicale (no password checks) with the
+// calendar /alice/work/ holding the fixtures and an empty /alice/other/.
+func startWithFixtures(t *testing.T) *radicaletest.Server {
+	t.Helper()
+	s := radicaletest.Start(t, radicaletest.Options{})
+	cal := s.MakeCalendar(t, "alice", "pw", "work", "Work")
+	s.MakeCalendar(t, "alice", "pw", "other", "Other")
+	for name, text := range fixtures {
+		s.Put(t, "alice", "pw", cal+name, text)
+	}
+	return s
+}
+
+func TestCalendars(t *testing.T) {
+	// admin sets up alice's calendars; alice may only read "holidays".
+	s := radicaletest.Start(t, radicaletest.Options{Rights: `
+[admin]
+user: admin
+collection: .*
+permissions: RrWw
+
+[holidays-read-only]
+user: alice
+collection: alice/holidays
+permissions: r
+
+[principal]
+user: .+
+collection: {user}
+permissions: RW
+
+[calendars]
+user: .+
+collection: {user}/[^/]+
+permissions: rw
+
+[root]
+user: .+
+collection:
+permissions: R
+`})
+	s.MakeCalendar(t, "alice", "pw", "work", "Work")
+	s.MakeCalendar(t, "alice", "pw", "private", "Private")
+	s.MakeCalendarAt(t, "alice", "pw", "/alice/tasks/", "Tasks", "VTODO")
+	s.MakeCalendarAt(t, "admin", "pw", "/alice/holidays/", "Holidays")
+
+	got, err := newProvider().Calendars(context.Background(), account(s.URL, "alice", "pw"))
+	if err != nil {
+		t.Fatalf("Calendars: %v", err)
+	}
+	byID := map[string]slotbook.CalendarInfo{}
+	for _, c := range got {
+		byID[c.ID] = c
+	}
+	want := map[string]slotbook.CalendarInfo{
+		"/alice/holidays/": {ID: "/alice/holidays/", Name: "Holidays", ReadOnly: true},
+		"/alice/work/":     {ID: "/alice/work/", Name: "Work"},
+		"/alice/private/":  {ID: "/alice/private/", Name: "Private"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("Calendars = %+v, want the three event calendars %v (no task list)", got, want)
+	}
+	for id, w := range want {
+		g, ok := byID[id]
+		if !ok || g.Name != w.Name || g.ReadOnly != w.ReadOnly {
+			t.Errorf("calendar %s = %+v, want %+v", id, g, w)
+		}
+	}
+	if !got[0].Primary || got[0].ReadOnly {
+		t.Errorf("first calendar = %+v, want the primary, writable", got[0])
+	}
+	for _, c := range got[1:] {
+		if c.Primary {
+			t.Errorf("second primary: %+v", c)
+		}
+	}
+}
+
+func TestBusy(t *testing.T) {
+	s := startWithFixtures(t)
+	p := newProvider()
+	results, err := p.Busy(context.Background(), account(s.URL, "alice", "pw"),
+		[]string{"/alice/work/", "/alice/other/", "/alice/missing/"}, at("2025-03-03 00:00"), at("2025-03-24 00:00"))
+	if err != nil {
+		t.Fatalf("Busy: %v", err)
+	}
+	if len(results) != 3 {
+		t.Fatalf("Busy returned %d results, want 3", len(results))
+	}
+	t.Run("recurrence with EXDATE and a moved instance, all-day; transparent, cancelled and later events left out", func(t *testing.T) {
+		if results[0].Err != nil {
+			t.Fatalf("work: %v", results[0].Err)
+		}
+		want := "03-03 09:00/03-03 10:00, 03-05 00:00/03-06 00:00, 03-18 14:00/03-18 15:00"
+		if got := spans(results[0].Busy); got != want {
+			t.Errorf("work busy =\n  %s\nwant\n  %s", got, want)
+		}
+	})
+	t.Run("empty calendar is free", func(t *testing.T) {
+		if results[1].Err != nil || len(results[1].Busy) != 0 {
+			t.Errorf("other = %+v, want free", results[1])
+		}
+	})
+	t.Run("unreadable calendar gets an error, not free time", func(t *testing.T) {
+		if results[2].Err == nil {
+			t.Errorf("missing calendar: no error")
+		}
+		checkClean(t, results[2].Err, "pw")
+	})
+}
+
+func TestEvents(t *testing.T) {
+	s := startWithFixtures(t)
+	got, err := newProvider().Events(context.Background(), account(s.URL, "alice", "pw"), "/alice/work/", at("2025-03-03 00:00"), at("2025-03-10 00:00"))
+	if err != nil {
+		t.Fatalf("Events: %v", err)
+	}
+	var lines []string
+	for _, e := range got {
+		lines = append(lines, fmt.Sprintf("%s/%s %q busy=%v", e.Start.In(zurich).Format("01-02 15:04"), e.End.In(zurich).Format("01-02 15:04"), e.Title, e.Busy))
+	}
+	want := []string{
+		`03-03 09:00/03-03 10:00 "` + markerSummary + `" busy=true`,
+		`03-04 11:00/03-04 12:00 "Focus time" busy=false`,
+		`03-05 00:00/03-06 00:00 "Holiday" busy=true`,
+	}
+	if !slices.Equal(lines, want) {
+		t.Errorf("Events =\n  %s\nwant\n  %s", strings.Join(lines, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// recorder is a proxy in front of Radicale that keeps the body of every
+// REPORT request and may answer requests itself.
+type recorder struct {
+	*httptest.Server
+	mu      sync.Mutex
+	reports []string
+}
+
+func newRecorder(t *testing.T, target string, intercept func(w http.ResponseWriter, r *http.Request, body string) bool) *recorder {
+	t.Helper()
+	u, _ := url.Parse(target)
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	rec := &recorder{}
+	rec.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(strings.NewReader(string(b)))
+		if r.Method == "REPORT" {
+			rec.mu.Lock()
+			rec.reports = append(rec.reports, string(b))
+			rec.mu.Unlock()
+		}
+		if intercept != nil && intercept(w, r, string(b)) {
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(rec.Close)
+	return rec
+}
+
+func (r *recorder) lastReport() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.reports) == 0 {
+		return ""
+	}
+	return r.reports[len(r.reports)-1]
+}
+
+func TestQueriesAskOnlyForTheFieldsNeeded(t *testing.T) {
+	s := startWithFixtures(t)
+	rec := newRecorder(t, s.URL, nil)
+	p, acct := newProvider(), account(rec.URL, "alice", "pw")
+	from, to := at("2025-03-03 00:00"), at("2025-03-10 00:00")
+
+	if _, err := p.Busy(context.Background(), acct, []string{"/alice/work/"}, from, to); err != nil {
+		t.Fatal(err)
+	}
+	busyQuery := rec.lastReport()
+	for _, prop := range []string{"DTSTART", "DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID", "TRANSP", "STATUS"} {
+		if !strings.Contains(busyQuery, `name="`+prop+`"`) {
+			t.Errorf("busy query does not ask for %s:\n%s", prop, busyQuery)
+		}
+	}
+	for _, prop := range []string{"SUMMARY", "DESCRIPTION", "LOCATION", "ATTENDEE", "allprop"} {
+		if strings.Contains(busyQuery, prop) {
+			t.Errorf("busy query asks for %s:\n%s", prop, busyQuery)
+		}
+	}
+	if !strings.Contains(busyQuery, "time-range") || !strings.Contains(busyQuery, `start="20250302T230000Z"`) {
+		t.Errorf("busy query has no time range for the window:\n%s", busyQuery)
+	}
+
+	if _, err := p.Events(context.Background(), acct, "/alice/work/", from, to); err != nil {
+		t.Fatal(err)
+	}
+	eventsQuery := rec.lastReport()
+	if !strings.Contains(eventsQuery, `name="SUMMARY"`) {
+		t.Errorf("events query does not ask for SUMMARY:\n%s", eventsQuery)
+	}
+	for _, prop := range []string{"DESCRIPTION", "LOCATION", "ATTENDEE", "allprop"} {
+		if strings.Contains(eventsQuery, prop) {
+			t.Errorf("events query asks for %s:\n%s", prop, eventsQuery)
+		}
+	}
+}
+
+func TestPutEvent(t *testing.T) {
+	s := radicaletest.Start(t, radicaletest.Options{})
+	cal := s.MakeCalendar(t, "alice", "pw", "work", "Work")
+	p, acct := newProvider(), account(s.URL, "alice", "pw")
+	ctx := context.Background()
+	draft := slotbook.EventDraft{
+		Key:         "booking-42",
+		Title:       "Haircut: Jane",
+		Description: "Booked through slotbook.\r\nPhone: +41 00 000 00 00",
+		Start:       at("2025-03-30 01:30"), // the night Zurich springs forward
+		End:         at("2025-03-30 03:30"),
+		TimeZone:    "Europe/Zurich",
+	}
+
+	id1, err := p.PutEvent(ctx, acct, cal, draft)
+	if err != nil {
+		t.Fatalf("PutEvent: %v", err)
+	}
+	draft.Title = "Haircut: Jane (moved)"
+	id2, err := p.PutEvent(ctx, acct, cal, draft)
+	if err != nil {
+		t.Fatalf("second PutEvent: %v", err)
+	}
+
+	t.Run("same draft twice makes one object", func(t *testing.T) {
+		want := cal + caldav.UID("booking-42") + ".ics"
+		if id1 != want || id2 != want {
+			t.Errorf("event ids = %q, %q, want %q twice", id1, id2, want)
+		}
+		if objs := s.Objects(t, "alice", "pw", cal); !slices.Equal(objs, []string{want}) {
+			t.Errorf("objects in the calendar = %v, want [%s]", objs, want)
+		}
+	})
+	t.Run("the object holds the second draft, in the draft's zone", func(t *testing.T) {
+		status, body := s.Get(t, "alice", "pw", id2)
+		if status != http.StatusOK {
+			t.Fatalf("GET %s: %d", id2, status)
+		}
+		for _, want := range []string{"UID:" + caldav.UID("booking-42"), "SUMMARY:Haircut: Jane (moved)",
+			`DESCRIPTION:Booked through slotbook.\nPhone: +41 00 000 00 00`, "DTSTART;TZID=Europe/Zurich:20250330T013000",
+			"DTEND;TZID=Europe/Zurich:20250330T033000", "BEGIN:VTIMEZONE", "DTSTAMP:"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("object lacks %q:\n%s", want, body)
+			}
+		}
+	})
+	t.Run("reads back as the same instants", func(t *testing.T) {
+		// 01:30 CET is 00:30Z; 03:30 CEST is 01:30Z: one hour, not two.
+		res, err := p.Busy(ctx, acct, []string{cal}, at("2025-03-29 00:00"), at("2025-03-31 00:00"))
+		if err != nil || res[0].Err != nil {
+			t.Fatalf("Busy: %v %v", err, res)
+		}
+		if len(res[0].Busy) != 1 || !res[0].Busy[0].Start.Equal(draft.Start) || !res[0].Busy[0].End.Equal(draft.End) {
+			t.Errorf("Busy = %s, want %s/%s", spans(res[0].Busy), draft.Start.UTC(), draft.End.UTC())
+		}
+		events, err := p.Events(ctx, acct, cal, at("2025-03-29 00:00"), at("2025-03-31 00:00"))
+		if err != nil || len(events) != 1 || events[0].Title != "Haircut: Jane (moved)" {
+			t.Errorf("Events = %+v, %v", events, err)
+		}
+	})
+	t.Run("a draft without zone is written in UTC", func(t *testing.T) {
+		id, err := p.PutEvent(ctx, acct, cal, slotbook.EventDraft{Key: "booking-utc", Title: "x", Start: at("2025-04-01 10:00"), End: at("2025-04-01 11:00")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, body := s.Get(t, "alice", "pw", id)
+		if !strings.Contains(body, "DTSTART:20250401T080000Z") || strings.Contains(body, "VTIMEZONE") {
+			t.Errorf("object:\n%s", body)
+		}
+	})
+}
+
+func TestDeleteEvent(t *testing.T) {
+	s := radicaletest.Start(t, radicaletest.Options{})
+	cal := s.MakeCalendar(t, "alice", "pw", "work", "Work")
+	p, acct := newProvider(), account(s.URL, "alice", "pw")
+	ctx := context.Background()
+	id, err := p.PutEvent(ctx, acct, cal, slotbook.EventDraft{Key: "b-1", Title: "x", Start: at("2025-04-01 10:00"), End: at("2025-04-01 11:00")})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if err := p.DeleteEvent(ctx, acct, cal, id); err != nil {
+		t.Fatalf("DeleteEvent: %v", err)
+	}
+	if objs := s.Objects(t, "alice", "pw", cal); len(objs) != 0 {
+		t.Errorf("objects after delete = %v, want none", objs)
+	}
+	if err := p.DeleteEvent(ctx, acct, cal, id); err != nil {
+		t.Errorf("deleting twice: %v, want nil (gone already is no error)", err)
+	}
+	for _, stray := range []string{cal, "/alice/", cal + "../other/x.ics", "/bob/work/x.ics", "https://elsewhere.example/alice/work/x.ics"} {
+		if err := p.DeleteEvent(ctx, acct, cal, stray); err == nil {
+			t.Errorf("DeleteEvent(%q) = nil, want a refusal", stray)
+		}
+	}
+	if status, _ := s.Do(t, "PROPFIND", "alice", "pw", cal, "", "", "Depth", "0"); status != http.StatusMultiStatus {
+		t.Errorf("the calendar is gone after stray deletes: PROPFIND %d", status)
+	}
+}
+
+func TestWrongPassword(t *testing.T) {
+	const password = "right-Pa55word-91"
+	s := radicaletest.Start(t, radicaletest.Options{Users: map[string]string{"alice": password}})
+	cal := s.MakeCalendar(t, "alice", password, "work", "Work")
+	p := newProvider()
+	ctx := context.Background()
+	from, to := at("2025-03-03 00:00"), at("2025-03-10 00:00")
+
+	if _, err := p.Calendars(ctx, account(s.URL, "alice", password)); err != nil {
+		t.Fatalf("right password: %v", err)
+	}
+	const wrong = "wrong-Pa55word-17"
+	acct := account(s.URL, "alice", wrong)
+	calls := map[string]func() error{
+		"Calendars": func() error { _, err := p.Calendars(ctx, acct); return err },
+		"Busy":      func() error { _, err := p.Busy(ctx, acct, []string{cal}, from, to); return err },
+		"Events":    func() error { _, err := p.Events(ctx, acct, cal, from, to); return err },
+		"PutEvent": func() error {
+			_, err := p.PutEvent(ctx, acct, cal, slotbook.EventDraft{Key: "k", Title: markerSummary, Start: from, End: to})
+			return err
+		},
+		"DeleteEvent": func() error { return p.DeleteEvent(ctx, acct, cal, cal+"x.ics") },
+	}
+	for name, call := range calls {
+		err := call()
+		if !errors.Is(err, slotbook.ErrCalendarAuth) {
+			t.Errorf("%s with a wrong password: %v, want ErrCalendarAuth", name, err)
+		}
+		checkClean(t, err, wrong)
+	}
+}
+
+func TestServerGone(t *testing.T) {
+	s := radicaletest.Start(t, radicaletest.Options{})
+	cal := s.MakeCalendar(t, "alice", "pw", "work", "Work")
+	s.Stop()
+	p, acct := newProvider(), account(s.URL, "alice", "pw")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	if _, err := p.Calendars(ctx, acct); err == nil {
+		t.Error("Calendars on a stopped server: no error")
+	}
+	res, err := p.Busy(ctx, acct, []string{cal}, at("2025-03-03 00:00"), at("2025-03-10 00:00"))
+	if err == nil && (len(res) != 1 || res[0].Err == nil) {
+		t.Errorf("Busy on a stopped server = %+v, want an error", res)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v, past the deadline", d)
+	}
+}
+
+func TestHangingServerStopsAtTheDeadline(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() { // accept and never answer
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	p, acct := newProvider(), account("http://"+l.Addr().String()+"/", "alice", "pw")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = p.Calendars(ctx, acct)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Calendars = %v, want the deadline", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("returned after %v, want about the 300 ms deadline", d)
+	}
+}
+
+func TestRetries(t *testing.T) {
+	s := startWithFixtures(t)
+	from, to := at("2025-03-03 00:00"), at("2025-03-10 00:00")
+
+	t.Run("503 with Retry-After is retried", func(t *testing.T) {
+		var mu sync.Mutex
+		refused := 0
+		rec := newRecorder(t, s.URL, func(w http.ResponseWriter, r *http.Request, _ string) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			if r.Method == "REPORT" && refused < 2 {
+				refused++
+				w.Header().Set("Retry-After", "0")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return true
+			}
+			return false
+		})
+		res, err := newProvider().Busy(context.Background(), account(rec.URL, "alice", "pw"), []string{"/alice/work/"}, from, to)
+		if err != nil || res[0].Err != nil {
+			t.Fatalf("Busy: %v %+v", err, res)
+		}
+		if refused != 2 || len(res[0].Busy) == 0 {
+			t.Errorf("refused %d times, busy %s", refused, spans(res[0].Busy))
+		}
+	})
+	t.Run("429 whose Retry-After ends past the deadline fails at once", func(t *testing.T) {
+		rec := newRecorder(t, s.URL, func(w http.ResponseWriter, r *http.Request, _ string) bool {
+			w.Header().Set("Retry-After", "120")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return true
+		})
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		start := time.Now()
+		res, err := newProvider().Busy(ctx, account(rec.URL, "alice", "pw"), []string{"/alice/work/"}, from, to)
+		if err != nil || res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "429") {
+			t.Errorf("Busy = %+v, %v, want the calendar's error to say 429", res, err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("waited %v for a retry that could not finish in time", d)
+		}
+	})
+}
+
+func TestErrorsHoldNoResponseBody(t *testing.T) {
+	s := startWithFixtures(t)
+	from, to := at("2025-03-03 00:00"), at("2025-03-10 00:00")
+	leak := "SUMMARY:" + markerSummary + "\nDESCRIPTION:" + markerDescription + "\nLOCATION:" + markerLocation
+	for _, tt := range []struct {
+		name   string
+		status int
+		ctype  string
+		body   string
+	}{
+		{"500 with a text body", http.StatusInternalServerError, "text/plain", leak},
+		{"403 with an XML body", http.StatusForbidden, "application/xml", `<?xml version="1.0"?><error xmlns="DAV:"><x>` + leak + `</x></error>`},
+		{"207 with broken calendar data", http.StatusMultiStatus, "application/xml",
+			`<?xml version="1.0"?><multistatus xmlns="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><response><href>/alice/work/x.ics</href><propstat><prop><C:calendar-data>BEGIN:VCALENDAR
+BEGIN:VEVENT
+` + leak + `
+DTSTART;X="` + markerSummary + `"junk:20250304T100000Z
+END:VEVENT
+END:VCALENDAR
+</C:calendar-data></prop><status>HTTP/1.1 200 OK</status></propstat></response></multistatus>`},
+		{"207 that is not XML", http.StatusMultiStatus, "application/xml", "<multistatus " + leak},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := newRecorder(t, s.URL, func(w http.ResponseWriter, r *http.Request, _ string) bool {
+				if r.Method != "REPORT" {
+					return false
+				}
+				w.Header().Set("Content-Type", tt.ctype)
+				w.WriteHeader(tt.status)
+				io.WriteString(w, tt.body)
+				return true
+			})
+			p, acct := newProvider(), account(rec.URL, "alice", "pw")
+			res, err := p.Busy(context.Background(), acct, []string{"/alice/work/"}, from, to)
+			if err == nil && res[0].Err == nil {
+				t.Fatalf("Busy = %+v, want an error", res)
+			}
+			if err == nil {
+				err = res[0].Err
+			}
+			checkClean(t, err, "pw")
+			_, err = p.Events(context.Background(), acct, "/alice/work/", from, to)
+			if err == nil {
+				t.Fatal("Events: no error")
+			}
+			checkClean(t, err, "pw")
+		})
+	}
+}
+
+func TestPrivateAddressesRefusedByDefault(t *testing.T) {
+	s := radicaletest.Start(t, radicaletest.Options{})
+	_, err := caldav.New(caldav.Config{}).Calendars(context.Background(), account(s.URL, "alice", "pw"))
+	if err == nil || !strings.Contains(err.Error(), "not allowed") {
+		t.Errorf("Calendars on 127.0.0.1 with the default client = %v, want a refusal", err)
+	}
+}
+
+func TestCalendarHomeOnAnotherHost(t *testing.T) {
+	// Like iCloud: the principal lives on one host, the calendar home on
+	// another. Two proxies in front of one Radicale play the two hosts.
+	s := startWithFixtures(t)
+	home := newRecorder(t, s.URL, nil)
+	front := newRecorder(t, s.URL, func(w http.ResponseWriter, r *http.Request, body string) bool {
+		if r.Method != "PROPFIND" || !strings.Contains(body, "calendar-home-set") {
+			return false
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusMultiStatus)
+		io.WriteString(w, `<?xml version="1.0"?><multistatus xmlns="DAV:"><response><href>`+r.URL.Path+`</href><propstat><prop>`+
+			`<calendar-home-set xmlns="urn:ietf:params:xml:ns:caldav"><href xmlns="DAV:">`+home.URL+`/alice/</href></calendar-home-set>`+
+			`<calendar-user-address-set xmlns="urn:ietf:params:xml:ns:caldav"><href xmlns="DAV:">/alice/</href><href xmlns="DAV:">mailto:alice@example.com</href></calendar-user-address-set>`+
+			`</prop><status>HTTP/1.1 200 OK</status></propstat></response></multistatus>`)
+		return true
+	})
+
+	p, acct := newProvider(), account(front.URL, "alice", "pw")
+	ctx := context.Background()
+	cals, err := p.Calendars(ctx, acct)
+	if err != nil {
+		t.Fatalf("Calendars: %v", err)
+	}
+	var work string
+	for _, c := range cals {
+		if strings.HasSuffix(c.ID, "/alice/work/") {
+			work = c.ID
+		}
+	}
+	if work != home.URL+"/alice/work/" {
+		t.Fatalf("calendar IDs = %+v, want full URLs on the home host %s", cals, home.URL)
+	}
+	if cals[0].Owner != "alice@example.com" {
+		t.Errorf("Owner = %q, want the mailto: of calendar-user-address-set", cals[0].Owner)
+	}
+	res, err := p.Busy(ctx, acct, []string{work}, at("2025-03-03 00:00"), at("2025-03-10 00:00"))
+	if err != nil || res[0].Err != nil || spans(res[0].Busy) != "03-03 09:00/03-03 10:00, 03-05 00:00/03-06 00:00" {
+		t.Errorf("Busy = %+v, %v", res, err)
+	}
+	if home.lastReport() == "" {
+		t.Error("the query did not go to the home host")
+	}
+	id, err := p.PutEvent(ctx, acct, work, slotbook.EventDraft{Key: "k", Title: "x", Start: at("2025-03-04 10:00"), End: at("2025-03-04 11:00")})
+	if err != nil || id != work+caldav.UID("k")+".ics" {
+		t.Fatalf("PutEvent = %q, %v", id, err)
+	}
+	if err := p.DeleteEvent(ctx, acct, work, id); err != nil {
+		t.Errorf("DeleteEvent: %v", err)
+	}
+}

@@ -1,0 +1,138 @@
+package caldav
+
+import (
+	"context"
+	"encoding/xml"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// multistatus is the part of a PROPFIND answer discovery reads.
+type multistatus struct {
+	Responses []struct {
+		Href     string `xml:"DAV: href"`
+		Propstat []struct {
+			Status string `xml:"DAV: status"`
+			Prop   struct {
+				HomeSet *struct {
+					Href []string `xml:"DAV: href"`
+				} `xml:"urn:ietf:params:xml:ns:caldav calendar-home-set"`
+				AddressSet *struct {
+					Href []string `xml:"DAV: href"`
+				} `xml:"urn:ietf:params:xml:ns:caldav calendar-user-address-set"`
+				Privileges *struct {
+					Privilege []struct {
+						Any []struct {
+							XMLName xml.Name
+						} `xml:",any"`
+					} `xml:"DAV: privilege"`
+				} `xml:"DAV: current-user-privilege-set"`
+			} `xml:"DAV: prop"`
+		} `xml:"DAV: propstat"`
+	} `xml:"DAV: response"`
+}
+
+// homeSet returns the calendar home of a principal as a full URL, and the
+// user's e-mail address where the server tells it (the first mailto: of
+// calendar-user-address-set). iCloud answers with a home on another host
+// (pNN-caldav.icloud.com), which go-webdav's FindCalendarHomeSet would
+// reduce to its path.
+func (s *session) homeSet(ctx context.Context, principal *url.URL) (home *url.URL, email string, err error) {
+	ms, err := s.propfind(ctx, principal, "0", `<C:calendar-home-set/><C:calendar-user-address-set/>`)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, r := range ms.Responses {
+		for _, ps := range r.Propstat {
+			if ps.Prop.AddressSet != nil && email == "" {
+				for _, h := range ps.Prop.AddressSet.Href {
+					if addr, ok := strings.CutPrefix(strings.TrimSpace(h), "mailto:"); ok && addr != "" {
+						email = addr
+						break
+					}
+				}
+			}
+			if ps.Prop.HomeSet == nil || len(ps.Prop.HomeSet.Href) == 0 || home != nil {
+				continue
+			}
+			ref, err := url.Parse(strings.TrimSpace(ps.Prop.HomeSet.Href[0]))
+			if err != nil {
+				return nil, "", errors.New("invalid calendar-home-set")
+			}
+			home = principal.ResolveReference(ref)
+			if home.Scheme != "https" && home.Scheme != "http" {
+				return nil, "", errors.New("invalid calendar-home-set")
+			}
+			home.User, home.RawQuery, home.Fragment = nil, "", ""
+			if !strings.HasSuffix(home.Path, "/") {
+				home.Path += "/"
+			}
+		}
+	}
+	if home == nil {
+		return nil, "", errors.New("no calendar-home-set")
+	}
+	return home, email, nil
+}
+
+// privileges returns, for each collection in the calendar home (by path
+// without trailing slash), whether the user may write into it. Collections
+// the server reports no privileges for are missing from the map.
+func (s *session) privileges(ctx context.Context, home *url.URL) (map[string]bool, error) {
+	ms, err := s.propfind(ctx, home, "1", `<D:current-user-privilege-set/>`)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]bool{}
+	for _, r := range ms.Responses {
+		ref, err := url.Parse(strings.TrimSpace(r.Href))
+		if err != nil {
+			continue
+		}
+		p := strings.TrimSuffix(home.ResolveReference(ref).Path, "/")
+		for _, ps := range r.Propstat {
+			if ps.Prop.Privileges == nil || !strings.Contains(ps.Status, " 200") {
+				continue
+			}
+			w := false
+			for _, priv := range ps.Prop.Privileges.Privilege {
+				for _, a := range priv.Any {
+					switch a.XMLName.Local {
+					case "all", "write", "write-content", "bind":
+						w = w || a.XMLName.Space == "DAV:"
+					}
+				}
+			}
+			out[p] = w
+		}
+	}
+	return out, nil
+}
+
+// propfind sends a PROPFIND for props (elements in the DAV: namespace as
+// D:, CalDAV as C:) and decodes the answer.
+func (s *session) propfind(ctx context.Context, u *url.URL, depth, props string) (*multistatus, error) {
+	body := `<?xml version="1.0" encoding="utf-8"?>` +
+		`<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop>` + props + `</D:prop></D:propfind>`
+	req, err := http.NewRequestWithContext(ctx, "PROPFIND", u.String(), strings.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", `application/xml; charset="utf-8"`)
+	req.Header.Set("Depth", depth)
+	resp, err := s.doer.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusMultiStatus {
+		return nil, &httpError{status: resp.StatusCode}
+	}
+	var ms multistatus
+	if err := xml.NewDecoder(resp.Body).Decode(&ms); err != nil {
+		return nil, err
+	}
+	return &ms, nil
+}
