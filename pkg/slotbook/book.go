@@ -346,7 +346,7 @@ func (a *App) checkFree(ctx context.Context, c Company, svc Service, emp Employe
 		return err
 	}
 	// The employee's calendars, live, just before the claim.
-	ext, err := a.readExternalBusy(ctx, c.ID, []string{emp.ID}, span.Start.Add(-busyMargin), span.End.Add(busyMargin))
+	ext, err := a.readExternalBusy(ctx, c, []string{emp.ID}, span.Start.Add(-busyMargin), span.End.Add(busyMargin))
 	if err != nil {
 		return err
 	}

@@ -101,18 +101,37 @@ type externalBusy struct {
 // per account, under one deadline. An employee with a calendar that could
 // not be read is unavailable (fail closed); a refused credential marks its
 // connections needs_reauth. Nothing read is kept beyond the answer.
-func (a *App) readExternalBusy(ctx context.Context, companyID string, employeeIDs []string, from, to time.Time) (externalBusy, error) {
+//
+// The window is given to each provider in the employee's zone, in which
+// providers read all-day events and floating times.
+func (a *App) readExternalBusy(ctx context.Context, c Company, employeeIDs []string, from, to time.Time) (externalBusy, error) {
+	companyID := c.ID
 	out := externalBusy{busy: map[string][]schedule.Interval{}, unavailable: map[string]string{}}
 	if len(a.providers) == 0 {
 		return out, nil
 	}
 	conns := make([][]Connection, len(employeeIDs))
+	zones := make([]*time.Location, len(employeeIDs))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(maxParallel)
 	for i, id := range employeeIDs {
-		g.Go(func() (err error) {
-			conns[i], err = a.store.Connections(gctx, companyID, id)
-			return err
+		g.Go(func() error {
+			list, err := a.store.Connections(gctx, companyID, id)
+			if err != nil || len(list) == 0 {
+				return err
+			}
+			e, err := a.store.Employee(gctx, companyID, id)
+			if ErrorCode(err) == NotFound {
+				return nil // deleted meanwhile: no slots to guard
+			}
+			if err != nil {
+				return err
+			}
+			if zones[i], err = zoneOf(c, e); err != nil {
+				return err
+			}
+			conns[i] = list
+			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -122,6 +141,7 @@ func (a *App) readExternalBusy(ctx context.Context, companyID string, employeeID
 	// One call per employee and account.
 	type batch struct {
 		employee string
+		zone     *time.Location
 		conns    []Connection
 	}
 	var batches []batch
@@ -144,7 +164,7 @@ func (a *App) readExternalBusy(ctx context.Context, companyID string, employeeID
 				continue
 			}
 			byAccount[key] = len(batches)
-			batches = append(batches, batch{employee: employeeIDs[i], conns: []Connection{k}})
+			batches = append(batches, batch{employee: employeeIDs[i], zone: zones[i], conns: []Connection{k}})
 		}
 	}
 
@@ -165,7 +185,7 @@ func (a *App) readExternalBusy(ctx context.Context, companyID string, employeeID
 		limit <- struct{}{}
 		go func() {
 			defer func() { <-limit; wg.Done() }()
-			busy, err := a.batchBusy(deadline, companyID, b.conns, from, to)
+			busy, err := a.batchBusy(deadline, companyID, b.conns, from.In(b.zone), to.In(b.zone))
 			if err != nil {
 				a.log.WarnContext(ctx, "calendar unreadable", "company", companyID, "employee", b.employee,
 					"provider", string(b.conns[0].Provider), "connection", b.conns[0].ID, "err", err.Error())

@@ -163,7 +163,9 @@ func (a *App) employeeOverview(ctx, calCtx context.Context, c Company, e Employe
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			entries, reason := a.externalEntries(calCtx, c.ID, k, span, viewer, titles)
+			// Providers read all-day events in the zone of the window: the employee's.
+			local := schedule.Interval{Start: span.Start.In(zone), End: span.End.In(zone)}
+			entries, reason := a.externalEntries(calCtx, c.ID, k, local, viewer, titles)
 			mu.Lock()
 			defer mu.Unlock()
 			if reason != "" {

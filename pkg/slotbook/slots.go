@@ -80,7 +80,7 @@ func (a *App) Slots(ctx context.Context, q SlotQuery) (SlotAnswer, error) {
 		employees = []string{q.EmployeeID}
 	}
 
-	ext, err := a.readExternalBusy(ctx, c.ID, employees, span.Start.Add(-busyMargin), span.End.Add(busyMargin))
+	ext, err := a.readExternalBusy(ctx, c, employees, span.Start.Add(-busyMargin), span.End.Add(busyMargin))
 	if err != nil {
 		return SlotAnswer{}, err
 	}
