@@ -12,7 +12,8 @@ DDB_DIR  := $(TOOLS)/dynamodb-local/package/emulator
 DDB_JAR  := $(DDB_DIR)/DynamoDBLocal.jar
 DDB_PORT ?= 8000
 
-.PHONY: dev dev-dynamodb test tools vet fmt-check unit bench
+.PHONY: dev dev-dynamodb test tools vet fmt-check template-lint unit bench build deploy \
+	build-SlotsFunction build-BookFunction build-OverviewFunction build-SettingsFunction
 
 ## dev: the local server with the embedded store (or SLOTBOOK_DYNAMODB_ENDPOINT) and the demo company
 dev:
@@ -28,12 +29,13 @@ dev-dynamodb: tools
 	SLOTBOOK_DYNAMODB_ENDPOINT=http://localhost:$(DDB_PORT) SLOTBOOK_TABLE=$${SLOTBOOK_TABLE:-slotbook} \
 		PORT=$(PORT) $(GO) run ./cmd/devserver
 
-## test: vet, gofmt check and every test, DynamoDB Local included (the command CI runs)
-test: tools fmt-check vet unit
+## test: vet, gofmt check, cfn-lint of template.yaml and every test, DynamoDB Local included (the command CI runs)
+test: tools fmt-check vet template-lint unit
 
-## tools: what the tests need besides Go — Java 17 and the DynamoDB Local jar
+## tools: what the tests need besides Go — Java 17, the DynamoDB Local jar, Radicale
 tools: $(DDB_JAR)
 	@command -v java >/dev/null || { apt-get update && apt-get install -y openjdk-17-jre-headless; }
+	@command -v radicale >/dev/null || { apt-get update && apt-get install -y radicale; }
 
 $(DDB_JAR):
 	@command -v npm >/dev/null || { apt-get update && apt-get install -y npm; }
@@ -47,13 +49,51 @@ fmt-check:
 vet:
 	$(GO) vet $(PKGS)
 
+# AWS's linter with the SAM translator; preinstalled on the machine image
+# (elsewhere: pipx install cfn-lint). Missing under CI=true is a failure.
+template-lint:
+	@if command -v cfn-lint >/dev/null 2>&1; then \
+		echo "cfn-lint template.yaml"; cfn-lint template.yaml; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "cfn-lint is required under CI=true (pipx install cfn-lint)" >&2; exit 1; \
+	else \
+		echo "cfn-lint is not installed: template.yaml is not linted (pipx install cfn-lint)" >&2; \
+	fi
+
 # Each test binary that needs DynamoDB starts its own DynamoDB Local and
 # stops it when it ends (pkg/dynamotest).
 unit:
 	$(GO) test -race -count=1 $(PKGS)
 
-## bench: the slot engine and the calendar fan-out benchmarks (BENCH=regexp to narrow, COUNT=n to repeat)
+## bench: the slot engine, calendar fan-out, Lambda cold start and binary size benchmarks (BENCH=regexp to narrow, COUNT=n to repeat)
 BENCH ?= .
 COUNT ?= 6
 bench: tools
-	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(COUNT) ./pkg/schedule/ ./pkg/httpapi/
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(COUNT) ./pkg/schedule/ ./pkg/httpapi/ ./pkg/lambdaruntime/
+
+## build: the four Lambda bootstraps as sam build makes them, into .build/<Function>/bootstrap
+FUNCTIONS := SlotsFunction BookFunction OverviewFunction SettingsFunction
+build:
+	@for f in $(FUNCTIONS); do \
+		$(MAKE) --no-print-directory build-$$f ARTIFACTS_DIR=$(CURDIR)/.build/$$f || exit 1; \
+	done
+	@ls -l .build/*/bootstrap
+
+## deploy: build and deploy with AWS SAM (asks for the parameters; see README, Deploying)
+deploy:
+	sam build && sam deploy --guided
+
+# sam build (BuildMethod: makefile) calls build-<LogicalId> with ARTIFACTS_DIR set.
+LAMBDA_BUILD := CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -tags lambda.norpc -ldflags='-s -w'
+
+build-SlotsFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/slots
+
+build-BookFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/book
+
+build-OverviewFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/overview
+
+build-SettingsFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/settings

@@ -47,17 +47,12 @@ func New(db *dynamodb.Client, table string) *Store {
 // until it is active. It is for local mode
 // and tests; on AWS the SAM template creates the table.
 func CreateTable(ctx context.Context, db *dynamodb.Client, table string) error {
+	attrs, keys, ttlAttribute := TableSchema()
 	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName: aws.String(table),
-		AttributeDefinitions: []types.AttributeDefinition{
-			{AttributeName: aws.String(attrPK), AttributeType: types.ScalarAttributeTypeS},
-			{AttributeName: aws.String(attrSK), AttributeType: types.ScalarAttributeTypeS},
-		},
-		KeySchema: []types.KeySchemaElement{
-			{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash},
-			{AttributeName: aws.String(attrSK), KeyType: types.KeyTypeRange},
-		},
-		BillingMode: types.BillingModePayPerRequest,
+		TableName:            aws.String(table),
+		AttributeDefinitions: attrs,
+		KeySchema:            keys,
+		BillingMode:          types.BillingModePayPerRequest,
 	})
 	var inUse *types.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {
@@ -74,7 +69,7 @@ func CreateTable(ctx context.Context, db *dynamodb.Client, table string) error {
 	if d := ttl.TimeToLiveDescription; d == nil || d.TimeToLiveStatus != types.TimeToLiveStatusEnabled {
 		_, err = db.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 			TableName:               aws.String(table),
-			TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(TTLAttribute), Enabled: aws.Bool(true)},
+			TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(ttlAttribute), Enabled: aws.Bool(true)},
 		})
 		if err != nil {
 			return fmt.Errorf("dynamo: enable TTL on %s: %w", table, err)

@@ -24,6 +24,7 @@ import (
 	"github.com/slotbook/slotbook/pkg/apigw"
 	"github.com/slotbook/slotbook/pkg/dynamo"
 	"github.com/slotbook/slotbook/pkg/httpapi"
+	"github.com/slotbook/slotbook/pkg/lambdaruntime"
 	"github.com/slotbook/slotbook/pkg/providers"
 	"github.com/slotbook/slotbook/pkg/seal"
 	"github.com/slotbook/slotbook/pkg/slotbook"
@@ -54,6 +55,7 @@ func Start(group httpapi.Group) {
 	h, err := New(context.Background(), os.Getenv, time.Now, log, group)
 	if err != nil {
 		log.Error("init", "err", err)
+		lambdaruntime.ReportInitError(err, "Runtime.ConfigError")
 		os.Exit(1)
 	}
 	lambda.Start(apigw.NewHandler(h))
