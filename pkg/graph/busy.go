@@ -110,7 +110,7 @@ func (p *Provider) Busy(ctx context.Context, acct slotbook.Account, calendarIDs 
 func (p *Provider) defaultCalendarID(ctx context.Context) (string, error) {
 	var id string
 	err := do(ctx, "get default calendar", func(ctx context.Context) error {
-		cal, err := p.client.Me().Calendar().Get(ctx, &users.ItemCalendarRequestBuilderGetRequestConfiguration{
+		cal, err := p.me().Calendar().Get(ctx, &users.ItemCalendarRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.ItemCalendarRequestBuilderGetQueryParameters{Select: []string{"id"}},
 		})
 		if err != nil {
@@ -208,7 +208,7 @@ func (p *Provider) getSchedule(ctx context.Context, email string, from, to time.
 		body.SetEndTime(graphTime(to))
 		interval := int32(scheduleInterval)
 		body.SetAvailabilityViewInterval(&interval)
-		info, err := p.client.Me().Calendar().GetSchedule().ToPostRequestInformation(ctx, body,
+		info, err := p.me().Calendar().GetSchedule().ToPostRequestInformation(ctx, body,
 			&users.ItemCalendarGetScheduleRequestBuilderPostRequestConfiguration{Headers: utcHeaders()})
 		if err != nil {
 			return err

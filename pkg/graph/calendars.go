@@ -51,7 +51,7 @@ func (p *Provider) Calendars(ctx context.Context, acct slotbook.Account) ([]slot
 	var out []slotbook.CalendarInfo
 	err := do(ctx, op, func(ctx context.Context) error {
 		top := int32(pageSize)
-		resp, err := p.client.Me().Calendars().Get(ctx, &users.ItemCalendarsRequestBuilderGetRequestConfiguration{
+		resp, err := p.me().Calendars().Get(ctx, &users.ItemCalendarsRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.ItemCalendarsRequestBuilderGetQueryParameters{
 				Select: []string{"id", "name", "isDefaultCalendar", "canEdit"},
 				Top:    &top,
@@ -130,7 +130,7 @@ func calendarView(ctx context.Context, p *Provider, op, calendarID string, from,
 		start := from.UTC().Truncate(time.Second).Format(time.RFC3339)
 		end := to.UTC().Add(time.Second - 1).Truncate(time.Second).Format(time.RFC3339)
 		top := int32(pageSize)
-		resp, err := p.client.Me().Calendars().ByCalendarId(calendarID).CalendarView().Get(ctx,
+		resp, err := p.me().Calendars().ByCalendarId(calendarID).CalendarView().Get(ctx,
 			&users.ItemCalendarsItemCalendarViewRequestBuilderGetRequestConfiguration{
 				Headers: utcHeaders(),
 				QueryParameters: &users.ItemCalendarsItemCalendarViewRequestBuilderGetQueryParameters{
@@ -215,7 +215,7 @@ func (p *Provider) PutEvent(ctx context.Context, acct slotbook.Account, calendar
 	ctx, s := p.begin(ctx, acct)
 	var id string
 	err := do(ctx, op, func(ctx context.Context) error {
-		created, err := p.client.Me().Calendars().ByCalendarId(calendarID).Events().Post(ctx, body, nil)
+		created, err := p.me().Calendars().ByCalendarId(calendarID).Events().Post(ctx, body, nil)
 		if err != nil {
 			return err
 		}
@@ -243,7 +243,7 @@ func (p *Provider) DeleteEvent(ctx context.Context, acct slotbook.Account, calen
 	}
 	ctx, s := p.begin(ctx, acct)
 	err := do(ctx, op, func(ctx context.Context) error {
-		return p.client.Me().Events().ByEventId(eventID).Delete(ctx, nil)
+		return p.me().Events().ByEventId(eventID).Delete(ctx, nil)
 	})
 	var e *Error
 	if errors.As(err, &e) && e.Status == 404 && e.Err == nil {

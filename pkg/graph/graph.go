@@ -8,7 +8,15 @@ import (
 	"sync"
 	"time"
 
+	abstractions "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoft/kiota-abstractions-go/serialization"
+	"github.com/microsoft/kiota-abstractions-go/store"
+	formserialization "github.com/microsoft/kiota-serialization-form-go"
+	jsonserialization "github.com/microsoft/kiota-serialization-json-go"
+	multipartserialization "github.com/microsoft/kiota-serialization-multipart-go"
+	textserialization "github.com/microsoft/kiota-serialization-text-go"
 	msgraph "github.com/microsoftgraph/msgraph-sdk-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/users"
 	"golang.org/x/oauth2"
 
 	"github.com/slotbook/slotbook/pkg/slotbook"
@@ -58,7 +66,6 @@ type Config struct {
 type Provider struct {
 	oauth   oauth2.Config
 	base    *http.Client // for the token endpoint
-	client  *msgraph.GraphServiceClient
 	adapter *msgraph.GraphRequestAdapter
 	initErr error
 }
@@ -118,8 +125,44 @@ func New(cfg Config) *Provider {
 		return p
 	}
 	p.adapter.SetBaseUrl(cfg.BaseURL)
-	p.client = msgraph.NewGraphServiceClient(p.adapter)
+	registerSerializers()
+	p.adapter.EnableBackingStore(store.BackingStoreFactoryInstance)
 	return p
+}
+
+// me returns the request builder of /me. It is what GraphServiceClient.Me
+// returns, built without the service client: the client's type refers to
+// every request builder of Graph, which links all of them into the binary
+// (about 110 MB); the builders used here are a few MB.
+func (p *Provider) me() *users.UserItemRequestBuilder {
+	return users.NewUserItemRequestBuilderInternal(map[string]string{
+		"baseurl":   p.adapter.GetBaseUrl(),
+		"user%2Did": "me-token-to-replace", // the URL-replace handler turns /users/me-token-to-replace into /me
+	}, p.adapter)
+}
+
+var registerOnce sync.Once
+
+// registerSerializers registers the JSON, text, form and multipart
+// serializers, as NewGraphServiceClient does.
+func registerSerializers() {
+	registerOnce.Do(func() {
+		abstractions.RegisterDefaultSerializer(func() serialization.SerializationWriterFactory {
+			return jsonserialization.NewJsonSerializationWriterFactory()
+		})
+		abstractions.RegisterDefaultSerializer(func() serialization.SerializationWriterFactory {
+			return textserialization.NewTextSerializationWriterFactory()
+		})
+		abstractions.RegisterDefaultSerializer(func() serialization.SerializationWriterFactory {
+			return formserialization.NewFormSerializationWriterFactory()
+		})
+		abstractions.RegisterDefaultSerializer(func() serialization.SerializationWriterFactory {
+			return multipartserialization.NewMultipartSerializationWriterFactory()
+		})
+		abstractions.RegisterDefaultDeserializer(func() serialization.ParseNodeFactory { return jsonserialization.NewJsonParseNodeFactory() })
+		abstractions.RegisterDefaultDeserializer(func() serialization.ParseNodeFactory { return textserialization.NewTextParseNodeFactory() })
+		abstractions.RegisterDefaultDeserializer(func() serialization.ParseNodeFactory { return formserialization.NewFormParseNodeFactory() })
+	})
 }
 
 // AuthCodeURL returns the Microsoft consent page for state, asking for
