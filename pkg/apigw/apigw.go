@@ -34,15 +34,28 @@ func NewHandler(h http.Handler) Handler {
 // Authenticator reads the caller from the JWT authorizer's claims in the
 // API Gateway request context. API Gateway has checked the token's
 // signature, issuer, audience and expiry before the function runs; routes
-// without an authorizer carry no claims. It implements httpapi.Authenticator.
-type Authenticator struct{}
+// without an authorizer carry no claims, and there, if Bearer is set, a
+// bearer token is verified here instead. It implements
+// httpapi.Authenticator.
+type Authenticator struct {
+	// Bearer verifies tokens on routes without an authorizer; nil ignores them.
+	Bearer *Cognito
+}
 
 // Authenticate returns the caller named by the claims sub, custom:company
-// and custom:role. ok is false when the request carries no JWT claims.
-func (Authenticator) Authenticate(r *http.Request) (slotbook.Principal, bool, error) {
+// and custom:role. ok is false when the request carries no JWT.
+func (a Authenticator) Authenticate(r *http.Request) (slotbook.Principal, bool, error) {
 	rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context())
 	if !ok || rc.Authorizer == nil || rc.Authorizer.JWT == nil || len(rc.Authorizer.JWT.Claims) == 0 {
-		return slotbook.Principal{}, false, nil
+		token, present := bearer(r)
+		if a.Bearer == nil || !present {
+			return slotbook.Principal{}, false, nil
+		}
+		if token == "" {
+			return slotbook.Principal{}, false, errors.New("apigw: Authorization is not a bearer token")
+		}
+		p, err := a.Bearer.Verify(r.Context(), token)
+		return p, err == nil, err
 	}
 	c := rc.Authorizer.JWT.Claims
 	p, err := slotbook.NewPrincipal(c["sub"], c["custom:company"], c["custom:role"])

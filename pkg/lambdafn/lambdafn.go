@@ -46,6 +46,11 @@ const (
 	EnvPublicURL = "SLOTBOOK_PUBLIC_URL"
 	// EnvCalendarDeadline bounds calendar reads per request, e.g. "3s".
 	EnvCalendarDeadline = "SLOTBOOK_CALENDAR_DEADLINE"
+	// EnvJWTIssuer and EnvJWTAudience name the Cognito user pool and app
+	// clients whose ID tokens the function verifies itself on routes that
+	// have no authorizer (a dashboard user cancelling a booking).
+	EnvJWTIssuer   = "SLOTBOOK_JWT_ISSUER"
+	EnvJWTAudience = "SLOTBOOK_JWT_AUDIENCE"
 )
 
 // Start serves group on Lambda; it does not return. A configuration that
@@ -110,7 +115,11 @@ func New(ctx context.Context, getenv func(string) string, now func() time.Time, 
 		return nil, err
 	}
 	app := slotbook.NewApp(store, now, append(opts, slotbook.WithSecrets(secrets), slotbook.WithLogger(log))...)
-	return httpapi.NewHandler(app, apigw.Authenticator{}, log, group), nil
+	var auth apigw.Authenticator
+	if issuer := getenv(EnvJWTIssuer); issuer != "" {
+		auth.Bearer = apigw.NewCognito(issuer, strings.Split(getenv(EnvJWTAudience), ","))
+	}
+	return httpapi.NewHandler(app, auth, log, group), nil
 }
 
 // calendarOptions configures the calendar providers from the environment.
