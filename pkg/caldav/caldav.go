@@ -57,6 +57,7 @@ import (
 	"github.com/emersion/go-webdav/caldav"
 
 	"github.com/slotbook/slotbook/pkg/icalbusy"
+	"github.com/slotbook/slotbook/pkg/netguard"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 )
 
@@ -93,7 +94,7 @@ var _ slotbook.CalendarProvider = (*Provider)(nil)
 // New returns a Provider.
 func New(cfg Config) *Provider {
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = defaultHTTPClient(cfg.AllowPrivateNetworks)
+		cfg.HTTPClient = netguard.Client(cfg.AllowPrivateNetworks)
 	}
 	if cfg.MaxRetries == 0 {
 		cfg.MaxRetries = 2

@@ -8,13 +8,12 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/slotbook/slotbook/pkg/netguard"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 )
 
@@ -28,10 +27,6 @@ func (e *httpError) Error() string { return fmt.Sprintf("HTTP %d", e.status) }
 
 // errTooLarge is returned when a response exceeds Config.MaxResponseBytes.
 var errTooLarge = errors.New("response too large")
-
-// errPrivateAddress is returned when the default client refuses to dial a
-// loopback, private or link-local address.
-var errPrivateAddress = errors.New("address not allowed: loopback, private or link-local")
 
 // doer is the webdav.HTTPClient of one account: basic auth, retries of 429
 // and 503, a cap on response size, and every failed status turned into an
@@ -127,42 +122,6 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 
 func (b *limitedBody) Close() error { return b.rc.Close() }
 
-// defaultHTTPClient returns a client that, unless allowPrivate, refuses to
-// connect to loopback, private, link-local and other internal addresses:
-// the server URL is typed in by a user, and the Lambda runtime API and
-// the VPC must not be reachable through it. It uses no proxy, so that the
-// check applies to the server itself.
-func defaultHTTPClient(allowPrivate bool) *http.Client {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	if !allowPrivate {
-		dialer.Control = refusePrivate
-	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.Proxy = nil
-	tr.DialContext = dialer.DialContext
-	return &http.Client{Transport: tr}
-}
-
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
-
-func refusePrivate(network, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return errPrivateAddress
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return errPrivateAddress
-	}
-	ip = ip.Unmap()
-	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() || cgnat.Contains(ip) ||
-		(ip.Is4() && ip.As4()[0] == 0) {
-		return errPrivateAddress
-	}
-	return nil
-}
-
 // wrapErr turns what a CalDAV call returned into slotbook's terms, keeping
 // nothing the server sent but a status: go-webdav quotes response bodies,
 // and XML and iCalendar parse errors can quote calendar data.
@@ -183,8 +142,8 @@ func wrapErr(op string, err error) error {
 		return fmt.Errorf("caldav: %s: %w", op, contextErr(err))
 	case errors.Is(err, errTooLarge):
 		return fmt.Errorf("caldav: %s: %w", op, errTooLarge)
-	case errors.Is(err, errPrivateAddress):
-		return fmt.Errorf("caldav: %s: %w", op, errPrivateAddress)
+	case errors.Is(err, netguard.ErrPrivateAddress):
+		return fmt.Errorf("caldav: %s: %w", op, netguard.ErrPrivateAddress)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {

@@ -32,15 +32,14 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/emersion/go-ical"
 
 	"github.com/slotbook/slotbook/pkg/icalbusy"
+	"github.com/slotbook/slotbook/pkg/netguard"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 )
 
@@ -72,7 +71,7 @@ var ErrReadOnly = &slotbook.Error{Code: slotbook.Unprocessable, Message: "An ICS
 // New returns a Provider.
 func New(cfg Config) *Provider {
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = defaultHTTPClient(cfg.AllowPrivateNetworks)
+		cfg.HTTPClient = netguard.Client(cfg.AllowPrivateNetworks)
 	}
 	if cfg.MaxBytes <= 0 {
 		cfg.MaxBytes = 5 << 20
@@ -277,8 +276,8 @@ func requestErr(host string, err error) error {
 		}
 		return fmt.Errorf("%s did not answer in time: %w", host, context.DeadlineExceeded)
 	}
-	if errors.Is(err, errPrivateAddress) {
-		return fmt.Errorf("%s: %w", host, errPrivateAddress)
+	if errors.Is(err, netguard.ErrPrivateAddress) {
+		return fmt.Errorf("%s: %w", host, netguard.ErrPrivateAddress)
 	}
 	var oe *net.OpError
 	var cv *tls.CertificateVerificationError
@@ -302,44 +301,4 @@ func requestErr(host string, err error) error {
 func unescape(s string) string {
 	r := strings.NewReplacer(`\n`, "\n", `\N`, "\n", `\,`, ",", `\;`, ";", `\\`, `\`)
 	return r.Replace(s)
-}
-
-// errPrivateAddress is returned when the default client refuses to dial a
-// loopback, private or link-local address.
-var errPrivateAddress = errors.New("address not allowed: loopback, private or link-local")
-
-// defaultHTTPClient returns a client that, unless allowPrivate, refuses to
-// connect to loopback, private, link-local and other internal addresses:
-// the feed URL is typed in by a user, and the Lambda runtime API and the
-// VPC must not be reachable through it. It uses no proxy, so that the
-// check applies to the feed's host itself.
-func defaultHTTPClient(allowPrivate bool) *http.Client {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	if !allowPrivate {
-		dialer.Control = refusePrivate
-	}
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.Proxy = nil
-	tr.DialContext = dialer.DialContext
-	return &http.Client{Transport: tr}
-}
-
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
-
-func refusePrivate(network, address string, _ syscall.RawConn) error {
-	host, _, err := net.SplitHostPort(address)
-	if err != nil {
-		return errPrivateAddress
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
-		return errPrivateAddress
-	}
-	ip = ip.Unmap()
-	if ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() || cgnat.Contains(ip) ||
-		(ip.Is4() && ip.As4()[0] == 0) {
-		return errPrivateAddress
-	}
-	return nil
 }
