@@ -137,20 +137,6 @@ type BookingResult struct {
 // booking and does steps 3 and 4 again. A pending booking whose request
 // died blocks its time only for PendingTimeout.
 func (a *App) Book(ctx context.Context, r BookingRequest) (BookingResult, error) {
-	res, err := a.book(ctx, r)
-	if err != nil {
-		return BookingResult{}, err
-	}
-	// Times come back in the company's zone.
-	if c, err := a.store.Company(ctx, r.CompanyID); err == nil {
-		if zone, err := LoadZone(c.Timezone); err == nil {
-			res.Booking.Start, res.Booking.End = res.Booking.Start.In(zone), res.Booking.End.In(zone)
-		}
-	}
-	return res, nil
-}
-
-func (a *App) book(ctx context.Context, r BookingRequest) (BookingResult, error) {
 	if err := r.Validate(); err != nil {
 		return BookingResult{}, err
 	}
@@ -196,6 +182,14 @@ func (a *App) book(ctx context.Context, r BookingRequest) (BookingResult, error)
 	return a.complete(ctx, c, svc, emp, b, token, r.IdempotencyKey)
 }
 
+// inCompanyZone returns b with its times in the company's zone, as answers give them.
+func inCompanyZone(c Company, b Booking) Booking {
+	if zone, err := LoadZone(c.Timezone); err == nil {
+		b.Start, b.End = b.Start.In(zone), b.End.In(zone)
+	}
+	return b
+}
+
 // afterRace handles a booking that lost its time or its key: if another
 // request with the same Idempotency-Key holds them, it answers as that one
 // did; else err stands.
@@ -225,13 +219,13 @@ func (a *App) complete(ctx context.Context, c Company, svc Service, emp Employee
 		if ErrorCode(err) == Conflict {
 			// Confirmed meanwhile by a concurrent retry, or abandoned.
 			if cur, gerr := a.store.Booking(ctx, c.ID, b.ID); gerr == nil && cur.Status == Confirmed {
-				return BookingResult{Booking: cur, CancelToken: token}, nil
+				return BookingResult{Booking: inCompanyZone(c, cur), CancelToken: token}, nil
 			}
 		}
 		return BookingResult{}, a.release(ctx, c, emp, b, ref, key, err)
 	}
 	b.Status, b.Event, b.PendingUntil = Confirmed, ref, time.Time{}
-	return BookingResult{Booking: b, CancelToken: token}, nil
+	return BookingResult{Booking: inCompanyZone(c, b), CancelToken: token}, nil
 }
 
 // eventDraft is the calendar event of a booking: service and customer in
@@ -304,11 +298,15 @@ func (a *App) resume(ctx context.Context, r BookingRequest, rec Idempotency) (Bo
 		if err := a.store.ReleaseBooking(ctx, r.CompanyID, b.ID, r.IdempotencyKey); err != nil {
 			return BookingResult{}, err
 		}
-		return a.book(ctx, r)
+		return a.Book(ctx, r)
 	}
 	// Confirmed (or cancelled since): the first answer again.
+	c, err := a.store.Company(ctx, r.CompanyID)
+	if err != nil {
+		return BookingResult{}, err
+	}
 	b.Status = Confirmed
-	return BookingResult{Booking: b, CancelToken: token, Replayed: true}, nil
+	return BookingResult{Booking: inCompanyZone(c, b), CancelToken: token, Replayed: true}, nil
 }
 
 // bookingParts loads what a booking needs and checks that the employee
@@ -346,7 +344,7 @@ func (a *App) checkFree(ctx context.Context, c Company, svc Service, emp Employe
 		return err
 	}
 	// The employee's calendars, live, just before the claim.
-	ext, err := a.readExternalBusy(ctx, c, []string{emp.ID}, span.Start.Add(-busyMargin), span.End.Add(busyMargin))
+	ext, err := a.readExternalBusy(ctx, c, []Employee{emp}, span.Start.Add(-busyMargin), span.End.Add(busyMargin))
 	if err != nil {
 		return err
 	}
@@ -354,7 +352,7 @@ func (a *App) checkFree(ctx context.Context, c Company, svc Service, emp Employe
 		return &Error{Code: Unavailable, Message: "The employee's calendar could not be checked; nothing was booked. Try again.", Err: errors.New(reason)}
 	}
 	q := SlotQuery{CompanyID: c.ID, ServiceID: svc.ID, EmployeeID: emp.ID, From: day, To: day, Timezone: zone.String()}
-	slots, err := a.employeeSlots(ctx, c, svc, emp.ID, q, span, zone, ext.busy[emp.ID])
+	slots, err := a.employeeSlots(ctx, c, svc, emp, q, span, zone, ext.busy[emp.ID])
 	if err != nil {
 		return err
 	}

@@ -104,34 +104,23 @@ type externalBusy struct {
 //
 // The window is given to each provider in the employee's zone, in which
 // providers read all-day events and floating times.
-func (a *App) readExternalBusy(ctx context.Context, c Company, employeeIDs []string, from, to time.Time) (externalBusy, error) {
+func (a *App) readExternalBusy(ctx context.Context, c Company, employees []Employee, from, to time.Time) (externalBusy, error) {
 	companyID := c.ID
 	out := externalBusy{busy: map[string][]schedule.Interval{}, unavailable: map[string]string{}}
 	if len(a.providers) == 0 {
 		return out, nil
 	}
-	conns := make([][]Connection, len(employeeIDs))
-	zones := make([]*time.Location, len(employeeIDs))
+	conns := make([][]Connection, len(employees))
+	zones := make([]*time.Location, len(employees))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(maxParallel)
-	for i, id := range employeeIDs {
-		g.Go(func() error {
-			list, err := a.store.Connections(gctx, companyID, id)
-			if err != nil || len(list) == 0 {
-				return err
-			}
-			e, err := a.store.Employee(gctx, companyID, id)
-			if ErrorCode(err) == NotFound {
-				return nil // deleted meanwhile: no slots to guard
-			}
-			if err != nil {
-				return err
-			}
+	for i, e := range employees {
+		g.Go(func() (err error) {
 			if zones[i], err = zoneOf(c, e); err != nil {
 				return err
 			}
-			conns[i] = list
-			return nil
+			conns[i], err = a.store.Connections(gctx, companyID, e.ID)
+			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
@@ -152,7 +141,7 @@ func (a *App) readExternalBusy(ctx context.Context, c Company, employeeIDs []str
 				continue
 			}
 			if k.Status == NeedsReauth {
-				out.unavailable[employeeIDs[i]] = ReasonNeedsReauth
+				out.unavailable[employees[i].ID] = ReasonNeedsReauth
 				continue
 			}
 			key := string(k.Provider) + "\x00" + k.Account + "\x00" + k.URL
@@ -164,7 +153,7 @@ func (a *App) readExternalBusy(ctx context.Context, c Company, employeeIDs []str
 				continue
 			}
 			byAccount[key] = len(batches)
-			batches = append(batches, batch{employee: employeeIDs[i], zone: zones[i], conns: []Connection{k}})
+			batches = append(batches, batch{employee: employees[i].ID, zone: zones[i], conns: []Connection{k}})
 		}
 	}
 

@@ -72,12 +72,16 @@ func (a *App) Slots(ctx context.Context, q SlotQuery) (SlotAnswer, error) {
 	if err != nil {
 		return SlotAnswer{}, notFoundAs(err, "There is no such service.")
 	}
-	employees := svc.Employees
+	ids := svc.Employees
 	if q.EmployeeID != "" {
 		if !svc.Offers(q.EmployeeID) {
 			return SlotAnswer{}, Errorf(NotFound, "There is no such employee offering this service.")
 		}
-		employees = []string{q.EmployeeID}
+		ids = []string{q.EmployeeID}
+	}
+	employees, err := a.loadEmployees(ctx, c.ID, ids, q.EmployeeID != "")
+	if err != nil {
+		return SlotAnswer{}, err
 	}
 
 	ext, err := a.readExternalBusy(ctx, c, employees, span.Start.Add(-busyMargin), span.End.Add(busyMargin))
@@ -88,14 +92,14 @@ func (a *App) Slots(ctx context.Context, q SlotQuery) (SlotAnswer, error) {
 	results := make([][]Slot, len(employees))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(maxParallel)
-	for i, id := range employees {
-		if reason, ok := ext.unavailable[id]; ok {
+	for i, e := range employees {
+		if reason, ok := ext.unavailable[e.ID]; ok {
 			// Fail closed: never offer a time that might collide.
-			unavailable = append(unavailable, UnavailableEmployee{EmployeeID: id, Reason: reason})
+			unavailable = append(unavailable, UnavailableEmployee{EmployeeID: e.ID, Reason: reason})
 			continue
 		}
 		g.Go(func() error {
-			s, err := a.employeeSlots(gctx, c, svc, id, q, span, viewer, ext.busy[id])
+			s, err := a.employeeSlots(gctx, c, svc, e, q, span, viewer, ext.busy[e.ID])
 			results[i] = s
 			return err
 		})
@@ -119,15 +123,42 @@ func (a *App) Slots(ctx context.Context, q SlotQuery) (SlotAnswer, error) {
 	return SlotAnswer{Timezone: q.Timezone, From: q.From, To: q.To, Slots: all, Unavailable: unavailable}, nil
 }
 
-// employeeSlots computes one employee's slots for the span.
-func (a *App) employeeSlots(ctx context.Context, c Company, svc Service, employeeID string, q SlotQuery, span schedule.Interval, viewer *time.Location, external []schedule.Interval) ([]Slot, error) {
-	emp, err := a.store.Employee(ctx, c.ID, employeeID)
-	if err != nil {
-		if ErrorCode(err) == NotFound && q.EmployeeID == "" {
-			return nil, nil // taken off the service while we read it
-		}
-		return nil, notFoundAs(err, "There is no such employee.")
+// loadEmployees reads the employees of ids in parallel. One that is gone
+// (taken off the service while we read it) is left out, unless it was
+// asked for by name, which is NotFound.
+func (a *App) loadEmployees(ctx context.Context, companyID string, ids []string, named bool) ([]Employee, error) {
+	emps := make([]Employee, len(ids))
+	found := make([]bool, len(ids))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(maxParallel)
+	for i, id := range ids {
+		g.Go(func() error {
+			e, err := a.store.Employee(gctx, companyID, id)
+			switch {
+			case err == nil:
+				emps[i], found[i] = e, true
+			case ErrorCode(err) == NotFound && !named:
+			default:
+				return notFoundAs(err, "There is no such employee.")
+			}
+			return nil
+		})
 	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	out := emps[:0]
+	for i, e := range emps {
+		if found[i] {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// employeeSlots computes one employee's slots for the span.
+func (a *App) employeeSlots(ctx context.Context, c Company, svc Service, emp Employee, q SlotQuery, span schedule.Interval, viewer *time.Location, external []schedule.Interval) ([]Slot, error) {
+	employeeID := emp.ID
 	zone, err := zoneOf(c, emp)
 	if err != nil {
 		return nil, err
