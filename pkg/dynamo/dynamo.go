@@ -184,6 +184,30 @@ func query[T any](ctx context.Context, s *Store, op, pk, from, to string) ([]T, 
 	return out, nil
 }
 
+// one reads the item at (pk, sk), or returns NotFound naming what.
+func one[T any](ctx context.Context, s *Store, op, pk, sk, what string) (T, error) {
+	var it T
+	found, err := s.get(ctx, op, pk, sk, &it)
+	if err == nil && !found {
+		err = notFound(what)
+	}
+	return it, err
+}
+
+// list reads every item of partition pk whose sort key begins with prefix
+// and converts each; an empty result is an empty slice.
+func list[T, D any](ctx context.Context, s *Store, op, pk, prefix string, conv func(T) D) ([]D, error) {
+	items, err := query[T](ctx, s, op, pk, prefix, "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]D, 0, len(items))
+	for _, it := range items {
+		out = append(out, conv(it))
+	}
+	return out, nil
+}
+
 // transact runs a transaction. It returns the index of the first action
 // whose condition failed, or -1 if it committed.
 func (s *Store) transact(ctx context.Context, op string, items []types.TransactWriteItem) (int, error) {

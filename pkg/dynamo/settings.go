@@ -52,18 +52,10 @@ func (s *Store) PutCompany(ctx context.Context, c slotbook.Company) (bool, error
 
 // Employees implements slotbook.Store.
 func (s *Store) Employees(ctx context.Context, companyID string) ([]slotbook.Employee, error) {
-	out := []slotbook.Employee{}
 	if !validIDs(companyID) {
-		return out, nil
+		return []slotbook.Employee{}, nil
 	}
-	items, err := query[employeeItem](ctx, s, "list employees", companyPK(companyID), skEmployee(""), "")
-	if err != nil {
-		return nil, err
-	}
-	for _, it := range items {
-		out = append(out, it.employee())
-	}
-	return out, nil
+	return list(ctx, s, "list employees", companyPK(companyID), skEmployee(""), employeeItem.employee)
 }
 
 // Employee implements slotbook.Store.
@@ -71,15 +63,8 @@ func (s *Store) Employee(ctx context.Context, companyID, employeeID string) (slo
 	if !validIDs(companyID, employeeID) {
 		return slotbook.Employee{}, notFound("employee")
 	}
-	var it employeeItem
-	found, err := s.get(ctx, "get employee", companyPK(companyID), skEmployee(employeeID), &it)
-	if err != nil {
-		return slotbook.Employee{}, err
-	}
-	if !found {
-		return slotbook.Employee{}, notFound("employee")
-	}
-	return it.employee(), nil
+	it, err := one[employeeItem](ctx, s, "get employee", companyPK(companyID), skEmployee(employeeID), "employee")
+	return it.employee(), err
 }
 
 // CreateEmployee implements slotbook.Store.
@@ -308,18 +293,10 @@ func (s *Store) DeleteAbsence(ctx context.Context, companyID, employeeID, absenc
 
 // Services implements slotbook.Store.
 func (s *Store) Services(ctx context.Context, companyID string) ([]slotbook.Service, error) {
-	out := []slotbook.Service{}
 	if !validIDs(companyID) {
-		return out, nil
+		return []slotbook.Service{}, nil
 	}
-	items, err := query[serviceItem](ctx, s, "list services", companyPK(companyID), skService(""), "")
-	if err != nil {
-		return nil, err
-	}
-	for _, it := range items {
-		out = append(out, it.service())
-	}
-	return out, nil
+	return list(ctx, s, "list services", companyPK(companyID), skService(""), serviceItem.service)
 }
 
 // Service implements slotbook.Store.
@@ -327,15 +304,8 @@ func (s *Store) Service(ctx context.Context, companyID, serviceID string) (slotb
 	if !validIDs(companyID, serviceID) {
 		return slotbook.Service{}, notFound("service")
 	}
-	var it serviceItem
-	found, err := s.get(ctx, "get service", companyPK(companyID), skService(serviceID), &it)
-	if err != nil {
-		return slotbook.Service{}, err
-	}
-	if !found {
-		return slotbook.Service{}, notFound("service")
-	}
-	return it.service(), nil
+	it, err := one[serviceItem](ctx, s, "get service", companyPK(companyID), skService(serviceID), "service")
+	return it.service(), err
 }
 
 // CreateService implements slotbook.Store.
