@@ -14,7 +14,9 @@
 //     become markers (Ref("Table") = "${Table}", GetAtt("Table", "Arn") =
 //     "${Table.Arn}"), so a policy's Resource still names what it grants on.
 //     Parameters resolve to their defaults (or the given overrides), and the
-//     template's conditions are evaluated before Fn::If is.
+//     template's conditions are evaluated before Fn::If is. Resources and
+//     outputs whose Condition is false are left out, as CloudFormation
+//     leaves them out of the stack.
 //   - goformation v7.14.9's AWS::Serverless::Function rejects properties
 //     newer than its schema (LoggingConfig, 2023), so functions are decoded
 //     into Function below, built from goformation's event, policy and
@@ -28,6 +30,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -81,7 +84,8 @@ type Template struct {
 	Conditions map[string]bool
 	// Functions are the AWS::Serverless::Function resources by logical id.
 	Functions map[string]*Function
-	// Outputs are the template's outputs by name.
+	// Outputs are the template's outputs by name, those whose condition
+	// is false left out.
 	Outputs   map[string]Output
 	resources map[string]json.RawMessage
 	types     map[string]string
@@ -210,10 +214,27 @@ func Load(path string, params map[string]any) (*Template, error) {
 	if err := json.Unmarshal(out, &processed); err != nil {
 		return nil, fmt.Errorf("samtemplate: %s: %w", path, err)
 	}
-	t.Outputs = processed.Outputs
+	t.Outputs = map[string]Output{}
+	for name, o := range processed.Outputs {
+		ok, err := t.holds(o.Condition)
+		if err != nil {
+			return nil, fmt.Errorf("samtemplate: %s: output %s: %w", path, name, err)
+		}
+		if ok {
+			t.Outputs[name] = o
+		}
+	}
 	t.resources = map[string]json.RawMessage{}
 	t.types = map[string]string{}
 	for name, res := range processed.Resources {
+		cond, _ := res["Condition"].(string)
+		ok, err := t.holds(cond)
+		if err != nil {
+			return nil, fmt.Errorf("samtemplate: %s: resource %s: %w", path, name, err)
+		}
+		if !ok {
+			continue
+		}
 		dropNulls(res)
 		typ, _ := res["Type"].(string)
 		if typ == "AWS::Serverless::Function" {
@@ -239,8 +260,29 @@ func Load(path string, params map[string]any) (*Template, error) {
 	return t, nil
 }
 
+// holds reports whether a resource or output with Condition cond is in the
+// stack: it has none, or it is true.
+func (t *Template) holds(cond string) (bool, error) {
+	if cond == "" {
+		return true, nil
+	}
+	v, ok := t.Conditions[cond]
+	if !ok {
+		return false, fmt.Errorf("no condition %s", cond)
+	}
+	return v, nil
+}
+
+// Has reports whether the stack has resource name: the template declares
+// it and its Condition, if any, is true.
+func (t *Template) Has(name string) bool {
+	_, ok := t.resources[name]
+	return ok
+}
+
 // Resource decodes resource name into out: a goformation resource type
 // (e.g. *dynamodb.Table), which takes the whole resource, or *Resource.
+// A resource whose condition is false is not there.
 func (t *Template) Resource(name string, out any) error {
 	b, ok := t.resources[name]
 	if !ok {
@@ -305,7 +347,9 @@ func (t *Template) evaluateConditions(doc map[string]any, opts *intrinsics.Proce
 		if !ok || depth > len(conds) {
 			return false, fmt.Errorf("samtemplate: condition %s is unknown or circular", name)
 		}
-		// {"Condition": other} inside Fn::And/Or/Not: evaluate other first.
+		// {"Condition": other} inside Fn::And/Or/Not (goformation's YAML
+		// reader makes !Condition other the bare string "other" there):
+		// evaluate other first.
 		var deps []string
 		collectConditionRefs(expr, &deps)
 		for _, d := range deps {
@@ -341,6 +385,10 @@ func (t *Template) evaluateConditions(doc map[string]any, opts *intrinsics.Proce
 	return nil
 }
 
+// conditionFunctions are the functions whose arguments are conditions, so
+// a string among them names one.
+var conditionFunctions = []string{"Fn::And", "Fn::Or", "Fn::Not"}
+
 func collectConditionRefs(v any, out *[]string) {
 	switch v := v.(type) {
 	case map[string]any:
@@ -348,7 +396,14 @@ func collectConditionRefs(v any, out *[]string) {
 			*out = append(*out, name)
 			return
 		}
-		for _, x := range v {
+		for k, x := range v {
+			if args, ok := x.([]any); ok && slices.Contains(conditionFunctions, k) {
+				for _, a := range args {
+					if name, ok := a.(string); ok {
+						*out = append(*out, name)
+					}
+				}
+			}
 			collectConditionRefs(x, out)
 		}
 	case []any:
@@ -366,6 +421,18 @@ func replaceConditionRefs(v any, values map[string]bool) any {
 		}
 		out := map[string]any{}
 		for k, x := range v {
+			if args, ok := x.([]any); ok && slices.Contains(conditionFunctions, k) {
+				list := make([]any, len(args))
+				for i, a := range args {
+					if name, ok := a.(string); ok {
+						list[i] = values[name]
+					} else {
+						list[i] = replaceConditionRefs(a, values)
+					}
+				}
+				out[k] = list
+				continue
+			}
 			out[k] = replaceConditionRefs(x, values)
 		}
 		return out

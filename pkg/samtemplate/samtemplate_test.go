@@ -290,10 +290,160 @@ func TestTheAuthorizerChecksCognitoIDTokens(t *testing.T) {
 		if cfg.Issuer != issuer || !reflect.DeepEqual(cfg.Audience, []any{"client-a", "client-b"}) {
 			t.Errorf("issuer %v, audience %v; want the parameters", cfg.Issuer, cfg.Audience)
 		}
-		if tpl.Conditions["CreateUserPool"] {
+		if tpl.Conditions["CreateUserPool"] || tpl.Has("UserPool") || tpl.Has("UserPoolClient") {
 			t.Error("the stack still creates a user pool")
 		}
 	})
+}
+
+func TestTheDashboardSignsInWithTheHostedUI(t *testing.T) {
+	const (
+		dashboard = "https://app.slotbook.example/dashboard/"
+		prefix    = "slotbook-test"
+	)
+	hostedUI := map[string]any{"DashboardUrl": dashboard, "AuthDomainPrefix": prefix}
+	authDomain := "https://" + prefix + ".auth." + samtemplate.Region + ".amazoncognito.com"
+	client := func(t *testing.T, tpl *samtemplate.Template) cfncognito.UserPoolClient {
+		t.Helper()
+		var c cfncognito.UserPoolClient
+		if err := tpl.Resource("UserPoolClient", &c); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+
+	t.Run("with the dashboard's address and a domain prefix", func(t *testing.T) {
+		tpl := load(t, hostedUI)
+		if got := tpl.ResourcesOfType("AWS::Cognito::UserPoolDomain"); !reflect.DeepEqual(got, []string{"UserPoolDomain"}) {
+			t.Fatalf("user pool domains %v, want one, UserPoolDomain", got)
+		}
+		// Not cfncognito.UserPoolDomain: goformation v7.14.9 predates
+		// ManagedLoginVersion and refuses it.
+		var res samtemplate.Resource
+		if err := tpl.Resource("UserPoolDomain", &res); err != nil {
+			t.Fatal(err)
+		}
+		var domain struct {
+			Domain, UserPoolId  string
+			CustomDomainConfig  any
+			ManagedLoginVersion any
+		}
+		if err := json.Unmarshal(res.Properties, &domain); err != nil {
+			t.Fatal(err)
+		}
+		if res.Condition != "HostedUi" || domain.Domain != prefix || domain.UserPoolId != samtemplate.Ref("UserPool") || domain.CustomDomainConfig != nil {
+			t.Errorf("domain %q of pool %q (custom %v, condition %q), want the prefix %q of the created pool under HostedUi",
+				domain.Domain, domain.UserPoolId, domain.CustomDomainConfig, res.Condition, prefix)
+		}
+		if domain.ManagedLoginVersion != float64(1) {
+			t.Errorf("ManagedLoginVersion %v, want 1: the classic hosted UI (2 needs a branding resource)", domain.ManagedLoginVersion)
+		}
+
+		c := client(t, tpl)
+		if c.AllowedOAuthFlowsUserPoolClient == nil || !*c.AllowedOAuthFlowsUserPoolClient {
+			t.Error("the app client may not use OAuth (AllowedOAuthFlowsUserPoolClient)")
+		}
+		// Authorization code (with PKCE), never implicit: tokens stay out of URLs.
+		if !reflect.DeepEqual(c.AllowedOAuthFlows, []string{"code"}) {
+			t.Errorf("AllowedOAuthFlows %v, want [code]", c.AllowedOAuthFlows)
+		}
+		if !reflect.DeepEqual(c.AllowedOAuthScopes, []string{"openid", "email", "profile"}) {
+			t.Errorf("AllowedOAuthScopes %v, want [openid email profile]", c.AllowedOAuthScopes)
+		}
+		if !reflect.DeepEqual(c.CallbackURLs, []string{dashboard}) || !reflect.DeepEqual(c.LogoutURLs, []string{dashboard}) {
+			t.Errorf("callback URLs %v, logout URLs %v; want the dashboard only, %s", c.CallbackURLs, c.LogoutURLs, dashboard)
+		}
+		if !reflect.DeepEqual(c.SupportedIdentityProviders, []string{"COGNITO"}) {
+			t.Errorf("SupportedIdentityProviders %v, want [COGNITO]", c.SupportedIdentityProviders)
+		}
+		// A public client: the page holds no secret.
+		if c.GenerateSecret == nil || *c.GenerateSecret {
+			t.Error("the app client has a secret; the dashboard is a public client")
+		}
+		// The SRP sign-in stays as it was.
+		if !reflect.DeepEqual(c.ExplicitAuthFlows, []string{"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}) {
+			t.Errorf("ExplicitAuthFlows %v changed", c.ExplicitAuthFlows)
+		}
+
+		if out, ok := tpl.Outputs["AuthDomain"]; !ok || out.Value != authDomain {
+			t.Errorf("output AuthDomain = %+v, want %s", out, authDomain)
+		}
+		wantConfig := func(api string) map[string]any {
+			return map[string]any{
+				"api": api,
+				"auth": map[string]any{
+					"mode": "cognito", "domain": authDomain, "clientId": samtemplate.Ref("UserPoolClient"), "scopes": "openid email profile",
+				},
+			}
+		}
+		dashboardConfig := func(t *testing.T, tpl *samtemplate.Template) map[string]any {
+			t.Helper()
+			out, ok := tpl.Outputs["DashboardConfig"]
+			if !ok {
+				t.Fatal("no DashboardConfig output")
+			}
+			s, _ := out.Value.(string)
+			var cfg map[string]any
+			if err := json.Unmarshal([]byte(s), &cfg); err != nil {
+				t.Fatalf("DashboardConfig %q is not JSON: %v", s, err)
+			}
+			return cfg
+		}
+		apiURL := "https://" + samtemplate.Ref("HttpApi") + ".execute-api." + samtemplate.Region + ".amazonaws.com"
+		if got, want := dashboardConfig(t, tpl), wantConfig(apiURL); !reflect.DeepEqual(got, want) {
+			t.Errorf("DashboardConfig\n\t%s\nwant\n\t%s", toJSON(t, got), toJSON(t, want))
+		}
+		params := map[string]any{"ApiBaseUrl": "https://api.slotbook.example"}
+		for k, v := range hostedUI {
+			params[k] = v
+		}
+		if got, want := dashboardConfig(t, load(t, params)), wantConfig("https://api.slotbook.example"); !reflect.DeepEqual(got, want) {
+			t.Errorf("with ApiBaseUrl, DashboardConfig\n\t%s\nwant\n\t%s", toJSON(t, got), toJSON(t, want))
+		}
+	})
+
+	for _, tc := range []struct {
+		name   string
+		params map[string]any
+	}{
+		{"by default", nil},
+		{"without a domain prefix", map[string]any{"DashboardUrl": dashboard}},
+		{"without the dashboard's address", map[string]any{"AuthDomainPrefix": prefix}},
+		{"with an existing pool", map[string]any{
+			"DashboardUrl": dashboard, "AuthDomainPrefix": prefix,
+			"JwtIssuer": "https://cognito-idp.eu-central-1.amazonaws.com/eu-central-1_AbCdEfGhI", "JwtAudience": "client-a",
+		}},
+	} {
+		t.Run("no hosted UI "+tc.name, func(t *testing.T) {
+			tpl := load(t, tc.params)
+			if tpl.Conditions["HostedUi"] {
+				t.Error("condition HostedUi is true")
+			}
+			if got := tpl.ResourcesOfType("AWS::Cognito::UserPoolDomain"); len(got) != 0 {
+				t.Errorf("user pool domains %v, want none", got)
+			}
+			for _, name := range []string{"AuthDomain", "DashboardConfig"} {
+				if out, ok := tpl.Outputs[name]; ok {
+					t.Errorf("output %s = %+v, want none", name, out)
+				}
+			}
+			if !tpl.Has("UserPool") {
+				if tpl.Has("UserPoolClient") {
+					t.Error("an app client without the user pool")
+				}
+				return
+			}
+			c := client(t, tpl)
+			if c.AllowedOAuthFlowsUserPoolClient != nil || c.AllowedOAuthFlows != nil || c.AllowedOAuthScopes != nil ||
+				c.CallbackURLs != nil || c.LogoutURLs != nil || c.SupportedIdentityProviders != nil {
+				t.Errorf("the app client has OAuth settings: flows %v (enabled %v), scopes %v, callback %v, logout %v, providers %v",
+					c.AllowedOAuthFlows, c.AllowedOAuthFlowsUserPoolClient, c.AllowedOAuthScopes, c.CallbackURLs, c.LogoutURLs, c.SupportedIdentityProviders)
+			}
+			if len(c.ExplicitAuthFlows) == 0 {
+				t.Error("the app client lost its ExplicitAuthFlows")
+			}
+		})
+	}
 }
 
 func TestPublicRoutesAreThrottled(t *testing.T) {
