@@ -11,8 +11,9 @@ DDB_PKG  := amplify-dynamodb-simulator@2.9.30
 DDB_DIR  := $(TOOLS)/dynamodb-local/package/emulator
 DDB_JAR  := $(DDB_DIR)/DynamoDBLocal.jar
 DDB_PORT ?= 8000
+WEB_DEPS := web/node_modules/.package-lock.json
 
-.PHONY: dev dev-dynamodb test tools vet fmt-check template-lint unit bench build deploy \
+.PHONY: dev dev-dynamodb test tools e2e vet fmt-check template-lint unit bench build deploy \
 	build-SlotsFunction build-BookFunction build-OverviewFunction build-SettingsFunction
 
 ## dev: the local server with the embedded store (or SLOTBOOK_DYNAMODB_ENDPOINT) and the demo company
@@ -32,10 +33,20 @@ dev-dynamodb: tools
 ## test: vet, gofmt check, cfn-lint of template.yaml and every test, DynamoDB Local included (the command CI runs)
 test: tools fmt-check vet template-lint unit
 
-## tools: what the tests need besides Go — Java 17, the DynamoDB Local jar, Radicale
-tools: $(DDB_JAR)
+## tools: what the tests need besides Go — Java 17, the DynamoDB Local jar, Radicale, Chromium, playwright-core
+tools: $(DDB_JAR) $(WEB_DEPS)
 	@command -v java >/dev/null || { apt-get update && apt-get install -y openjdk-17-jre-headless; }
 	@command -v radicale >/dev/null || { apt-get update && apt-get install -y radicale; }
+	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
+
+# playwright-core drives Debian's chromium; it never downloads a browser.
+$(WEB_DEPS): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { apt-get update && apt-get install -y npm; }
+	cd web && npm ci --no-audit --no-fund
+
+## e2e: only the browser tests (widget and dashboard in headless Chromium); screenshots in .build/e2e
+e2e: tools
+	$(GO) test -count=1 -v -run TestBrowser ./cmd/devserver
 
 $(DDB_JAR):
 	@command -v npm >/dev/null || { apt-get update && apt-get install -y npm; }

@@ -29,6 +29,7 @@ import (
 	"github.com/slotbook/slotbook/pkg/schedule"
 	"github.com/slotbook/slotbook/pkg/seal"
 	"github.com/slotbook/slotbook/pkg/slotbook"
+	"github.com/slotbook/slotbook/web"
 )
 
 func main() {
@@ -80,8 +81,10 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		ln.Close()
 		return err
 	}
-	handler := httpapi.NewHandler(app, devauth.NewVerifier(secret), log)
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", crossOrigin(httpapi.NewHandler(app, devauth.NewVerifier(secret), log)))
+	mux.Handle("/", web.Handler(web.Config{Auth: web.Auth{Mode: "local"}}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	if err := welcome(stdout, base, where, secret); err != nil {
 		return err
 	}
@@ -170,6 +173,35 @@ Free slots of the demo haircut this week:
 Company settings (signed in):
   curl -H "Authorization: Bearer $TOKEN" %[1]s/v1/companies/%[2]s/settings
 
+In the browser:
+  booking widget  %[1]s/widget/
+  dashboard       %[1]s/dashboard/#token=%[3]s
+
 `, base, demo.CompanyID, token, from, to, where)
 	return err
+}
+
+// crossOrigin lets pages of any origin call the API, as a company's site
+// that embeds the widget does. Local mode only: on AWS the HTTP API's CORS
+// configuration (template.yaml, CorsOrigins) names the allowed origins.
+func crossOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Add("Vary", "Origin")
+		h.Set("Access-Control-Expose-Headers", "X-Request-Id, Location, Idempotent-Replayed, Retry-After, WWW-Authenticate")
+		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE")
+			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, X-Cancel-Token, X-Request-Id")
+			h.Set("Access-Control-Max-Age", "600")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/slotbook/slotbook/pkg/dynamotest"
+)
+
+// chromium is the browser the tests drive: Debian's package, never a
+// downloaded one.
+const chromium = "/usr/bin/chromium"
+
+// TestBrowser runs the browser tests of web/e2e (node --test, playwright-core
+// driving a headless chromium) against the local server on DynamoDB Local:
+// booking through the widget, the dashboard's week view, cancelling, the
+// 409 and 503 messages. Screenshots land in .build/e2e. Without node,
+// chromium or web/node_modules (make tools installs them) the test skips,
+// and under CI=true it fails.
+func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests are not short")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	webDir := filepath.Join(root, "web")
+	node, err := exec.LookPath("node")
+	missing := ""
+	switch {
+	case err != nil:
+		missing = "node"
+	case !exists(chromium):
+		missing = chromium + " (apt-get install chromium)"
+	case !exists(filepath.Join(webDir, "node_modules", "playwright-core")):
+		missing = "web/node_modules/playwright-core (npm ci --prefix web)"
+	}
+	if missing != "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("the browser tests need %s; make tools installs it", missing)
+		}
+		t.Skipf("the browser tests need %s; make tools installs it", missing)
+	}
+
+	srv := start(t, map[string]string{
+		"PORT":                       "0",
+		"SLOTBOOK_DYNAMODB_ENDPOINT": dynamotest.Endpoint(t),
+		"SLOTBOOK_TABLE":             dynamotest.TableName(t),
+		"SLOTBOOK_SEAL_KEY_FILE":     filepath.Join(t.TempDir(), "seal.key"),
+	})
+	defer srv.stop()
+	tok := regexp.MustCompile(`export TOKEN=(\S+)`).FindStringSubmatch(srv.stdout.String())
+	if tok == nil {
+		t.Fatalf("welcome text lacks a token:\n%s", srv.stdout.String())
+	}
+	artifacts := filepath.Join(root, ".build", "e2e")
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx := t.Context()
+	cmd := exec.CommandContext(ctx, node, "--test", "--test-concurrency=1", "--test-reporter=spec", "e2e/")
+	cmd.Dir = webDir
+	cmd.Env = append(os.Environ(),
+		"SLOTBOOK_URL="+srv.base,
+		"SLOTBOOK_TOKEN="+tok[1],
+		"SLOTBOOK_CHROMIUM="+chromium,
+		"SLOTBOOK_ARTIFACTS="+artifacts,
+	)
+	cmd.WaitDelay = 10 * time.Second
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(out)
+	for lines.Scan() {
+		t.Log(lines.Text())
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("browser tests failed (%v); screenshots in %s", err, artifacts)
+	}
+	t.Logf("screenshots in %s", artifacts)
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

@@ -1,0 +1,98 @@
+// Shared set-up of the browser tests: the local server's address and admin
+// token (from the Go test that started it, cmd/devserver/browser_test.go),
+// a headless Debian chromium driven by playwright-core, API calls, and
+// screenshots into the artifacts folder.
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+export const base = process.env.SLOTBOOK_URL;
+export const token = process.env.SLOTBOOK_TOKEN;
+export const artifacts = process.env.SLOTBOOK_ARTIFACTS || path.resolve("../.build/e2e");
+export const company = "demo";
+if (!base || !token) throw new Error("SLOTBOOK_URL and SLOTBOOK_TOKEN must be set: run the browser tests through go test ./cmd/devserver -run TestBrowser");
+mkdirSync(artifacts, { recursive: true });
+
+/** launch starts the headless browser. */
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.SLOTBOOK_CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"],
+  });
+}
+
+/**
+ * page opens a page in a new context (zone, language, viewport) and fails
+ * the test on any uncaught page error or console error.
+ */
+export async function page(browser, t, opts = {}) {
+  const ctx = await browser.newContext({
+    timezoneId: "Europe/Zurich", locale: "en-GB", viewport: { width: 1280, height: 860 }, acceptDownloads: true, ...opts,
+  });
+  const p = await ctx.newPage();
+  const errors = [];
+  p.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
+  p.on("console", (m) => {
+    // A failed fetch that the page handles (409, 503) is logged by chromium itself; only script errors count.
+    if (m.type() === "error" && !/Failed to load resource/.test(m.text())) errors.push(`console: ${m.text()}`);
+  });
+  t.after(async () => {
+    await ctx.close();
+    assert.deepEqual(errors, [], "the page logged errors");
+  });
+  return p;
+}
+
+/** api calls the API as the demo company's admin (or with headers given). */
+export async function api(method, pathname, body, headers = {}) {
+  const res = await fetch(`${base}/v1/companies/${company}${pathname}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body ? { "Content-Type": "application/json" } : {}), ...headers },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/** shot saves a screenshot of the page (or of a locator) as an artifact. */
+export async function shot(target, name) {
+  const file = path.join(artifacts, `${name}.png`);
+  await target.screenshot({ path: file });
+  return file;
+}
+
+/**
+ * openWeek walks the widget to the week of free times of service and
+ * employee ("" for anyone), moving on a week while the shown one has no free
+ * time left, and returns the first free slot button.
+ */
+export async function openWeek(p, service, employee) {
+  await p.goto(`${base}/widget/`);
+  await p.locator(`button[data-service="${service}"]`).click();
+  const who = p.locator(`button[data-employee="${employee}"]`);
+  if (await who.count()) await who.click();
+  for (let i = 0; i < 4; i++) {
+    await p.locator(".day").first().waitFor();
+    const slot = p.locator("button.slot").first();
+    if (await slot.count()) return slot;
+    await p.getByRole("button", { name: /Next week|Nächste Woche/ }).click();
+  }
+  throw new Error("no free slot within four weeks");
+}
+
+/** fillDetails fills the customer form of the widget. */
+export async function fillDetails(p, name) {
+  await p.getByLabel("Name").fill(name);
+  await p.getByLabel("E-mail").fill("erika@example.org");
+  await p.getByLabel("Phone (optional)").fill("+41 44 123 45 67");
+  await p.getByLabel("Notes (optional)").fill("First visit");
+}
+
+/** dates returns the date of an RFC 3339 time and that date ± n days. */
+export function around(iso, n = 1) {
+  const d = new Date(iso.slice(0, 10) + "T12:00:00Z");
+  const f = (k) => new Date(d.getTime() + k * 86400000).toISOString().slice(0, 10);
+  return { date: iso.slice(0, 10), from: f(-n), to: f(n) };
+}

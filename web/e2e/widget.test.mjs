@@ -1,0 +1,205 @@
+// The booking widget in a real chromium: book end to end and cancel in the
+// dashboard, cancel through the link, the .ics file, the 409 and 503
+// messages, languages, zones and the keyboard.
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import http from "node:http";
+import { after, before, test } from "node:test";
+import { api, around, base, fillDetails, launch, openWeek, page, shot, token } from "./harness.mjs";
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+/** bookingsAround lists the company's bookings on the days around iso. */
+async function bookingsAround(iso) {
+  const { from, to } = around(iso);
+  const res = await api("GET", `/bookings?from=${from}&to=${to}`);
+  assert.equal(res.status, 200);
+  return res.body.bookings;
+}
+
+test("a customer books through the widget; staff see it in the week view and cancel it", async (t) => {
+  const p = await page(browser, t);
+  const slot = await openWeek(p, "haircut", "ana");
+  await shot(p.locator(".wrap"), "widget-week");
+  const start = await slot.getAttribute("data-start");
+  assert.match(start, /\+0[12]:00$/, "times carry the customer's (Zurich) offset");
+  await slot.click();
+  await fillDetails(p, "Erika Muster");
+  await p.getByRole("button", { name: "Book now" }).click();
+  await p.getByRole("heading", { name: "Your appointment is booked" }).waitFor();
+  await shot(p.locator(".wrap"), "widget-confirmed");
+
+  const done = p.locator("section[data-booking]");
+  const id = await done.getAttribute("data-booking");
+  assert.match(await done.innerText(), /Haircut with Ana Keller/);
+
+  // The .ics file holds the booked instant.
+  const [download] = await Promise.all([p.waitForEvent("download"), p.getByRole("link", { name: "Add to calendar (.ics)" }).click()]);
+  const ics = await readFile(await download.path(), "utf8");
+  const utc = new Date(start).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+  assert.match(ics, new RegExp(`^DTSTART:${utc}\\r$`, "m"));
+  assert.match(ics, new RegExp(`^UID:${id}@slotbook\\r$`, "m"));
+  assert.match(ics, /^BEGIN:VCALENDAR\r\n[\s\S]*END:VCALENDAR\r\n$/);
+
+  // The API has it, confirmed, with the customer's details.
+  const booked = (await bookingsAround(start)).find((b) => b.id === id);
+  assert.equal(booked?.status, "confirmed");
+  assert.equal(booked.customer.name, "Erika Muster");
+  assert.equal(booked.customer.phone, "+41 44 123 45 67");
+  assert.equal(booked.notes, "First visit");
+  assert.equal(new Date(booked.start).getTime(), new Date(start).getTime());
+
+  // The dashboard's week view shows it; staff cancel it there.
+  const d = await page(browser, t);
+  await d.goto(`${base}/dashboard/#token=${token}`);
+  await d.goto(`${base}/dashboard/#/week?employee=ana&date=${start.slice(0, 10)}`);
+  const block = d.locator(`[data-testid="week"] [data-date="${start.slice(0, 10)}"] [data-booking="${id}"]`);
+  await block.waitFor();
+  assert.match(await block.getAttribute("aria-label"), /Erika Muster/);
+  await shot(d, "dashboard-week");
+  await block.click();
+  await d.getByRole("button", { name: "Cancel booking" }).click();
+  await d.getByRole("button", { name: "Yes, cancel" }).click();
+  await block.waitFor({ state: "detached" });
+  const after = (await bookingsAround(start)).find((b) => b.id === id);
+  assert.ok(!after || after.status === "cancelled", `booking is ${after?.status}`);
+
+  // The time is free again.
+  const { date } = around(start, 0);
+  const slots = await fetch(`${base}/v1/companies/demo/slots?service=haircut&employee=ana&from=${date}&to=${date}`).then((r) => r.json());
+  assert.ok(slots.slots.some((s) => new Date(s.start).getTime() === new Date(start).getTime()), "the cancelled time is offered again");
+});
+
+test("the cancel link in the confirmation cancels the booking", async (t) => {
+  const p = await page(browser, t);
+  const slot = await openWeek(p, "haircut", "");
+  const start = await slot.getAttribute("data-start");
+  await slot.click();
+  await fillDetails(p, "Max Link");
+  await p.getByRole("button", { name: "Book now" }).click();
+  const id = await p.locator("section[data-booking]").getAttribute("data-booking");
+  const [c] = await Promise.all([p.context().waitForEvent("page"), p.getByRole("link", { name: "Cancel this booking" }).click()]);
+  await c.getByRole("button", { name: "Yes, cancel my appointment" }).click();
+  await c.getByText("Your appointment is cancelled.").waitFor();
+  assert.ok(!c.url().includes("token="), "the page forgets the token once used");
+  const b = (await bookingsAround(start)).find((x) => x.id === id);
+  assert.ok(!b || b.status === "cancelled", `booking is ${b?.status}`);
+});
+
+test("a slot taken while the customer types gets the 409 message and a fresh week", async (t) => {
+  const p = await page(browser, t);
+  const slot = await openWeek(p, "haircut", "ben");
+  const start = await slot.getAttribute("data-start");
+  await slot.click();
+  await fillDetails(p, "Too Late");
+  // Someone else books the same time first.
+  const other = await fetch(`${base}/v1/companies/demo/bookings`, {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ service: "haircut", employee: "ben", start, customer: { name: "Quick", email: "quick@example.org" } }),
+  });
+  assert.equal(other.status, 201);
+  const { id } = await other.json();
+  t.after(() => api("DELETE", `/bookings/${id}`));
+
+  await p.getByRole("button", { name: "Book now" }).click();
+  const alert = p.getByRole("alert");
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /just taken by someone else/);
+  await p.locator("button.slot").first().waitFor();
+  assert.equal(await p.locator(`button.slot[data-start="${start}"]`).count(), 0, "the taken time is gone from the refreshed week");
+  await shot(p, "widget-409");
+});
+
+test("a calendar that cannot be checked at booking time gets the 503 message; nothing is booked", async (t) => {
+  // A real ICS feed for ben, served here; it goes away between choosing and booking.
+  const feed = http.createServer((_, res) => {
+    res.writeHead(200, { "Content-Type": "text/calendar" });
+    res.end("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//e2e//EN\r\nEND:VCALENDAR\r\n");
+  });
+  await new Promise((r) => feed.listen(0, "127.0.0.1", r));
+  const conn = await api("POST", "/employees/ben/calendars", { provider: "ics", url: `http://127.0.0.1:${feed.address().port}/ben.ics` });
+  assert.equal(conn.status, 201, JSON.stringify(conn.body));
+  t.after(() => api("DELETE", `/employees/ben/calendars/${conn.body.id}`));
+
+  const p = await page(browser, t);
+  const slot = await openWeek(p, "haircut", "ben");
+  const start = await slot.getAttribute("data-start");
+  await slot.click();
+  await fillDetails(p, "No Calendar");
+  await new Promise((r) => { feed.close(r); feed.closeAllConnections(); });
+
+  await p.getByRole("button", { name: "Book now" }).click();
+  const alert = p.getByRole("alert");
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /cannot check the calendar right now/);
+  assert.equal(await p.getByLabel("Name").inputValue(), "No Calendar", "the form keeps what the customer typed");
+  assert.ok(!(await bookingsAround(start)).some((b) => b.customer.name === "No Calendar"), "nothing was booked");
+  await shot(p, "widget-503");
+
+  // Back in the week, the widget says why ben has no times.
+  await p.getByRole("button", { name: "Back" }).click();
+  await p.getByText(/Some calendars could not be checked right now, so no times are shown for: Ben Meier/).waitFor();
+});
+
+test("German from the browser, switchable; times in the customer's own zone", async (t) => {
+  const p = await page(browser, t, { locale: "de-DE", timezoneId: "America/New_York" });
+  await p.goto(`${base}/widget/`);
+  await p.getByRole("heading", { name: "Termin buchen" }).waitFor();
+  await p.locator('button[data-service="haircut"]').click();
+  await p.getByRole("button", { name: "Egal, wer frei ist" }).click();
+  await p.getByText(/Zeiten in Ihrer Zeitzone: .*\(America\/New_York\)/).waitFor();
+  await p.locator(".day").first().waitFor();
+  let slot = p.locator("button.slot").first();
+  if (!(await slot.count())) {
+    await p.getByRole("button", { name: /Nächste Woche/ }).click();
+    await p.locator(".day").first().waitFor();
+    slot = p.locator("button.slot").first();
+  }
+  assert.match(await slot.getAttribute("data-start"), /-0[45]:00$/, "slots are asked for in the customer's zone");
+  assert.match(await slot.getAttribute("aria-label"), /, \d\d:\d\d, bei (Ana Keller|Ben Meier)$/);
+  await p.getByRole("button", { name: "Show in English" }).click();
+  await p.getByRole("heading", { name: "Book an appointment" }).waitFor();
+  await p.getByText(/Times are shown in your time zone: .*\(America\/New_York\)/).waitFor();
+});
+
+test("the widget works from the keyboard alone", async (t) => {
+  const p = await page(browser, t);
+  await p.goto(`${base}/widget/`);
+  await p.locator('button[data-service="haircut"]').waitFor();
+  // Tab to the first service (after the language switch) and choose with Enter.
+  for (let i = 0; i < 10; i++) {
+    await p.keyboard.press("Tab");
+    if (await p.evaluate(() => document.activeElement?.shadowRoot?.activeElement?.dataset?.service === "haircut")) break;
+  }
+  await p.keyboard.press("Enter");
+  // The focus moves to the next step's heading.
+  const focused = await p.evaluate(() => document.activeElement?.shadowRoot?.activeElement?.textContent);
+  assert.equal(focused, "Choose who you'd like");
+});
+
+test("one script tag embeds the widget in a company's own site, on another origin", async (t) => {
+  const site = http.createServer((_, res) => {
+    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
+    res.end(`<!doctype html><html lang="en"><head><title>Salon</title>
+      <style>button { background: rgb(255, 0, 0); } h2 { color: rgb(0, 0, 255); }</style></head>
+      <body><h1>Salon Example</h1>
+      <script src="${base}/widget/slotbook-widget.js" data-company="demo" data-api="${base}" async></script>
+      </body></html>`);
+  });
+  await new Promise((r) => site.listen(0, "127.0.0.1", r));
+  t.after(() => new Promise((r) => { site.close(r); site.closeAllConnections(); }));
+  const origin = `http://127.0.0.1:${site.address().port}`;
+  assert.notEqual(new URL(base).origin, origin);
+
+  const p = await page(browser, t);
+  await p.goto(origin);
+  const haircut = p.locator('button[data-service="haircut"]');
+  await haircut.waitFor();
+  // The site's styles stay out of the widget.
+  assert.notEqual(await haircut.evaluate((el) => getComputedStyle(el).backgroundColor), "rgb(255, 0, 0)");
+  await haircut.click();
+  await p.locator('button[data-employee="ana"]').click();
+  await p.locator(".day").first().waitFor(); // slots answered across origins (CORS)
+});

@@ -1,0 +1,88 @@
+// The cancel page behind the link in a booking confirmation and in the
+// calendar event: cancel.html#company=…&booking=…&token=…[&api=…][&lang=…].
+// The token travels in the fragment, so it never reaches a server log; the
+// page sends it once, in the X-Cancel-Token header, when the customer confirms.
+(async () => {
+  "use strict";
+  const TEXT = {
+    en: {
+      title: "Cancel your appointment",
+      ask: "Do you want to cancel this appointment? The time becomes free for others.",
+      confirm: "Yes, cancel my appointment",
+      working: "Cancelling…",
+      done: "Your appointment is cancelled.",
+      gone: "This appointment is already cancelled or no longer exists.",
+      bad: "This cancel link is not complete. Please use the whole link from your confirmation.",
+      denied: "This cancel link is not valid for this appointment.",
+      failed: "The appointment could not be cancelled right now. Please try again in a moment.",
+    },
+    de: {
+      title: "Termin absagen",
+      ask: "Möchten Sie diesen Termin absagen? Die Zeit wird für andere frei.",
+      confirm: "Ja, Termin absagen",
+      working: "Wird abgesagt …",
+      done: "Ihr Termin ist abgesagt.",
+      gone: "Dieser Termin ist bereits abgesagt oder existiert nicht mehr.",
+      bad: "Dieser Absage-Link ist unvollständig. Bitte verwenden Sie den ganzen Link aus Ihrer Bestätigung.",
+      denied: "Dieser Absage-Link gilt nicht für diesen Termin.",
+      failed: "Der Termin konnte gerade nicht abgesagt werden. Bitte versuchen Sie es gleich noch einmal.",
+    },
+  };
+  const q = new URLSearchParams(location.hash.slice(1));
+  const lang = TEXT[q.get("lang")] ? q.get("lang") : (navigator.languages || []).some((l) => /^de\b/i.test(l)) ? "de" : "en";
+  const t = TEXT[lang];
+  document.documentElement.lang = lang;
+  document.title = `${t.title} – slotbook`;
+  document.getElementById("title").textContent = t.title;
+  const box = document.getElementById("cancel");
+
+  /** say shows one message; role alert for failures. */
+  function say(text, kind) {
+    const p = document.createElement("p");
+    p.className = kind === "error" ? "alert" : "done";
+    if (kind === "error") p.setAttribute("role", "alert");
+    p.textContent = text;
+    box.replaceChildren(p);
+  }
+
+  const company = q.get("company"), booking = q.get("booking"), token = q.get("token");
+  if (!company || !booking || !token) return say(t.bad, "error");
+
+  // The API: from the link, else the deployment's config.json, else this origin.
+  let api = q.get("api") || "";
+  if (!api) {
+    try {
+      const res = await fetch(new URL("../config.json", location.href));
+      if (res.ok) api = (await res.json()).api || "";
+    } catch (_) { /* same origin */ }
+  }
+  api = (api || location.origin).replace(/\/+$/, "");
+
+  const ask = document.createElement("p");
+  ask.textContent = t.ask;
+  const btn = document.createElement("button");
+  btn.type = "button";
+  btn.textContent = t.confirm;
+  btn.addEventListener("click", async () => {
+    btn.disabled = true;
+    btn.textContent = t.working;
+    let res;
+    try {
+      res = await fetch(`${api}/v1/companies/${encodeURIComponent(company)}/bookings/${encodeURIComponent(booking)}`, {
+        method: "DELETE", headers: { "X-Cancel-Token": token },
+      });
+    } catch (_) {
+      btn.disabled = false;
+      btn.textContent = t.confirm;
+      return box.append(Object.assign(document.createElement("p"), { className: "alert", role: "alert", textContent: t.failed }));
+    }
+    if (res.status === 204) {
+      history.replaceState(null, "", location.pathname); // forget the token
+      return say(t.done);
+    }
+    if (res.status === 404) return say(t.gone, "error");
+    if (res.status === 401 || res.status === 403) return say(t.denied, "error");
+    say(t.failed, "error");
+  });
+  box.replaceChildren(ask, btn);
+})();
