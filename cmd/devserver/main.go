@@ -120,6 +120,7 @@ func calendarOptions(getenv func(string) string, base string) []slotbook.Option 
 	opts := []slotbook.Option{
 		slotbook.WithProviders(set.Calendars), slotbook.WithPrivateCalendarHosts(),
 		slotbook.WithPublicURL(cmp.Or(getenv("SLOTBOOK_PUBLIC_URL"), base)),
+		slotbook.WithDashboardURL(cmp.Or(getenv("SLOTBOOK_DASHBOARD_URL"), base+"/dashboard/")),
 	}
 	if len(set.OAuth) > 0 {
 		// A key per process: an authorization link works until the server restarts.

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/slotbook/slotbook/pkg/slotbook"
 )
@@ -135,8 +137,42 @@ func (s *server) oauthCallback(w http.ResponseWriter, r *http.Request) error {
 		return slotbook.FieldErrorf("state", "is required")
 	}
 	k, err := s.app.OAuthCallback(r.Context(), q.Get("code"), q.Get("state"), q.Get("error"))
+	if dash := s.app.DashboardURL(); dash != "" && wantsPage(r) {
+		return s.backToDashboard(w, r, dash, k, err)
+	}
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusCreated, connectionOut(k))
+}
+
+// wantsPage tells a browser's navigation, which asks for HTML, from an API
+// client.
+func wantsPage(r *http.Request) bool {
+	return strings.Contains(r.Header.Get("Accept"), "text/html")
+}
+
+// backToDashboard answers a browser that returns from a consent page with
+// 303 to the dashboard's calendars page, which then says what happened:
+// employee and connected on success, connectError (a problem code, never
+// the provider's words) when nothing was connected.
+func (s *server) backToDashboard(w http.ResponseWriter, r *http.Request, dash string, k slotbook.Connection, err error) error {
+	v := url.Values{}
+	if err != nil {
+		code := string(slotbook.ErrorCode(err))
+		status, known := statusOf[code]
+		if !known {
+			code, status = string(slotbook.Internal), http.StatusInternalServerError
+		}
+		if status >= 500 {
+			s.log.ErrorContext(r.Context(), "request failed", "code", code, "err", err)
+		}
+		v.Set("connectError", code)
+	} else {
+		v.Set("employee", k.EmployeeID)
+		v.Set("connected", k.ID)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, dash+"#/calendars?"+v.Encode(), http.StatusSeeOther)
+	return nil
 }

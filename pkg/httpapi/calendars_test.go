@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -266,4 +267,55 @@ func TestConnectionInput(t *testing.T) {
 	if r := e.do("POST", "/v1/companies/acme/employees/ana/calendars", staff, map[string]any{"provider": "ics", "url": "https://feeds.example/a.ics"}); r.Status != 403 {
 		t.Errorf("staff connecting a colleague's calendar: %d", r.Status)
 	}
+}
+
+// TestOAuthCallbackSendsABrowserBackToTheDashboard: a browser that returns
+// from the consent page lands on the dashboard's calendars page, told what
+// happened by a problem code, never by the provider's words; API clients
+// still get JSON.
+func TestOAuthCallbackSendsABrowserBackToTheDashboard(t *testing.T) {
+	e, fake, admin := calendarEnv(t, slotbook.WithDashboardURL("https://app.salon.example/dashboard/"))
+	fake.Add("refresh-1", "ana@gmail.example")
+	browser := http.Header{"Accept": {"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}}
+	state := func() string {
+		var started struct{ AuthorizationURL string }
+		e.must(202, "POST", "/v1/companies/acme/employees/ana/calendars", admin, map[string]any{"provider": "google"}).Decode(t, &started)
+		u, err := url.Parse(started.AuthorizationURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return url.QueryEscape(u.Query().Get("state"))
+	}
+	back := func(r *apitest.Response) url.Values {
+		t.Helper()
+		loc := r.Header.Get("Location")
+		if r.Status != http.StatusSeeOther || !strings.HasPrefix(loc, "https://app.salon.example/dashboard/#/calendars?") {
+			t.Fatalf("answer %d to %q, want 303 to the dashboard's calendars page", r.Status, loc)
+		}
+		q, err := url.ParseQuery(strings.SplitN(loc, "?", 2)[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return q
+	}
+
+	q := back(e.client.Do(apitest.Request{Method: "GET", Path: "/v1/oauth/callback?code=refresh:refresh-1&state=" + state(), Header: browser}))
+	if q.Get("employee") != "ana" || q.Get("connected") == "" {
+		t.Errorf("success = %v", q)
+	}
+	if _, err := e.store.Connection(t.Context(), "acme", "ana", q.Get("connected")); err != nil {
+		t.Errorf("the connection named in the redirect: %v", err)
+	}
+
+	q = back(e.client.Do(apitest.Request{Method: "GET", Path: "/v1/oauth/callback?error=access_denied&error_description=User+said+no&state=" + state(), Header: browser}))
+	if q.Get("connectError") != "forbidden" || q.Has("connected") {
+		t.Errorf("declined = %v", q)
+	}
+	q = back(e.client.Do(apitest.Request{Method: "GET", Path: "/v1/oauth/callback?code=refresh:unknown&state=forged", Header: browser}))
+	if q.Get("connectError") != "forbidden" {
+		t.Errorf("forged state = %v", q)
+	}
+
+	// An API client (no text/html) gets the JSON answer as before.
+	e.must(201, "GET", "/v1/oauth/callback?code=refresh:refresh-1&state="+state(), "", nil)
 }

@@ -44,6 +44,9 @@ const (
 	EnvStateKey = "SLOTBOOK_OAUTH_STATE_KEY"
 	// EnvPublicURL is where the booking pages live (cancel links).
 	EnvPublicURL = "SLOTBOOK_PUBLIC_URL"
+	// EnvDashboardURL is the dashboard page, where a browser returning from
+	// a calendar provider's consent page is sent back to.
+	EnvDashboardURL = "SLOTBOOK_DASHBOARD_URL"
 	// EnvCalendarDeadline bounds calendar reads per request, e.g. "3s".
 	EnvCalendarDeadline = "SLOTBOOK_CALENDAR_DEADLINE"
 	// EnvJWTIssuer and EnvJWTAudience name the Cognito user pool and app
@@ -125,7 +128,7 @@ func New(ctx context.Context, getenv func(string) string, now func() time.Time, 
 // calendarOptions configures the calendar providers from the environment.
 func calendarOptions(getenv func(string) string) ([]slotbook.Option, error) {
 	set := providers.New(providers.FromEnv(getenv))
-	opts := []slotbook.Option{slotbook.WithProviders(set.Calendars), slotbook.WithPublicURL(getenv(EnvPublicURL))}
+	opts := []slotbook.Option{slotbook.WithProviders(set.Calendars), slotbook.WithPublicURL(getenv(EnvPublicURL)), slotbook.WithDashboardURL(getenv(EnvDashboardURL))}
 	if len(set.OAuth) > 0 {
 		key := getenv(EnvStateKey)
 		if len(key) < 32 {

@@ -585,6 +585,7 @@ func TestFunctionEnvironment(t *testing.T) {
 			providers.EnvGoogleClientID:       "",
 			providers.EnvMicrosoftClientID:    "",
 			lambdafn.EnvPublicURL:             "",
+			lambdafn.EnvDashboardURL:          "",
 			lambdafn.EnvSecretsPath:           "/slotbook/prod",
 			lambdafn.EnvEndpoint + " (unset)": "",
 		}
@@ -606,8 +607,11 @@ func TestFunctionEnvironment(t *testing.T) {
 		}
 	}
 	// Set once the API's URL is known.
-	tpl = load(t, map[string]any{"ApiBaseUrl": "https://api.slotbook.example"})
+	tpl = load(t, map[string]any{"ApiBaseUrl": "https://api.slotbook.example", "DashboardUrl": "https://app.slotbook.example/dashboard/"})
 	for name, f := range tpl.Functions {
+		if got := f.Env[lambdafn.EnvDashboardURL]; got != "https://app.slotbook.example/dashboard/" {
+			t.Errorf("%s: %s = %q, want DashboardUrl", name, lambdafn.EnvDashboardURL, got)
+		}
 		if got := f.Env[providers.EnvRedirectURL]; got != "https://api.slotbook.example/v1/oauth/callback" {
 			t.Errorf("%s: %s = %q, want the API's URL + /v1/oauth/callback", name, providers.EnvRedirectURL, got)
 		}

@@ -25,6 +25,7 @@ type App struct {
 	stateKey         []byte
 	calendarDeadline time.Duration
 	publicURL        string
+	dashboardURL     string
 	privateHosts     bool
 	log              *slog.Logger
 }

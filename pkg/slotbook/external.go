@@ -45,6 +45,16 @@ func WithPublicURL(u string) Option {
 	return func(a *App) { a.publicURL = strings.TrimSuffix(u, "/") }
 }
 
+// WithDashboardURL sets the address of the dashboard page. A browser that
+// returns from a provider's consent page is then sent back to it instead of
+// being shown the API's JSON answer.
+func WithDashboardURL(u string) Option {
+	return func(a *App) { a.dashboardURL = u }
+}
+
+// DashboardURL returns the address of the dashboard page, or "".
+func (a *App) DashboardURL() string { return a.dashboardURL }
+
 // secretContext binds a connection's sealed secret to the connection.
 func secretContext(companyID string, k Connection) seal.Context {
 	return seal.Context{Company: companyID, Employee: k.EmployeeID, Connection: k.ID}

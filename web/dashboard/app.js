@@ -1171,10 +1171,34 @@ async function connectOAuth(emp, provider) {
   } catch (e) { if (e.status !== 401) showError(`${PROVIDERS[provider]} could not be connected: ${e.message}`); }
 }
 
+// CONNECT_ERRORS explains the problem codes the API sends back with a
+// browser returning from Google's or Microsoft's consent page.
+const CONNECT_ERRORS = {
+  forbidden: 'The calendar was not connected: access was not granted, or the link expired. Connect it again.',
+  not_found: 'The calendar was not connected: the employee no longer exists.',
+  unprocessable: 'The calendar was not connected: the account has no usable calendar, or this provider is not set up here.',
+  unavailable: 'The calendar was not connected: the provider could not be reached. Try again in a moment.',
+  invalid_input: 'The calendar was not connected: the provider sent an incomplete answer. Connect it again.',
+};
+
+// connectOutcome reports the result of a consent page the API sent the
+// browser back from (#/calendars?connected=… or ?connectError=…) once,
+// then drops it from the address.
+function connectOutcome(params, emp) {
+  const connected = params.get('connected'), failed = params.get('connectError');
+  if (!connected && !failed) return;
+  history.replaceState(null, '', `#/calendars?employee=${encodeURIComponent(emp)}`);
+  setTimeout(() => {
+    if (connected) announce('Calendar connected');
+    else showError(CONNECT_ERRORS[failed] || 'The calendar could not be connected. Try again.');
+  }, 60);
+}
+
 // pageCalendars: one employee's calendar connections, switches, removal and new connections.
 async function pageCalendars({ params }) {
   const emps = visibleEmployees();
   const emp = params.get('employee') || emps[0]?.id || '';
+  connectOutcome(params, emp);
   const head = [pageHead('Calendars'), h('div', { class: 'toolbar' }, employeeSelect(emps, emp, (e) => go('calendars', { employee: e })))];
   if (!emp) return h('section', {}, head, h('p', {}, 'There are no employees yet.'));
   const { calendars } = await api('GET', `/employees/${eid(emp)}/calendars`);

@@ -2,7 +2,7 @@
 // then answers, external calendars show as busy blocks or titles, the day
 // view, and what a staff member may see.
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import http from "node:http";
 import { after, before, test } from "node:test";
 import { api, base, launch, page, shot, token } from "./harness.mjs";
@@ -19,13 +19,16 @@ async function signIn(t, jwt = token) {
   return p;
 }
 
-/** staffToken signs a local-mode token for a staff member (the dev secret, as make dev uses). */
-function staffToken(sub) {
+/** jwt signs claims as a local-mode token (the dev secret, as make dev uses). */
+function jwt(claims, ttl = 3600) {
   const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
   const now = Math.floor(Date.now() / 1000);
-  const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ sub, "custom:company": "demo", "custom:role": "staff", iat: now, exp: now + 3600 })}`;
+  const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64({ iat: now, exp: now + ttl, ...claims })}`;
   return `${body}.${createHmac("sha256", "dev-secret").update(body).digest("base64url")}`;
 }
+
+/** staffToken is a token of a staff member of the demo company. */
+const staffToken = (sub) => jwt({ sub, "custom:company": "demo", "custom:role": "staff" });
 
 /** zurichDate is today's date in the company's zone, plus n days. */
 function zurichDate(n = 0) {
@@ -173,4 +176,78 @@ test("staff see only themselves and cannot change company settings", async (t) =
   await p.getByLabel("Booking interval (minutes)").waitFor();
   assert.equal(await p.getByLabel("Booking interval (minutes)").isDisabled(), true);
   assert.equal(await p.getByRole("button", { name: "Save settings" }).count(), 0);
+});
+
+test("a browser back from a declined consent page lands on the calendars page with the reason", async (t) => {
+  const p = await signIn(t);
+  // What Google sends the browser to when the user declines; the state is not valid here either.
+  await p.goto(`${base}/v1/oauth/callback?error=access_denied&state=forged`);
+  await p.waitForURL(/\/dashboard\/#\/calendars/);
+  await p.getByText(/The calendar was not connected: access was not granted/).waitFor();
+  assert.doesNotMatch(p.url(), /connectError/, "the outcome is shown once, then dropped from the address");
+});
+
+test("Cognito mode: the hosted UI's code flow with PKCE signs in, refreshes and signs out", async (t) => {
+  // A stand-in for the Cognito hosted UI's three endpoints, strict about PKCE.
+  const codes = new Map(), seen = [];
+  const idToken = (ttl) => jwt({ sub: "cognito-owner", "custom:company": "demo", "custom:role": "admin", token_use: "id", aud: "dash-client" }, ttl);
+  const hosted = http.createServer(async (req, res) => {
+    const u = new URL(req.url, "http://x");
+    const cors = { "Access-Control-Allow-Origin": new URL(base).origin };
+    if (u.pathname === "/oauth2/authorize") {
+      const q = u.searchParams;
+      seen.push(`authorize ${q.get("response_type")} ${q.get("code_challenge_method")} ${q.get("scope")}`);
+      const code = `code-${codes.size}`;
+      codes.set(code, { challenge: q.get("code_challenge"), redirect: q.get("redirect_uri"), client: q.get("client_id") });
+      res.writeHead(302, { Location: `${q.get("redirect_uri")}?code=${code}&state=${encodeURIComponent(q.get("state"))}` });
+      return res.end();
+    }
+    if (u.pathname === "/oauth2/token" && req.method === "POST") {
+      let body = "";
+      for await (const chunk of req) body += chunk;
+      const f = new URLSearchParams(body);
+      seen.push(`token ${f.get("grant_type")}`);
+      let ok = false;
+      if (f.get("grant_type") === "authorization_code") {
+        const c = codes.get(f.get("code"));
+        codes.delete(f.get("code"));
+        ok = c && c.client === f.get("client_id") && c.redirect === f.get("redirect_uri") &&
+          createHash("sha256").update(f.get("code_verifier") || "").digest("base64url") === c.challenge;
+      } else if (f.get("grant_type") === "refresh_token") {
+        ok = f.get("refresh_token") === "refresh-1";
+      }
+      res.writeHead(ok ? 200 : 400, { "Content-Type": "application/json", ...cors });
+      // The first ID token expires within the dashboard's refresh margin, the refreshed one does not.
+      return res.end(JSON.stringify(ok
+        ? { id_token: idToken(f.get("grant_type") === "refresh_token" ? 3600 : 90), access_token: "a", token_type: "Bearer", expires_in: 3600, ...(f.get("grant_type") === "authorization_code" ? { refresh_token: "refresh-1" } : {}) }
+        : { error: "invalid_grant" }));
+    }
+    if (u.pathname === "/logout") {
+      seen.push(`logout ${u.searchParams.get("client_id")}`);
+      res.writeHead(302, { Location: u.searchParams.get("logout_uri") });
+      return res.end();
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise((r) => hosted.listen(0, "127.0.0.1", r));
+  t.after(() => new Promise((r) => { hosted.close(r); hosted.closeAllConnections(); }));
+  const domain = `http://127.0.0.1:${hosted.address().port}`;
+
+  const p = await page(browser, t);
+  await p.route(`${base}/config.json`, (route) => route.fulfill({
+    json: { api: "", auth: { mode: "cognito", domain, clientId: "dash-client", scopes: "openid email profile" } },
+  }));
+  await p.goto(`${base}/dashboard/#/settings`);
+  await p.locator("#sign-in").click();
+  await p.getByRole("button", { name: "Sign out" }).waitFor();
+  await p.getByText("cognito-owner").first().waitFor();
+  await p.getByLabel("Booking interval (minutes)").waitFor(); // back on the page asked for, reading the API
+  assert.doesNotMatch(p.url(), /code=|state=/, "the code leaves the address bar");
+  assert.deepEqual(seen.slice(0, 2), ["authorize code S256 openid email profile", "token authorization_code"]);
+  assert.ok(seen.includes("token refresh_token"), `the short-lived ID token was refreshed: ${seen}`);
+
+  await p.getByRole("button", { name: "Sign out" }).click();
+  await p.locator("#sign-in").waitFor();
+  assert.ok(seen.includes("logout dash-client"), `signed out at the hosted UI too: ${seen}`);
+  assert.equal(await p.evaluate(() => sessionStorage.length), 0, "no token is left behind");
 });
