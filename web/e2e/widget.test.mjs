@@ -110,6 +110,41 @@ test("a slot taken while the customer types gets the 409 message and a fresh wee
   await p.locator("button.slot").first().waitFor();
   assert.equal(await p.locator(`button.slot[data-start="${start}"]`).count(), 0, "the taken time is gone from the refreshed week");
   await shot(p, "widget-409");
+
+  // Another time books at once, with the details already typed.
+  await p.locator("button.slot").first().click();
+  assert.equal(await p.getByLabel("Name").inputValue(), "Too Late");
+  await p.getByRole("button", { name: "Book now" }).click();
+  await p.getByRole("heading", { name: "Your appointment is booked" }).waitFor();
+  const second = await p.locator("section[data-booking]").getAttribute("data-booking");
+  t.after(() => api("DELETE", `/bookings/${second}`));
+});
+
+test("an answer lost on the way: booking again books once", async (t) => {
+  const p = await page(browser, t);
+  const slot = await openWeek(p, "coloring", "ana");
+  const start = await slot.getAttribute("data-start");
+  await slot.click();
+  await fillDetails(p, "Lost Answer");
+  // The first request reaches the server, but its answer never reaches the page.
+  let posts = 0;
+  await p.route("**/v1/companies/demo/bookings", async (route) => {
+    posts++;
+    if (posts === 1) {
+      await route.fetch();
+      return route.abort("connectionreset");
+    }
+    return route.continue();
+  });
+  await p.getByRole("button", { name: "Book now" }).click();
+  await p.getByText(/Something went wrong. Nothing was booked/).waitFor();
+  await p.getByRole("button", { name: "Book now" }).click();
+  await p.getByRole("heading", { name: "Your appointment is booked" }).waitFor();
+  const id = await p.locator("section[data-booking]").getAttribute("data-booking");
+  t.after(() => api("DELETE", `/bookings/${id}`));
+  assert.equal(posts, 2);
+  const mine = (await bookingsAround(start)).filter((b) => b.customer.name === "Lost Answer" && b.status !== "cancelled");
+  assert.deepEqual(mine.map((b) => b.id), [id], "one booking, and the page shows it");
 });
 
 test("a calendar that cannot be checked at booking time gets the 503 message; nothing is booked", async (t) => {

@@ -467,14 +467,15 @@
       const fieldErrors = {};
       if (!f.name) fieldErrors.name = t.required;
       if (!f.email) fieldErrors.email = t.required;
-      // The same attempt keeps its key, so a retry after a lost answer books once.
-      const same = this.state.form && JSON.stringify(this.state.form) === JSON.stringify(f) && this.state.key;
       this.state.form = f;
       if (Object.keys(fieldErrors).length) return this.go("form", { error: t.invalid, fieldErrors });
-      if (!same) this.state.key = newKey();
+      // The same attempt (same slot, same details) keeps its key, so a retry
+      // after a lost answer books once; anything else is a new attempt.
+      const sl = this.state.slot;
+      const attempt = JSON.stringify([this.state.service, sl.employee, sl.start, f]);
+      if (attempt !== this.state.attempt) Object.assign(this.state, { attempt, key: newKey() });
       this.state.busy = true;
       this.render();
-      const sl = this.state.slot;
       let res;
       try {
         res = await fetch(this.url("/bookings"), {
