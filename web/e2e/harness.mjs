@@ -90,7 +90,19 @@ export async function fillDetails(p, name) {
   await p.getByLabel("Notes (optional)").fill("First visit");
 }
 
-/** dates returns the date of an RFC 3339 time and that date ± n days. */
+/**
+ * toForm walks the widget to the customer form of the first free slot and
+ * fills it in; it returns the slot's start.
+ */
+export async function toForm(p, service, employee, name) {
+  const slot = await openWeek(p, service, employee);
+  const start = await slot.getAttribute("data-start");
+  await slot.click();
+  await fillDetails(p, name);
+  return start;
+}
+
+/** around returns the date of an RFC 3339 time and that date ± n days. */
 export function around(iso, n = 1) {
   const d = new Date(iso.slice(0, 10) + "T12:00:00Z");
   const f = (k) => new Date(d.getTime() + k * 86400000).toISOString().slice(0, 10);

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import http from "node:http";
 import { after, before, test } from "node:test";
-import { api, around, base, fillDetails, launch, openWeek, page, shot, token } from "./harness.mjs";
+import { api, around, base, fillDetails, launch, openWeek, page, shot, toForm, token } from "./harness.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -74,10 +74,7 @@ test("a customer books through the widget; staff see it in the week view and can
 
 test("the cancel link in the confirmation cancels the booking", async (t) => {
   const p = await page(browser, t);
-  const slot = await openWeek(p, "haircut", "");
-  const start = await slot.getAttribute("data-start");
-  await slot.click();
-  await fillDetails(p, "Max Link");
+  const start = await toForm(p, "haircut", "", "Max Link");
   await p.getByRole("button", { name: "Book now" }).click();
   const id = await p.locator("section[data-booking]").getAttribute("data-booking");
   const [c] = await Promise.all([p.context().waitForEvent("page"), p.getByRole("link", { name: "Cancel this booking" }).click()]);
@@ -90,10 +87,7 @@ test("the cancel link in the confirmation cancels the booking", async (t) => {
 
 test("a slot taken while the customer types gets the 409 message and a fresh week", async (t) => {
   const p = await page(browser, t);
-  const slot = await openWeek(p, "haircut", "ben");
-  const start = await slot.getAttribute("data-start");
-  await slot.click();
-  await fillDetails(p, "Too Late");
+  const start = await toForm(p, "haircut", "ben", "Too Late");
   // Someone else books the same time first.
   const other = await fetch(`${base}/v1/companies/demo/bookings`, {
     method: "POST", headers: { "Content-Type": "application/json" },
@@ -122,10 +116,7 @@ test("a slot taken while the customer types gets the 409 message and a fresh wee
 
 test("an answer lost on the way: booking again books once", async (t) => {
   const p = await page(browser, t);
-  const slot = await openWeek(p, "coloring", "ana");
-  const start = await slot.getAttribute("data-start");
-  await slot.click();
-  await fillDetails(p, "Lost Answer");
+  const start = await toForm(p, "coloring", "ana", "Lost Answer");
   // The first request reaches the server, but its answer never reaches the page.
   let posts = 0;
   await p.route("**/v1/companies/demo/bookings", async (route) => {
@@ -159,10 +150,7 @@ test("a calendar that cannot be checked at booking time gets the 503 message; no
   t.after(() => api("DELETE", `/employees/ben/calendars/${conn.body.id}`));
 
   const p = await page(browser, t);
-  const slot = await openWeek(p, "haircut", "ben");
-  const start = await slot.getAttribute("data-start");
-  await slot.click();
-  await fillDetails(p, "No Calendar");
+  const start = await toForm(p, "haircut", "ben", "No Calendar");
   await new Promise((r) => { feed.close(r); feed.closeAllConnections(); });
 
   await p.getByRole("button", { name: "Book now" }).click();
