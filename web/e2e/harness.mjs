@@ -71,7 +71,9 @@ export async function shot(target, name) {
 export async function openWeek(p, service, employee) {
   await p.goto(`${base}/widget/`);
   await p.locator(`button[data-service="${service}"]`).click();
-  const who = p.locator(`button[data-employee="${employee}"]`);
+  // A service that one employee offers skips the choice of employee.
+  await p.locator("button.choice[data-employee], nav.weeknav").first().waitFor();
+  const who = p.locator(`button.choice[data-employee="${employee}"]`);
   if (await who.count()) await who.click();
   for (let i = 0; i < 4; i++) {
     await p.locator(".day").first().waitFor();

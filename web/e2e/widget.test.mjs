@@ -223,6 +223,6 @@ test("one script tag embeds the widget in a company's own site, on another origi
   // The site's styles stay out of the widget.
   assert.notEqual(await haircut.evaluate((el) => getComputedStyle(el).backgroundColor), "rgb(255, 0, 0)");
   await haircut.click();
-  await p.locator('button[data-employee="ana"]').click();
+  await p.locator('button.choice[data-employee="ana"]').click();
   await p.locator(".day").first().waitFor(); // slots answered across origins (CORS)
 });
