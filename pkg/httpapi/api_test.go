@@ -304,6 +304,13 @@ func TestSettingsRoundTrip(t *testing.T) {
 		if strings.Contains(string(r.Body), "ana@acme.example") {
 			t.Errorf("profile leaks an e-mail: %s", r.Body)
 		}
+		var p struct{ MinNoticeMinutes, HorizonDays int }
+		r.Decode(t, &p)
+		var c struct{ MinNoticeMinutes, HorizonDays int }
+		e.must(200, "GET", "/v1/companies/acme/settings", admin, nil).Decode(t, &c)
+		if p != c || p.HorizonDays == 0 {
+			t.Errorf("profile notice and horizon = %+v, settings say %+v", p, c)
+		}
 	})
 	t.Run("deleting an employee takes them off services", func(t *testing.T) {
 		e.must(201, "POST", "/v1/companies/acme/services", admin, map[string]any{"id": "cut", "name": "Cut", "durationMinutes": 30, "employees": []string{"ana"}})

@@ -11,6 +11,8 @@ type profileJSON struct {
 	Name                   string               `json:"name"`
 	Timezone               string               `json:"timezone"`
 	BookingIntervalMinutes int                  `json:"bookingIntervalMinutes"`
+	MinNoticeMinutes       int                  `json:"minNoticeMinutes"`
+	HorizonDays            int                  `json:"horizonDays"`
 	Employees              []profileEmployee    `json:"employees"`
 	Services               []profileServiceJSON `json:"services"`
 }
@@ -43,6 +45,8 @@ func (s *server) profile(w http.ResponseWriter, r *http.Request) error {
 		Name:                   p.Company.Name,
 		Timezone:               p.Company.Timezone,
 		BookingIntervalMinutes: p.Company.BookingIntervalMinutes,
+		MinNoticeMinutes:       p.Company.MinNoticeMinutes,
+		HorizonDays:            p.Company.HorizonDays,
 		Employees:              make([]profileEmployee, len(p.Employees)),
 		Services:               make([]profileServiceJSON, len(p.Services)),
 	}

@@ -226,3 +226,19 @@ test("one script tag embeds the widget in a company's own site, on another origi
   await p.locator('button.choice[data-employee="ana"]').click();
   await p.locator(".day").first().waitFor(); // slots answered across origins (CORS)
 });
+
+test("the widget pages weeks only as far as the company's booking horizon", async (t) => {
+  const before = (await api("GET", "/settings")).body;
+  t.after(() => api("PUT", "/settings", { ...before, id: undefined }));
+  assert.equal((await api("PUT", "/settings", { ...before, id: undefined, horizonDays: 7 })).status, 200);
+  const p = await page(browser, t);
+  await p.goto(`${base}/widget/`);
+  await p.locator('button[data-service="haircut"]').click();
+  await p.locator('button.choice[data-employee=""]').click();
+  const next = p.getByRole("button", { name: "Next week" });
+  await p.locator(".day").first().waitFor();
+  assert.equal(await next.isDisabled(), false, "the next week starts within 7 days");
+  await next.click();
+  await p.locator(".day").first().waitFor();
+  assert.equal(await next.isDisabled(), true, "the week after starts beyond 7 days, whatever the weekday today");
+});

@@ -386,7 +386,7 @@
       const nav = h("nav", { class: "weeknav", "aria-label": t.chooseTime },
         h("button", { type: "button", onclick: () => this.moveWeek(-1), disabled: week <= thisWeek }, "← ", t.prevWeek),
         h("strong", { "aria-live": "polite" }, t.week(this.dayName(week), this.dayName(addDays(week, 6)))),
-        h("button", { type: "button", onclick: () => this.moveWeek(1) }, t.nextWeek, " →"));
+        h("button", { type: "button", onclick: () => this.moveWeek(1), disabled: addDays(week, 7) > this.lastDate() }, t.nextWeek, " →"));
       const parts = [this.stepHeading(3, t.chooseTime),
         h("p", { class: "muted" }, `${s.name} · ${t.minutes(s.durationMinutes)} · ${who}`),
         h("p", { class: "muted", "data-zone": this.zone }, t.timesIn(this.zone, this.zoneName()))];
@@ -429,6 +429,11 @@
         type: "button", onclick: () => this.go(s0.employees.length === 1 ? "service" : "employee"),
       }, t.back)));
       return h("section", { "aria-label": t.chooseTime }, parts);
+    }
+
+    /** lastDate is the last date that can have free times (the company's horizon). */
+    lastDate() {
+      return addDays(today(this.zone), this.profile.horizonDays || 730);
     }
 
     whenText(sl) {
