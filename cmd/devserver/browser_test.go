@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/slotbook/slotbook/pkg/dynamotest"
+	"github.com/slotbook/slotbook/pkg/radicaletest"
 )
 
 // chromium is the browser the tests drive: Debian's package, never a
@@ -19,7 +20,8 @@ const chromium = "/usr/bin/chromium"
 // TestBrowser runs the browser tests of web/e2e (node --test, playwright-core
 // driving a headless chromium) against the local server on DynamoDB Local:
 // booking through the widget, the dashboard's week view, cancelling, the
-// 409 and 503 messages. Screenshots land in .build/e2e. Without node,
+// 409 and 503 messages, a CalDAV calendar (a real Radicale) connected in
+// the dashboard and written by a booking. Screenshots land in .build/e2e. Without node,
 // chromium or web/node_modules (make tools installs them) the test skips,
 // and under CI=true it fails.
 func TestBrowser(t *testing.T) {
@@ -59,6 +61,10 @@ func TestBrowser(t *testing.T) {
 	if tok == nil {
 		t.Fatalf("welcome text lacks a token:\n%s", srv.stdout.String())
 	}
+	const davUser, davPassword = "ben", "radicale-e2e-password"
+	dav := radicaletest.Start(t, radicaletest.Options{Users: map[string]string{davUser: davPassword}})
+	davCalendar := dav.MakeCalendar(t, davUser, davPassword, "work", "Ben at work")
+
 	artifacts := filepath.Join(root, ".build", "e2e")
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatal(err)
@@ -72,6 +78,10 @@ func TestBrowser(t *testing.T) {
 		"SLOTBOOK_TOKEN="+tok[1],
 		"SLOTBOOK_CHROMIUM="+chromium,
 		"SLOTBOOK_ARTIFACTS="+artifacts,
+		"SLOTBOOK_CALDAV_URL="+dav.URL,
+		"SLOTBOOK_CALDAV_USER="+davUser,
+		"SLOTBOOK_CALDAV_PASSWORD="+davPassword,
+		"SLOTBOOK_CALDAV_CALENDAR="+davCalendar,
 	)
 	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.StdoutPipe()

@@ -290,7 +290,13 @@
       const t = this.t;
       const langBtn = h("button", {
         class: "link", type: "button", lang: this.lang === "de" ? "en" : "de", "aria-label": t.languageLabel,
-        onclick: () => { this.lang = this.lang === "de" ? "en" : "de"; this.view.lang = this.lang; this.render(); },
+        onclick: () => {
+          const form = this.view.querySelector("form");
+          if (form) this.state.form = Object.fromEntries(["name", "email", "phone", "notes"].map((n) => [n, form.elements[n].value]));
+          this.lang = this.lang === "de" ? "en" : "de";
+          this.view.lang = this.lang;
+          this.render();
+        },
       }, t.language);
       const head = h("header", {}, h("div", {}, h("h2", {}, t.title), this.profile ? h("div", { class: "muted" }, this.profile.name) : null), langBtn);
       let body;
