@@ -152,19 +152,24 @@ function rfcToLocal(s) {
 const minutesOf = (s) => Number(s.slice(11, 13)) * 60 + Number(s.slice(14, 16));
 
 // segments splits [start, end) (RFC 3339 with the requested zone's offset) into per-day
-// pieces {date, from, to} in minutes of that day.
-function segments(start, end) {
+// pieces {date, from, to} in minutes of that day, only for the dates first…last shown
+// (an absence of months must still show in the week it covers).
+function segments(start, end, first, last) {
   const out = [];
   let d = start.slice(0, 10);
-  const ed = end.slice(0, 10);
   let from = minutesOf(start);
-  for (let i = 0; d < ed && i < 62; i++) {
+  if (d < first) { d = first; from = 0; }
+  const ed = end.slice(0, 10) > last ? addDays(last, 1) : end.slice(0, 10);
+  const to = end.slice(0, 10) > last ? 0 : minutesOf(end);
+  for (; d < ed; d = addDays(d, 1), from = 0) {
     if (from < 1440) out.push({ date: d, from, to: 1440 });
-    d = addDays(d, 1);
-    from = 0;
   }
-  const to = minutesOf(end);
-  if (d === ed && to > from) out.push({ date: d, from, to });
+  if (d !== ed) return out;
+  if (to > from) out.push({ date: d, from, to });
+  else if (to <= from && start.slice(0, 10) === ed && Date.parse(end) > Date.parse(start)) {
+    // Across the repeated hour of an autumn night the wall clock runs backwards: keep the real length.
+    out.push({ date: d, from, to: Math.min(1440, from + (Date.parse(end) - Date.parse(start)) / 60000) });
+  }
   return out;
 }
 
@@ -237,8 +242,8 @@ async function finishCognitoLogin() {
   const saved = JSON.parse(sessionStorage.getItem(KEY.pkce) || 'null');
   sessionStorage.removeItem(KEY.pkce);
   history.replaceState(null, '', pageUrl() + (saved?.hash || ''));
-  if (q.has('error')) return q.get('error_description') || q.get('error');
   if (!saved || saved.state !== q.get('state')) return 'The sign-in answer did not match this browser session. Please try again.';
+  if (q.has('error')) return `Sign-in failed: ${q.get('error_description') || q.get('error')}`;
   try {
     const t = await tokenRequest({
       grant_type: 'authorization_code', code: q.get('code'), redirect_uri: pageUrl(), code_verifier: saved.verifier,
@@ -580,17 +585,34 @@ function showSignIn(message, kind = 'alert') {
     h('h1', { id: 'page-title', tabindex: '-1' }, 'Sign in to slotbook'), msg, body));
 }
 
-// takeFragmentToken accepts #token=<jwt> (and optional &company=), stores it and removes it from the URL.
+// fragmentToken is the token of a #token=<jwt>[&company=] sign-in link, held until the
+// configuration says whether such links count (local mode only).
+let fragmentToken = null;
+
+// takeFragmentToken removes a #token= link's token from the URL and holds it.
 function takeFragmentToken() {
   if (!/^#token=/.test(location.hash)) return;
   const p = new URLSearchParams(location.hash.slice(1));
-  const token = p.get('token');
   history.replaceState(null, '', location.pathname + location.search);
-  if (token) {
-    sessionStorage.setItem(KEY.token, token);
-    if (p.get('company')) sessionStorage.setItem(KEY.company, p.get('company'));
-    else sessionStorage.removeItem(KEY.company);
+  if (p.get('token')) fragmentToken = { token: p.get('token'), company: p.get('company') };
+}
+
+// useFragmentToken signs in with the held link token, and tells whether it did. Only in
+// local mode (the local server prints such links; elsewhere a link could sign a user into
+// somebody else's account), and never over a session that is still valid.
+function useFragmentToken() {
+  const f = fragmentToken;
+  fragmentToken = null;
+  if (!f || state.cfg.auth?.mode !== 'local') return false;
+  const current = sessionStorage.getItem(KEY.token);
+  if (current && !isExpired(decodeJwt(current) || { exp: 0 })) {
+    showError('You are signed in already. Sign out first to use another sign-in link.');
+    return false;
   }
+  sessionStorage.setItem(KEY.token, f.token);
+  if (f.company) sessionStorage.setItem(KEY.company, f.company);
+  else sessionStorage.removeItem(KEY.company);
+  return true;
 }
 
 // startSession checks the stored token, loads the company and draws the current page.
@@ -635,9 +657,10 @@ function layoutLanes(blocks) {
   flush();
 }
 
-// collect turns one employee's overview into blocks, calling put(block) per day segment.
-function collect(emp, put) {
-  const add = (kind, item) => segments(item.start, item.end).forEach((s) => put({ kind, item, emp, ...s }));
+// collect turns one employee's overview of the dates first…last into blocks, calling put(block)
+// per day segment.
+function collect(emp, first, last, put) {
+  const add = (kind, item) => segments(item.start, item.end, first, last).forEach((s) => put({ kind, item, emp, ...s }));
   emp.availability.forEach((x) => add('availability', x));
   emp.absences.forEach((x) => add('absence', x));
   emp.external.forEach((x) => add('external', x));
@@ -767,8 +790,8 @@ function openBooking(b, emp, opener) {
       h('button', { type: 'button', class: 'icon', 'aria-label': 'Close', onclick: () => dlg.close() }, '×')),
     h('dl', { class: 'details' },
       row('Customer', b.customer.name),
-      row('E-mail', b.customer.email ? h('a', { href: `mailto:${b.customer.email}` }, b.customer.email) : ''),
-      row('Phone', b.customer.phone ? h('a', { href: `tel:${b.customer.phone}` }, b.customer.phone) : ''),
+      row('E-mail', b.customer.email ? h('a', { href: `mailto:${encodeURIComponent(b.customer.email)}` }, b.customer.email) : ''),
+      row('Phone', b.customer.phone ? h('a', { href: `tel:${b.customer.phone.replace(/[^0-9+]/g, '')}` }, b.customer.phone) : ''),
       row('Service', serviceName(b.service)),
       row('Employee', emp.name),
       row('Date', fmtDate(b.start.slice(0, 10), { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' })),
@@ -828,7 +851,7 @@ async function pageWeek({ params }) {
     };
   });
   const byDate = new Map(columns.map((c) => [c.attrs['data-date'], c]));
-  for (const e of ov.employees) collect(e, (b) => byDate.get(b.date)?.blocks.push(b));
+  for (const e of ov.employees) collect(e, ov.from, ov.to, (b) => byDate.get(b.date)?.blocks.push(b));
   const who = ov.employees.find((e) => e.id === emp) || ov.employees[0];
   return h('section', {},
     pageHead(`Week of ${who?.name || employeeName(emp)}`, h('span', { class: 'muted zone' }, `Times in ${ov.timezone}`)),
@@ -853,7 +876,7 @@ async function pageDay({ params }) {
   const ov = await api('GET', `/overview?${q}`);
   const columns = ov.employees.map((e) => {
     const c = { label: e.name, ariaLabel: e.name, attrs: { 'data-employee': e.id }, blocks: [] };
-    collect(e, (b) => { if (b.date === date) c.blocks.push(b); });
+    collect(e, ov.from, ov.to, (b) => { if (b.date === date) c.blocks.push(b); });
     return c;
   });
   const grid = columns.length ? renderGrid('day', columns) : h('div', { 'data-testid': 'day', class: 'empty-state' }, 'No employees to show.');
@@ -974,6 +997,7 @@ function hoursEditor(empId, av, can) {
       row.querySelector('select').name = `weekly[${i}].weekday`;
       const [s, e] = row.querySelectorAll('input');
       s.name = `weekly[${i}].start`; e.name = `weekly[${i}].end`;
+      row.querySelector('button')?.setAttribute('aria-label', `Remove weekly hours, row ${i + 1}`);
     });
     [...overrides.children].forEach((ov, i) => {
       ov.dataset.name = `overrides[${i}]`;
@@ -982,7 +1006,9 @@ function hoursEditor(empId, av, can) {
         row.dataset.name = `overrides[${i}].intervals[${j}]`;
         const [s, e] = row.querySelectorAll('input');
         s.name = `overrides[${i}].intervals[${j}].start`; e.name = `overrides[${i}].intervals[${j}].end`;
+        row.querySelector('button')?.setAttribute('aria-label', `Remove interval ${j + 1} of date override ${i + 1}`);
       });
+      ov.querySelector('.remove-date')?.setAttribute('aria-label', `Remove date override ${i + 1}`);
       ov.querySelector('.dayoff').hidden = ov.querySelectorAll('.interval').length > 0;
     });
   };
@@ -1013,7 +1039,7 @@ function hoursEditor(empId, av, can) {
       h('legend', {}, 'Date override'),
       h('div', { class: 'hrow', 'data-errors': '' },
         h('label', { class: 'mini' }, h('span', {}, 'Date'), h('input', { type: 'date', value: o.date, required: true })),
-        can ? h('button', { type: 'button', class: 'secondary small', onclick: () => { box.remove(); renumber(); } }, 'Remove date') : null,
+        can ? h('button', { type: 'button', class: 'secondary small remove-date', onclick: () => { box.remove(); renumber(); } }, 'Remove date') : null,
         h('p', { class: 'field-error', hidden: true })),
       list,
       h('p', { class: 'dayoff muted' }, 'No intervals: day off.'),
@@ -1167,7 +1193,9 @@ const PROVIDERS = { google: 'Google Calendar', microsoft: 'Microsoft 365', calda
 async function connectOAuth(emp, provider) {
   try {
     const r = await api('POST', `/employees/${eid(emp)}/calendars`, { provider });
-    location.assign(r.authorizationUrl);
+    const u = new URL(r.authorizationUrl);
+    if (u.protocol !== 'https:') throw new Error('the API sent a consent page that is not https');
+    location.assign(u.href);
   } catch (e) { if (e.status !== 401) showError(`${PROVIDERS[provider]} could not be connected: ${e.message}`); }
 }
 
@@ -1308,12 +1336,17 @@ async function boot() {
   $('sign-out').addEventListener('click', signOut);
   let message = null;
   if (cognito()) message = await finishCognitoLogin();
-  window.addEventListener('hashchange', () => { if (/^#token=/.test(location.hash)) { takeFragmentToken(); startSession(); } else render(); });
+  window.addEventListener('hashchange', () => {
+    if (!/^#token=/.test(location.hash)) return render();
+    takeFragmentToken();
+    if (useFragmentToken()) startSession();
+  });
   if (message) { clearSession(); return showSignIn(message); }
+  useFragmentToken();
   await startSession();
 }
 
-// The fragment token is taken before anything else, so that a quick change of the fragment
-// cannot lose it (a #token= only comes from the local server's sign-in link).
+// The link token leaves the address bar before anything else, so that a quick change of the
+// fragment cannot lose it; it counts once the configuration is loaded.
 takeFragmentToken();
 boot().catch((e) => showError(`The dashboard could not start: ${e.message}`));

@@ -156,6 +156,18 @@ test("an ICS feed connected in the dashboard shows busy blocks, and titles once 
   await shot(p, "dashboard-external");
 });
 
+test("an absence of several weeks shows in each week it covers", async (t) => {
+  const from = zurichDate(-10), to = zurichDate(30);
+  const abs = await api("POST", "/employees/ben/absences", { start: `${from}T00:00:00+01:00`, end: `${to}T00:00:00+01:00`, reason: "Parental leave" });
+  assert.equal(abs.status, 201, JSON.stringify(abs.body));
+  t.after(() => api("DELETE", `/employees/ben/absences/${abs.body.id}`));
+  const p = await signIn(t);
+  for (const date of [zurichDate(0), zurichDate(14)]) {
+    await p.goto(`${base}/dashboard/#/week?employee=ben&date=${date}`);
+    await p.locator(`[data-testid="week"] [data-date="${date}"] [data-absence="${abs.body.id}"]`).first().waitFor();
+  }
+});
+
 test("the day view has a column per employee", async (t) => {
   const p = await signIn(t);
   const date = zurichDate(0);
@@ -237,6 +249,12 @@ test("Cognito mode: the hosted UI's code flow with PKCE signs in, refreshes and 
   await p.route(`${base}/config.json`, (route) => route.fulfill({
     json: { api: "", auth: { mode: "cognito", domain, clientId: "dash-client", scopes: "openid email profile" } },
   }));
+  await p.goto(`${base}/dashboard/#/settings`);
+  await p.locator("#sign-in").waitFor();
+  // A sign-in link counts only in local mode: here it could sign a user into another's account.
+  await p.goto(`${base}/dashboard/#token=${token}`);
+  await p.waitForTimeout(300);
+  assert.equal(await p.getByRole("button", { name: "Sign out" }).isVisible(), false, "a #token= link signed in under Cognito");
   await p.goto(`${base}/dashboard/#/settings`);
   await p.locator("#sign-in").click();
   await p.getByRole("button", { name: "Sign out" }).waitFor();

@@ -72,17 +72,44 @@ test("a customer books through the widget; staff see it in the week view and can
   assert.ok(slots.slots.some((s) => new Date(s.start).getTime() === new Date(start).getTime()), "the cancelled time is offered again");
 });
 
-test("the cancel link in the confirmation cancels the booking", async (t) => {
+test("the cancel link in the confirmation cancels the booking; the same time can be booked again", async (t) => {
   const p = await page(browser, t);
   const start = await toForm(p, "haircut", "", "Max Link");
   await p.getByRole("button", { name: "Book now" }).click();
   const id = await p.locator("section[data-booking]").getAttribute("data-booking");
   const [c] = await Promise.all([p.context().waitForEvent("page"), p.getByRole("link", { name: "Cancel this booking" }).click()]);
+  // The API is busy once: the page keeps its button for another try.
+  let deletes = 0;
+  await c.route("**/v1/companies/demo/bookings/*", (route) => (++deletes === 1
+    ? route.fulfill({ status: 503, contentType: "application/problem+json", body: JSON.stringify({ type: "urn:slotbook:problem:unavailable", title: "Service Unavailable", status: 503, code: "unavailable" }) })
+    : route.continue()));
+  await c.getByRole("button", { name: "Yes, cancel my appointment" }).click();
+  await c.getByText(/could not be cancelled right now/).waitFor();
   await c.getByRole("button", { name: "Yes, cancel my appointment" }).click();
   await c.getByText("Your appointment is cancelled.").waitFor();
+  assert.equal(deletes, 2);
   assert.ok(!c.url().includes("token="), "the page forgets the token once used");
   const b = (await bookingsAround(start)).find((x) => x.id === id);
   assert.ok(!b || b.status === "cancelled", `booking is ${b?.status}`);
+
+  // Back in the widget: the same time, the same details, a new booking (not the first answer again).
+  await p.getByRole("button", { name: "Book another appointment" }).click();
+  await p.locator('button[data-service="haircut"]').click();
+  await p.locator('button.choice[data-employee=""]').click();
+  const again = p.locator(`button.slot[data-start="${start}"]`).first();
+  for (let i = 0; i < 4; i++) {
+    await p.locator(".day").first().waitFor();
+    if (await p.locator(`.day[data-date="${start.slice(0, 10)}"]`).count()) break;
+    await p.getByRole("button", { name: "Next week" }).click();
+  }
+  await again.click();
+  await fillDetails(p, "Max Link");
+  await p.getByRole("button", { name: "Book now" }).click();
+  await p.getByRole("heading", { name: "Your appointment is booked" }).waitFor();
+  const second = await p.locator("section[data-booking]").getAttribute("data-booking");
+  t.after(() => api("DELETE", `/bookings/${second}`));
+  assert.notEqual(second, id);
+  assert.equal((await bookingsAround(start)).find((x) => x.id === second)?.status, "confirmed");
 });
 
 test("a slot taken while the customer types gets the 409 message and a fresh week", async (t) => {
@@ -106,7 +133,7 @@ test("a slot taken while the customer types gets the 409 message and a fresh wee
   await shot(p, "widget-409");
 
   // Another time books at once, with the details already typed.
-  await p.locator("button.slot").first().click();
+  await p.locator("button.slot").last().click();
   assert.equal(await p.getByLabel("Name").inputValue(), "Too Late");
   await p.getByRole("button", { name: "Book now" }).click();
   await p.getByRole("heading", { name: "Your appointment is booked" }).waitFor();
@@ -198,8 +225,19 @@ test("the widget works from the keyboard alone", async (t) => {
   }
   await p.keyboard.press("Enter");
   // The focus moves to the next step's heading.
-  const focused = await p.evaluate(() => document.activeElement?.shadowRoot?.activeElement?.textContent);
-  assert.equal(focused, "Choose who you'd like");
+  const focused = () => p.evaluate(() => document.activeElement?.shadowRoot?.activeElement?.textContent);
+  assert.equal(await focused(), "Choose who you'd like");
+  await p.locator('button.choice[data-employee="ben"]').focus();
+  await p.keyboard.press("Enter");
+  await p.locator(".day").first().waitFor();
+  // Paging weeks keeps the focus on the button, through the loading and the new week.
+  await p.getByRole("button", { name: "Next week" }).focus();
+  await p.keyboard.press("Enter");
+  await p.locator(".day").first().waitFor();
+  assert.equal(await focused(), "Next week →");
+  await p.keyboard.press("Enter");
+  await p.locator(".day").first().waitFor();
+  assert.equal(await focused(), "Next week →");
 });
 
 test("one script tag embeds the widget in a company's own site, on another origin", async (t) => {

@@ -36,13 +36,15 @@
   document.getElementById("title").textContent = t.title;
   const box = document.getElementById("cancel");
 
-  /** say shows one message; role alert for failures. */
+  /** say shows one final message, and moves the focus to it; role alert for failures. */
   function say(text, kind) {
     const p = document.createElement("p");
     p.className = kind === "error" ? "alert" : "done";
-    if (kind === "error") p.setAttribute("role", "alert");
+    p.setAttribute("role", kind === "error" ? "alert" : "status");
+    p.tabIndex = -1;
     p.textContent = text;
     box.replaceChildren(p);
+    p.focus();
   }
 
   const company = q.get("company"), booking = q.get("booking"), token = q.get("token");
@@ -63,6 +65,17 @@
   const btn = document.createElement("button");
   btn.type = "button";
   btn.textContent = t.confirm;
+  const retry = document.createElement("p");
+  retry.className = "alert";
+  retry.setAttribute("role", "alert");
+  // again keeps the button for another try (the API may be busy for a moment).
+  const again = () => {
+    btn.disabled = false;
+    btn.textContent = t.confirm;
+    retry.textContent = t.failed;
+    box.replaceChildren(ask, btn, retry);
+    btn.focus();
+  };
   btn.addEventListener("click", async () => {
     btn.disabled = true;
     btn.textContent = t.working;
@@ -72,9 +85,7 @@
         method: "DELETE", headers: { "X-Cancel-Token": token },
       });
     } catch (_) {
-      btn.disabled = false;
-      btn.textContent = t.confirm;
-      return box.append(Object.assign(document.createElement("p"), { className: "alert", role: "alert", textContent: t.failed }));
+      return again();
     }
     if (res.status === 204) {
       history.replaceState(null, "", location.pathname); // forget the token
@@ -82,7 +93,7 @@
     }
     if (res.status === 404) return say(t.gone, "error");
     if (res.status === 401 || res.status === 403) return say(t.denied, "error");
-    say(t.failed, "error");
+    again();
   });
   box.replaceChildren(ask, btn);
 })();

@@ -158,6 +158,14 @@
     return el;
   }
 
+  /** focusKey names a control well enough to find it again after a redraw. */
+  function focusKey(el) {
+    if (!el || !el.tagName) return "";
+    if (el.dataset.langSwitch !== undefined) return "lang";
+    return [el.tagName, el.name || "", el.dataset.start || "", el.dataset.service || "", el.dataset.employee ?? "",
+      el.className, el.getAttribute("aria-label") || "", el.textContent.trim()].join("|");
+  }
+
   /** A date "YYYY-MM-DD" plus n days. */
   function addDays(date, n) {
     const d = new Date(date + "T12:00:00Z");
@@ -289,7 +297,7 @@
     render(focus) {
       const t = this.t;
       const langBtn = h("button", {
-        class: "link", type: "button", lang: this.lang === "de" ? "en" : "de", "aria-label": t.languageLabel,
+        class: "link", type: "button", lang: this.lang === "de" ? "en" : "de", "aria-label": t.languageLabel, dataset: { langSwitch: "" },
         onclick: () => {
           const form = this.view.querySelector("form");
           if (form) this.state.form = Object.fromEntries(["name", "email", "phone", "notes"].map((n) => [n, form.elements[n].value]));
@@ -303,7 +311,12 @@
       if (this.state.fatal) body = h("p", { class: "alert", role: "alert" }, this.state.fatal);
       else if (!this.profile) body = h("p", { class: "muted" }, t.loading);
       else body = this[`render_${this.state.step}`]();
+      const keep = focusKey(this.shadow.activeElement);
       this.view.replaceChildren(head, body);
+      if (!focus && keep) {
+        const again = [...this.view.querySelectorAll("button, input, textarea, a")].find((el) => focusKey(el) === keep);
+        if (again) again.focus();
+      }
       if (focus) {
         const target = this.view.querySelector("[data-focus]") || this.view.querySelector("h3");
         if (target) target.focus();
@@ -357,13 +370,16 @@
         const res = await fetch(this.url("/slots", {
           service: this.state.service, employee: this.state.employee, from: week, to: addDays(week, 6), timezone: this.zone,
         }));
+        // Each await may be overtaken by a newer week: only the newest request draws.
         if (seq !== this.seq) return;
         if (!res.ok) {
           const p = await problemOf(res);
+          if (seq !== this.seq) return;
           this.state.weekError = res.status === 503 ? this.t.unavailable503 : p.detail || this.t.failed;
           this.state.slots = [];
         } else {
           const body = await res.json();
+          if (seq !== this.seq) return;
           this.state.slots = body.slots;
           this.state.unavailable = body.unavailable;
         }
@@ -503,8 +519,15 @@
       }
       this.state.busy = false;
       if (res.status === 201) {
-        this.state.form = null;
-        return this.go("done", { booking: await res.json() });
+        let booking;
+        try {
+          booking = await res.json();
+        } catch (_) {
+          return this.go("form", { error: t.failed }); // the same attempt, and key, books once
+        }
+        // Done: a later booking, even of the same time, is a new attempt.
+        Object.assign(this.state, { form: null, attempt: null, key: null });
+        return this.go("done", { booking });
       }
       const p = await problemOf(res);
       if (res.status === 409 && p.code === "slot_taken") {
