@@ -159,15 +159,7 @@ func wantsPage(r *http.Request) bool {
 func (s *server) backToDashboard(w http.ResponseWriter, r *http.Request, dash string, k slotbook.Connection, err error) error {
 	v := url.Values{}
 	if err != nil {
-		code := string(slotbook.ErrorCode(err))
-		status, known := statusOf[code]
-		if !known {
-			code, status = string(slotbook.Internal), http.StatusInternalServerError
-		}
-		if status >= 500 {
-			s.log.ErrorContext(r.Context(), "request failed", "code", code, "err", err)
-		}
-		v.Set("connectError", code)
+		v.Set("connectError", problemFor(r, s.log, err).Code)
 	} else {
 		v.Set("employee", k.EmployeeID)
 		v.Set("connected", k.ID)

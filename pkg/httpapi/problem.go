@@ -59,10 +59,23 @@ type httpError struct {
 
 func (e *httpError) Error() string { return e.code + ": " + e.message }
 
-// writeError answers with the problem that err stands for. This is the one
-// place where errors become HTTP answers: internal errors are logged with
-// their cause and shown only as a generic message.
+// writeError answers with the problem that err stands for. Internal errors
+// are logged with their cause and shown only as a generic message.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	p := problemFor(r, log, err)
+	if p.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="slotbook"`)
+	}
+	w.Header().Set("Content-Type", ProblemContentType)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	json.NewEncoder(w).Encode(p)
+}
+
+// problemFor is the one place where errors become problems: the code and
+// status err stands for, its safe message and fields. It logs the cause of
+// a 5xx, which the problem itself never shows.
+func problemFor(r *http.Request, log *slog.Logger, err error) Problem {
 	p := Problem{Instance: r.URL.Path}
 	if he, ok := err.(*httpError); ok {
 		p.Code, p.Detail = he.code, he.message
@@ -83,13 +96,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	p.Status = status
 	p.Type = "urn:slotbook:problem:" + p.Code
 	p.Title = http.StatusText(status)
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="slotbook"`)
-	}
-	w.Header().Set("Content-Type", ProblemContentType)
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(p)
+	return p
 }
 
 // writeJSON answers with v as JSON.

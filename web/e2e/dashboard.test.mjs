@@ -3,9 +3,8 @@
 // view, and what a staff member may see.
 import assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
-import http from "node:http";
 import { after, before, test } from "node:test";
-import { api, base, launch, page, shot, token } from "./harness.mjs";
+import { api, base, launch, page, serve, shot, token } from "./harness.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -123,18 +122,16 @@ test("a service is created for chosen employees and offered by the widget", asyn
 test("an ICS feed connected in the dashboard shows busy blocks, and titles once allowed", async (t) => {
   const date = zurichDate(1);
   const compact = date.replace(/-/g, "");
-  const feed = http.createServer((_, res) => {
+  const feed = await serve(t, (_, res) => {
     res.writeHead(200, { "Content-Type": "text/calendar" });
     res.end(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//e2e//EN", "BEGIN:VEVENT", "UID:e2e-1@example.org",
       "DTSTAMP:20260101T000000Z", `DTSTART;TZID=Europe/Zurich:${compact}T140000`, `DTEND;TZID=Europe/Zurich:${compact}T150000`,
       "SUMMARY:Parents evening", "END:VEVENT", "END:VCALENDAR", ""].join("\r\n"));
   });
-  await new Promise((r) => feed.listen(0, "127.0.0.1", r));
-  t.after(() => new Promise((r) => { feed.close(r); feed.closeAllConnections(); }));
 
   const p = await signIn(t);
   await p.goto(`${base}/dashboard/#/calendars?employee=ben`);
-  await p.getByLabel("Feed URL").fill(`http://127.0.0.1:${feed.address().port}/ben.ics`);
+  await p.getByLabel("Feed URL").fill(`${feed.origin}/ben.ics`);
   await p.getByRole("button", { name: "Add ICS feed" }).click();
   const card = p.locator("article[data-calendar]");
   await card.waitFor();
@@ -203,7 +200,7 @@ test("Cognito mode: the hosted UI's code flow with PKCE signs in, refreshes and 
   // A stand-in for the Cognito hosted UI's three endpoints, strict about PKCE.
   const codes = new Map(), seen = [];
   const idToken = (ttl) => jwt({ sub: "cognito-owner", "custom:company": "demo", "custom:role": "admin", token_use: "id", aud: "dash-client" }, ttl);
-  const hosted = http.createServer(async (req, res) => {
+  const { origin: domain } = await serve(t, async (req, res) => {
     const u = new URL(req.url, "http://x");
     const cors = { "Access-Control-Allow-Origin": new URL(base).origin };
     if (u.pathname === "/oauth2/authorize") {
@@ -241,9 +238,6 @@ test("Cognito mode: the hosted UI's code flow with PKCE signs in, refreshes and 
     }
     res.writeHead(404).end();
   });
-  await new Promise((r) => hosted.listen(0, "127.0.0.1", r));
-  t.after(() => new Promise((r) => { hosted.close(r); hosted.closeAllConnections(); }));
-  const domain = `http://127.0.0.1:${hosted.address().port}`;
 
   const p = await page(browser, t);
   await p.route(`${base}/config.json`, (route) => route.fulfill({

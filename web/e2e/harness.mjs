@@ -4,6 +4,7 @@
 // screenshots into the artifacts folder.
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import { chromium } from "playwright-core";
 
@@ -111,4 +112,18 @@ export function around(iso, n = 1) {
   const d = new Date(iso.slice(0, 10) + "T12:00:00Z");
   const f = (k) => new Date(d.getTime() + k * 86400000).toISOString().slice(0, 10);
   return { date: iso.slice(0, 10), from: f(-n), to: f(n) };
+}
+
+/**
+ * serve starts a local HTTP server with handler for the test (a calendar
+ * feed, a company's site, a sign-in provider) and stops it when the test
+ * ends; it returns the server's origin and a stop for ending it earlier.
+ */
+export async function serve(t, handler) {
+  const srv = http.createServer(handler);
+  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
+  let stopped = null;
+  const stop = () => (stopped ||= new Promise((r) => { srv.close(r); srv.closeAllConnections(); }));
+  t.after(stop);
+  return { origin: `http://127.0.0.1:${srv.address().port}`, stop };
 }

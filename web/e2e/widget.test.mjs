@@ -3,9 +3,8 @@
 // messages, languages, zones and the keyboard.
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import http from "node:http";
 import { after, before, test } from "node:test";
-import { api, around, base, fillDetails, launch, openWeek, page, shot, toForm, token } from "./harness.mjs";
+import { api, around, base, fillDetails, launch, openWeek, page, serve, shot, toForm, token } from "./harness.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -167,18 +166,17 @@ test("an answer lost on the way: booking again books once", async (t) => {
 
 test("a calendar that cannot be checked at booking time gets the 503 message; nothing is booked", async (t) => {
   // A real ICS feed for ben, served here; it goes away between choosing and booking.
-  const feed = http.createServer((_, res) => {
+  const feed = await serve(t, (_, res) => {
     res.writeHead(200, { "Content-Type": "text/calendar" });
     res.end("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//e2e//EN\r\nEND:VCALENDAR\r\n");
   });
-  await new Promise((r) => feed.listen(0, "127.0.0.1", r));
-  const conn = await api("POST", "/employees/ben/calendars", { provider: "ics", url: `http://127.0.0.1:${feed.address().port}/ben.ics` });
+  const conn = await api("POST", "/employees/ben/calendars", { provider: "ics", url: `${feed.origin}/ben.ics` });
   assert.equal(conn.status, 201, JSON.stringify(conn.body));
   t.after(() => api("DELETE", `/employees/ben/calendars/${conn.body.id}`));
 
   const p = await page(browser, t);
   const start = await toForm(p, "haircut", "ben", "No Calendar");
-  await new Promise((r) => { feed.close(r); feed.closeAllConnections(); });
+  await feed.stop();
 
   await p.getByRole("button", { name: "Book now" }).click();
   const alert = p.getByRole("alert");
@@ -241,7 +239,7 @@ test("the widget works from the keyboard alone", async (t) => {
 });
 
 test("one script tag embeds the widget in a company's own site, on another origin", async (t) => {
-  const site = http.createServer((_, res) => {
+  const { origin } = await serve(t, (_, res) => {
     res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
     res.end(`<!doctype html><html lang="en"><head><title>Salon</title>
       <style>button { background: rgb(255, 0, 0); } h2 { color: rgb(0, 0, 255); }</style></head>
@@ -249,9 +247,6 @@ test("one script tag embeds the widget in a company's own site, on another origi
       <script src="${base}/widget/slotbook-widget.js" data-company="demo" data-api="${base}" async></script>
       </body></html>`);
   });
-  await new Promise((r) => site.listen(0, "127.0.0.1", r));
-  t.after(() => new Promise((r) => { site.close(r); site.closeAllConnections(); }));
-  const origin = `http://127.0.0.1:${site.address().port}`;
   assert.notEqual(new URL(base).origin, origin);
 
   const p = await page(browser, t);
