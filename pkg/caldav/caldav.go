@@ -336,6 +336,26 @@ func (p *Provider) DeleteEvent(ctx context.Context, acct slotbook.Account, calen
 	return wrapErr(op, err)
 }
 
+// DeleteDraftEvent deletes the object PutEvent writes for draft,
+// <calendar>/<UID(draft.Key)>.ics, whose path is known without PutEvent's
+// answer. One that is gone already is no error.
+func (p *Provider) DeleteDraftEvent(ctx context.Context, acct slotbook.Account, calendarID string, draft slotbook.EventDraft) error {
+	if draft.Key == "" {
+		return errors.New("caldav: delete event: the draft needs a key")
+	}
+	s, err := p.session(acct)
+	if err != nil {
+		return fmt.Errorf("caldav: delete event: %w", err)
+	}
+	calURL, err := s.resolve(calendarID)
+	if err != nil {
+		return fmt.Errorf("caldav: delete event: %w", err)
+	}
+	obj := *calURL
+	obj.Path += UID(draft.Key) + ".ics"
+	return p.DeleteEvent(ctx, acct, calendarID, s.calendarID(&obj, obj.Path))
+}
+
 // UID returns the iCalendar UID PutEvent gives the event of a booking key:
 // the same key always gives the same UID, and so the same object.
 func UID(key string) string {

@@ -216,6 +216,12 @@ func (p *Provider) DeleteEvent(ctx context.Context, acct slotbook.Account, _, ev
 	return nil
 }
 
+// DeleteDraftEvent implements slotbook.CalendarProvider: the event of a
+// draft is "ev-" + its key.
+func (p *Provider) DeleteDraftEvent(ctx context.Context, acct slotbook.Account, calendarID string, draft slotbook.EventDraft) error {
+	return p.DeleteEvent(ctx, acct, calendarID, "ev-"+draft.Key)
+}
+
 // AuthCodeURL implements slotbook.OAuthProvider.
 func (p *Provider) AuthCodeURL(state string) string {
 	return "https://accounts.example/consent?state=" + url.QueryEscape(state)

@@ -268,3 +268,13 @@ func (p *Provider) DeleteEvent(ctx context.Context, acct slotbook.Account, calen
 	}
 	return apiError(op, err)
 }
+
+// DeleteDraftEvent deletes the event PutEvent writes for draft: its id is
+// EventID(draft.Key), known without PutEvent's answer. One that does not
+// exist, or was deleted already, is no error.
+func (p *Provider) DeleteDraftEvent(ctx context.Context, acct slotbook.Account, calendarID string, draft slotbook.EventDraft) error {
+	if draft.Key == "" {
+		return &Error{Op: "events.delete", problem: "draft without key"}
+	}
+	return p.DeleteEvent(ctx, acct, calendarID, EventID(draft.Key))
+}

@@ -252,6 +252,48 @@ func (p *Provider) DeleteEvent(ctx context.Context, acct slotbook.Account, calen
 	return s.end(err)
 }
 
+// DeleteDraftEvent deletes the event PutEvent wrote for draft, if there
+// is one. Graph chooses event ids itself, so the event is found by the
+// transactionId PutEvent gave it (TransactionID(draft.Key)), in a
+// calendarView of the draft's time that asks for nothing but
+// transactionId. One that is not there is no error.
+func (p *Provider) DeleteDraftEvent(ctx context.Context, acct slotbook.Account, calendarID string, draft slotbook.EventDraft) error {
+	const op = "delete event"
+	if err := p.ready(); err != nil {
+		return err
+	}
+	switch {
+	case calendarID == "":
+		return &Error{Op: op, Code: "no_calendar_id"}
+	case draft.Key == "":
+		return &Error{Op: op, Code: "no_key"}
+	case !draft.Start.Before(draft.End):
+		return &Error{Op: op, Code: "empty_time_span"}
+	}
+	tid := TransactionID(draft.Key)
+	ctx, s := p.begin(ctx, acct)
+	var ids []string
+	err := calendarView(ctx, p, "find event", calendarID, draft.Start, draft.End, []string{"transactionId"},
+		func(e models.Eventable) {
+			if deref(e.GetTransactionId()) == tid && deref(e.GetId()) != "" {
+				ids = append(ids, *e.GetId())
+			}
+		})
+	for _, id := range ids {
+		if err != nil {
+			break
+		}
+		err = do(ctx, op, func(ctx context.Context) error {
+			return p.me().Events().ByEventId(id).Delete(ctx, nil)
+		})
+		var e *Error
+		if errors.As(err, &e) && e.Status == 404 && e.Err == nil {
+			err = nil
+		}
+	}
+	return s.end(err)
+}
+
 // TransactionID returns the transactionId of the event written for a
 // draft with key: a UUID-shaped digest of the key, the same for the same
 // key and revealing nothing of it.

@@ -162,6 +162,12 @@ func (p *Provider) DeleteEvent(ctx context.Context, acct slotbook.Account, calen
 	return fmt.Errorf("ics: delete event: %w", ErrReadOnly)
 }
 
+// DeleteDraftEvent does nothing: PutEvent never writes into a feed, so
+// there is no event of a draft to remove.
+func (p *Provider) DeleteDraftEvent(context.Context, slotbook.Account, string, slotbook.EventDraft) error {
+	return nil
+}
+
 var errTooLarge = errors.New("feed too large")
 
 // fetch GETs and parses the feed. Its errors name the host at most.

@@ -69,6 +69,11 @@ type Account struct {
 	// OnRotate, if not nil, persists a refresh token that the provider
 	// issued in place of Secret (Microsoft rotates them on every refresh).
 	OnRotate func(ctx context.Context, refreshToken string) error
+	// OnAddress, if not nil, persists the account's mailbox address when a
+	// provider learned it during a call because Email did not hold one
+	// (Microsoft connections made before the address was read at connect
+	// time).
+	OnAddress func(ctx context.Context, address string) error
 }
 
 // CalendarInfo describes one calendar of an account.
@@ -138,6 +143,12 @@ type CalendarProvider interface {
 	PutEvent(ctx context.Context, acct Account, calendarID string, ev EventDraft) (eventID string, err error)
 	// DeleteEvent removes an event; an event that is gone already is no error.
 	DeleteEvent(ctx context.Context, acct Account, calendarID, eventID string) error
+	// DeleteDraftEvent removes the event that PutEvent wrote, or may have
+	// written, for draft. The caller need not know the event's id (the
+	// answer to PutEvent may have been lost): the provider finds the event
+	// by draft.Key, looking no further than draft.Start to draft.End. No
+	// such event is no error.
+	DeleteDraftEvent(ctx context.Context, acct Account, calendarID string, draft EventDraft) error
 }
 
 // OAuthProvider connects accounts of a provider through OAuth 2.
@@ -150,5 +161,18 @@ type OAuthProvider interface {
 
 // ErrCalendarAuth is wrapped by provider errors that mean the stored
 // credentials were refused: an OAuth invalid_grant, a 401 after refresh, a
-// CalDAV 401.
+// CalDAV 401 or 403.
 var ErrCalendarAuth = errors.New("calendar credentials refused")
+
+// ErrCalendarNotFound is wrapped by provider errors that mean the server
+// has no calendar at the address given, or will not show it to this
+// account: a CalDAV 404, or a 403 (which wraps ErrCalendarAuth too). When
+// a calendar is connected it is the user's mistake in the URL, not an
+// outage.
+var ErrCalendarNotFound = errors.New("no calendar at this address")
+
+// ErrAddressNotAllowed is wrapped by provider errors that mean a
+// user-given URL (a CalDAV server, an ICS feed) leads to an address
+// slotbook must not reach from where it runs: loopback, private, link-local
+// or otherwise not public, or plain http where https is required.
+var ErrAddressNotAllowed = errors.New("address not allowed")
