@@ -37,6 +37,7 @@ test: tools fmt-check vet template-lint unit
 tools: $(DDB_JAR) $(WEB_DEPS)
 	@command -v java >/dev/null || { apt-get update && apt-get install -y openjdk-17-jre-headless; }
 	@command -v radicale >/dev/null || { apt-get update && apt-get install -y radicale; }
+	@command -v xandikos >/dev/null || { apt-get update && apt-get install -y xandikos; }
 	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
 
 # playwright-core drives Debian's chromium; it never downloads a browser.

@@ -16,27 +16,41 @@
 //     calendar's ID is its path, or its full URL where the calendar home
 //     lies on another host (iCloud's pNN-caldav.icloud.com; go-webdav's
 //     FindCalendarHomeSet drops the host, so the home set is read here).
-//   - Busy and Events send a calendar-query REPORT with a time-range filter
-//     that asks for the VEVENT properties needed and nothing else (Busy:
-//     UID, DTSTART, DTEND, DURATION, RRULE, RDATE, EXDATE, RECURRENCE-ID,
-//     TRANSP, STATUS; Events adds SUMMARY) and expand the result with
-//     icalbusy. Servers that ignore the property list send whole events;
-//     the rest is dropped unread. The free-busy-query REPORT is not used:
+//   - Busy and Events send calendar-query REPORTs that ask for the VEVENT
+//     properties needed and nothing else (Busy: UID, DTSTART, DTEND,
+//     DURATION, RRULE, RDATE, EXDATE, RECURRENCE-ID, TRANSP, STATUS; Events
+//     adds SUMMARY): one with a time-range filter (the window widened by
+//     two days) and one each for the events with an RRULE, an RDATE or a
+//     RECURRENCE-ID, whatever their dates, so that no server's recurrence
+//     handling is trusted (see query.go); icalbusy expands the result.
+//     Events the server sends no partial data for are fetched whole with
+//     calendar-multiget. Whatever the server sends beyond the properties
+//     asked for is dropped unread. The free-busy-query REPORT is not used:
 //     too few servers support it. Pass from and to in the employee's zone:
 //     all-day and floating times are read in from.Location().
 //   - PutEvent writes <calendar>/<uid>.ics with a UID derived from
 //     EventDraft.Key (SHA-256), so writing a draft again overwrites the
 //     same object. Times carry the draft's TZID with a VTIMEZONE, or UTC.
 //     The event id is the object's path (its URL for calendars on another
-//     host). DeleteEvent deletes only objects directly inside the calendar
-//     and counts 404 and 410 as done.
-//   - 401 and 403 wrap slotbook.ErrCalendarAuth. Errors carry the status
-//     and the operation, never a response body, event data or the password.
+//     host). A PUT the server answers with 207 (Xandikos's way of
+//     refusing one) is an error. DeleteEvent deletes only objects directly
+//     inside the calendar and counts 404 and 410 as done; DeleteDraftEvent
+//     deletes <calendar>/<UID(draft.Key)>.ics the same way.
+//   - 401 wraps slotbook.ErrCalendarAuth; 404 (also inside a 207 answer
+//     to a PROPFIND, and 409 to PutEvent's PUT: no parent collection)
+//     wraps slotbook.ErrCalendarNotFound; 403 wraps both:
+//     at connect time it means a URL the user may not use, later that the
+//     credentials no longer reach the calendar. Unreachable servers wrap
+//     neither. Errors carry the status and the operation, never a response
+//     body, event data or the password.
 //   - 429 and 503 are retried (Config.MaxRetries) after Retry-After, but
 //     only when the wait ends before the context's deadline.
-//   - By default the client refuses loopback, private and link-local
-//     addresses (the server URL comes from a user); tests and local
-//     development set Config.AllowPrivateNetworks.
+//   - By default the client connects to public addresses only (see
+//     netguard.Public; the URL comes from a user) and refuses plain http
+//     server, calendar-home, calendar and event URLs and redirects from
+//     https to http (the password goes in basic auth); such refusals wrap
+//     slotbook.ErrAddressNotAllowed. Tests and local development set
+//     Config.AllowPrivateNetworks, which allows both.
 package caldav
 
 import (
@@ -64,11 +78,13 @@ import (
 // Config configures a Provider. The zero value is ready for production.
 type Config struct {
 	// HTTPClient is the client requests go through. Nil means a client
-	// that refuses private addresses unless AllowPrivateNetworks is set.
-	// Deadlines come from the context of each call.
+	// that refuses addresses that are not public and redirects from https
+	// to http, unless AllowPrivateNetworks is set. Deadlines come from the
+	// context of each call.
 	HTTPClient *http.Client
-	// AllowPrivateNetworks lets the default client reach loopback, private
-	// and link-local addresses: for tests and local development only.
+	// AllowPrivateNetworks lets the default client reach addresses that
+	// are not public (loopback, private, link-local, …) and allows plain
+	// http URLs: for tests and local development only.
 	AllowPrivateNetworks bool
 	// MaxRetries is how often a 429 or 503 is retried; 0 means 2, a
 	// negative value none.
@@ -76,6 +92,7 @@ type Config struct {
 	// MaxResponseBytes caps one response body; 0 means 20 MB.
 	MaxResponseBytes int64
 	// Concurrency is how many calendars Busy reads at once; 0 means 4.
+	// Each read sends its four calendar-query REPORTs at once.
 	Concurrency int
 	// UserAgent is sent with every request; empty means "slotbook".
 	UserAgent string
@@ -134,15 +151,11 @@ func (p *Provider) Calendars(ctx context.Context, acct slotbook.Account) ([]slot
 	if err != nil {
 		return nil, fmt.Errorf("caldav: %s: %w", op, err)
 	}
-	c, err := caldav.NewClient(s.doer, s.base.String())
-	if err != nil {
-		return nil, fmt.Errorf("caldav: %s: invalid server URL", op)
-	}
-	principal, err := guard(func() (string, error) { return c.FindCurrentUserPrincipal(ctx) })
+	principal, err := s.principal(ctx)
 	if err != nil {
 		return nil, wrapErr(op+": find principal", err)
 	}
-	home, owner, err := s.homeSet(ctx, s.base.ResolveReference(&url.URL{Path: principal}))
+	home, owner, err := s.homeSet(ctx, principal)
 	if err != nil {
 		return nil, wrapErr(op+": find calendar home", err)
 	}
@@ -295,10 +308,22 @@ func (p *Provider) PutEvent(ctx context.Context, acct slotbook.Account, calendar
 	}
 	req.Header.Set("Content-Type", "text/calendar; charset=utf-8")
 	resp, err := s.doer.Do(req)
+	var he *httpError
+	if errors.As(err, &he) && he.status == http.StatusConflict {
+		// RFC 4918 9.7.1: a PUT whose parent collection does not exist
+		// fails with 409 (Radicale; Xandikos says 404).
+		return "", fmt.Errorf("caldav: %s: no such calendar (HTTP 409): %w", op, slotbook.ErrCalendarNotFound)
+	}
 	if err != nil {
 		return "", wrapErr(op, err)
 	}
 	discard(resp.Body)
+	if resp.StatusCode == http.StatusMultiStatus {
+		// Xandikos answers a PUT it refuses (a UID in use by another
+		// object, invalid data) with 207 and the failure inside: no
+		// event was written.
+		return "", fmt.Errorf("caldav: %s: the server refused the event (HTTP 207)", op)
+	}
 	return s.calendarID(&obj, obj.Path), nil
 }
 
@@ -364,22 +389,36 @@ func UID(key string) string {
 	return "slotbook-" + hex.EncodeToString(sum[:16])
 }
 
+// errInvalidID is returned for a calendar or event ID that is neither a
+// path nor an http(s) URL.
+var errInvalidID = errors.New("invalid calendar or event id")
+
 // session is one account during one call.
 type session struct {
 	base *url.URL // the account's server URL, without user info
 	doer *doer
+	// allowHTTP permits plain http URLs (Config.AllowPrivateNetworks).
+	allowHTTP bool
 }
+
+// errPlainHTTP is returned for an http URL where https is required.
+var errPlainHTTP = fmt.Errorf("plain http is not allowed, use https: %w", slotbook.ErrAddressNotAllowed)
 
 func (p *Provider) session(acct slotbook.Account) (*session, error) {
 	u, err := url.Parse(strings.TrimSpace(acct.URL))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, errors.New("the account's server URL must be an http or https URL")
 	}
+	// The password goes in basic auth with every request: in production
+	// it must never cross the network in the clear.
+	if u.Scheme == "http" && !p.cfg.AllowPrivateNetworks {
+		return nil, fmt.Errorf("the account's server URL: %w", errPlainHTTP)
+	}
 	u.User, u.RawQuery, u.Fragment = nil, "", ""
 	if u.Path == "" {
 		u.Path = "/"
 	}
-	return &session{base: u, doer: &doer{
+	return &session{base: u, allowHTTP: p.cfg.AllowPrivateNetworks, doer: &doer{
 		client:     p.cfg.HTTPClient,
 		user:       acct.Username,
 		pass:       acct.Secret,
@@ -414,7 +453,10 @@ func (s *session) resolveObject(id string) (*url.URL, error) {
 	}
 	u, err := url.Parse(id)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path == "" {
-		return nil, errors.New("invalid calendar or event id")
+		return nil, errInvalidID
+	}
+	if u.Scheme == "http" && !s.allowHTTP {
+		return nil, fmt.Errorf("the calendar or event URL: %w", errPlainHTTP)
 	}
 	u.User, u.RawQuery, u.Fragment, u.RawPath = nil, "", "", ""
 	return u, nil
@@ -428,38 +470,6 @@ func (s *session) calendarID(u *url.URL, p string) string {
 	}
 	full := url.URL{Scheme: u.Scheme, Host: u.Host, Path: p}
 	return full.String()
-}
-
-// query runs a calendar-query REPORT for the VEVENTs of a calendar that
-// overlap [from, to), asking for props only.
-func (s *session) query(ctx context.Context, calendarID string, from, to time.Time, props []string) ([]*ical.Calendar, error) {
-	u, err := s.resolve(calendarID)
-	if err != nil {
-		return nil, err
-	}
-	c, err := caldav.NewClient(s.doer, origin(u))
-	if err != nil {
-		return nil, err
-	}
-	q := &caldav.CalendarQuery{
-		CompRequest: caldav.CalendarCompRequest{
-			Name:  ical.CompCalendar,
-			Comps: []caldav.CalendarCompRequest{{Name: ical.CompEvent, Props: props}},
-		},
-		CompFilter: caldav.CompFilter{
-			Name:  ical.CompCalendar,
-			Comps: []caldav.CompFilter{{Name: ical.CompEvent, Start: from.UTC(), End: to.UTC()}},
-		},
-	}
-	objs, err := guard(func() ([]caldav.CalendarObject, error) { return c.QueryCalendar(ctx, u.Path, q) })
-	if err != nil {
-		return nil, err
-	}
-	cals := make([]*ical.Calendar, 0, len(objs))
-	for _, o := range objs {
-		cals = append(cals, o.Data)
-	}
-	return cals, nil
 }
 
 // origin returns scheme://host/ of u.

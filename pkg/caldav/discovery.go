@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,9 +14,14 @@ import (
 type multistatus struct {
 	Responses []struct {
 		Href     string `xml:"DAV: href"`
+		Status   string `xml:"DAV: status"`
 		Propstat []struct {
 			Status string `xml:"DAV: status"`
 			Prop   struct {
+				Principal *struct {
+					Href            string    `xml:"DAV: href"`
+					Unauthenticated *struct{} `xml:"DAV: unauthenticated"`
+				} `xml:"DAV: current-user-principal"`
 				HomeSet *struct {
 					Href []string `xml:"DAV: href"`
 				} `xml:"urn:ietf:params:xml:ns:caldav calendar-home-set"`
@@ -32,6 +38,43 @@ type multistatus struct {
 			} `xml:"DAV: prop"`
 		} `xml:"DAV: propstat"`
 	} `xml:"DAV: response"`
+}
+
+// errUnauthenticated is returned when the server names no principal for
+// the credentials (DAV:unauthenticated).
+var errUnauthenticated = errors.New("server did not authenticate the user")
+
+// principal returns the URL of the current user's principal on the
+// account's server. It reads DAV:current-user-principal itself rather than
+// with go-webdav's FindCurrentUserPrincipal, which reports a path that does
+// not exist on servers that answer 207 with a 404 inside (Xandikos) as a
+// malformed response instead of a 404.
+func (s *session) principal(ctx context.Context) (*url.URL, error) {
+	ms, err := s.propfind(ctx, s.base, "0", `<D:current-user-principal/>`)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range ms.Responses {
+		for _, ps := range r.Propstat {
+			p := ps.Prop.Principal
+			if p == nil {
+				continue
+			}
+			if p.Unauthenticated != nil {
+				return nil, errUnauthenticated
+			}
+			ref, err := url.Parse(strings.TrimSpace(p.Href))
+			if err != nil || p.Href == "" {
+				continue
+			}
+			// The principal's path on the account's server, as go-webdav
+			// did: a server cannot send discovery to another host here.
+			u := *s.base
+			u.Path, u.RawPath = s.base.ResolveReference(ref).Path, ""
+			return &u, nil
+		}
+	}
+	return nil, errors.New("no current-user-principal")
 }
 
 // homeSet returns the calendar home of a principal as a full URL, and the
@@ -64,6 +107,9 @@ func (s *session) homeSet(ctx context.Context, principal *url.URL) (home *url.UR
 			home = principal.ResolveReference(ref)
 			if home.Scheme != "https" && home.Scheme != "http" {
 				return nil, "", errors.New("invalid calendar-home-set")
+			}
+			if home.Scheme == "http" && !s.allowHTTP {
+				return nil, "", fmt.Errorf("the calendar home: %w", errPlainHTTP)
 			}
 			home.User, home.RawQuery, home.Fragment = nil, "", ""
 			if !strings.HasSuffix(home.Path, "/") {
@@ -133,6 +179,15 @@ func (s *session) propfind(ctx context.Context, u *url.URL, depth, props string)
 	var ms multistatus
 	if err := xml.NewDecoder(resp.Body).Decode(&ms); err != nil {
 		return nil, err
+	}
+	// Some servers (Xandikos) answer a PROPFIND of a path that does not
+	// exist with 207 and the 404 inside.
+	if depth == "0" {
+		for _, r := range ms.Responses {
+			if st := statusCode(r.Status); st != 0 && st/100 != 2 {
+				return nil, &httpError{status: st}
+			}
+		}
 	}
 	return &ms, nil
 }

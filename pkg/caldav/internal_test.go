@@ -2,6 +2,7 @@ package caldav
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,5 +71,52 @@ func TestVTimezone(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestKeep(t *testing.T) {
+	text := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n" +
+		"BEGIN:VTIMEZONE\r\nTZID:X\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n" +
+		"BEGIN:VEVENT\r\nUID:u\r\nDTSTAMP:20250101T000000Z\r\nSUMMARY:title\r\nDESCRIPTION:secret\r\nLOCATION:room\r\n" +
+		"ATTENDEE:mailto:a@example.com\r\nDTSTART:20250303T090000Z\r\nDTEND:20250303T100000Z\r\nRRULE:FREQ=WEEKLY\r\n" +
+		"EXDATE:20250310T090000Z\r\nEXDATE:20250317T090000Z\r\nTRANSP:OPAQUE\r\n" +
+		"BEGIN:VALARM\r\nACTION:DISPLAY\r\nDESCRIPTION:alarm\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	cal, err := ical.NewDecoder(strings.NewReader(text)).Decode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name  string
+		props []string
+		want  []string
+	}{
+		{"busy", busyProps, []string{"DTEND", "DTSTART", "EXDATE", "RRULE", "TRANSP", "UID"}},
+		{"events", eventProps, []string{"DTEND", "DTSTART", "EXDATE", "RRULE", "SUMMARY", "TRANSP", "UID"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := keep(cal, tt.props)
+			if len(got.Children) != 1 || got.Children[0].Name != ical.CompEvent || len(got.Children[0].Children) != 0 {
+				t.Fatalf("keep left %+v, want one VEVENT without VALARM and no VTIMEZONE", got.Children)
+			}
+			var names []string
+			for name := range got.Children[0].Props {
+				names = append(names, name)
+			}
+			slices.Sort(names)
+			if !slices.Equal(names, tt.want) {
+				t.Errorf("keep(%s) kept %v, want %v", tt.name, names, tt.want)
+			}
+			if n := len(got.Children[0].Props.Values(ical.PropExceptionDates)); n != 2 {
+				t.Errorf("keep kept %d EXDATEs, want both", n)
+			}
+		})
+	}
+}
+
+func TestStatusCode(t *testing.T) {
+	for line, want := range map[string]int{"HTTP/1.1 404 Not Found": 404, " HTTP/1.1 200 OK ": 200, "": 0, "HTTP/1.1": 0, "HTTP/1.1 abc": 0} {
+		if got := statusCode(line); got != want {
+			t.Errorf("statusCode(%q) = %d, want %d", line, got, want)
+		}
 	}
 }

@@ -132,18 +132,36 @@ func wrapErr(op string, err error) error {
 	var he *httpError
 	switch {
 	case errors.As(err, &he):
-		if he.status == http.StatusUnauthorized || he.status == http.StatusForbidden {
+		switch he.status {
+		case http.StatusUnauthorized:
 			return fmt.Errorf("caldav: %s: server refused the credentials (HTTP %d): %w", op, he.status, slotbook.ErrCalendarAuth)
+		case http.StatusForbidden:
+			// Not allowed for this user: wrong credentials for a later
+			// read (the connection needs re-authorisation), or, at
+			// connect time, a URL the user may not use.
+			return fmt.Errorf("caldav: %s: server refused access (HTTP %d): %w: %w", op, he.status, slotbook.ErrCalendarAuth, slotbook.ErrCalendarNotFound)
+		case http.StatusNotFound:
+			return fmt.Errorf("caldav: %s: server answered HTTP %d: %w", op, he.status, slotbook.ErrCalendarNotFound)
 		}
 		return fmt.Errorf("caldav: %s: %w", op, he)
-	case strings.Contains(err.Error(), "webdav: unauthenticated"):
-		return fmt.Errorf("caldav: %s: server did not authenticate the user: %w", op, slotbook.ErrCalendarAuth)
+	case errors.Is(err, errUnauthenticated):
+		return fmt.Errorf("caldav: %s: %w: %w", op, errUnauthenticated, slotbook.ErrCalendarAuth)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return fmt.Errorf("caldav: %s: %w", op, contextErr(err))
 	case errors.Is(err, errTooLarge):
 		return fmt.Errorf("caldav: %s: %w", op, errTooLarge)
+	case errors.Is(err, errNoCalendarData):
+		return fmt.Errorf("caldav: %s: %w", op, errNoCalendarData)
+	case errors.Is(err, errInvalidID):
+		return fmt.Errorf("caldav: %s: %w", op, errInvalidID)
+	case errors.Is(err, slotbook.ErrAddressNotAllowed):
+		// errPlainHTTP with this package's context: nothing the server
+		// sent.
+		return fmt.Errorf("caldav: %s: %w", op, err)
 	case errors.Is(err, netguard.ErrPrivateAddress):
-		return fmt.Errorf("caldav: %s: %w", op, netguard.ErrPrivateAddress)
+		return fmt.Errorf("caldav: %s: %w: %w", op, slotbook.ErrAddressNotAllowed, netguard.ErrPrivateAddress)
+	case errors.Is(err, netguard.ErrInsecureRedirect):
+		return fmt.Errorf("caldav: %s: %w: %w", op, slotbook.ErrAddressNotAllowed, netguard.ErrInsecureRedirect)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {

@@ -18,9 +18,11 @@
 //   - 401 and 403 wrap slotbook.ErrCalendarAuth. Errors never contain the
 //     feed's path or query (private feed URLs carry secret tokens), the
 //     response body or event data.
-//   - By default the client refuses loopback, private and link-local
-//     addresses (the URL comes from a user); tests and local development
-//     set Config.AllowPrivateNetworks.
+//   - By default the client connects to public addresses only (see
+//     netguard.Public; the URL comes from a user), refuses redirects from
+//     https to http and to other schemes; such refusals wrap
+//     slotbook.ErrAddressNotAllowed. Feeds may be plain http. Tests and
+//     local development set Config.AllowPrivateNetworks.
 package ics
 
 import (
@@ -46,10 +48,12 @@ import (
 // Config configures a Provider. The zero value is ready for production.
 type Config struct {
 	// HTTPClient is the client feeds are fetched with. Nil means a client
-	// that refuses private addresses unless AllowPrivateNetworks is set.
+	// that refuses addresses that are not public and redirects from https
+	// to http, unless AllowPrivateNetworks is set.
 	HTTPClient *http.Client
-	// AllowPrivateNetworks lets the default client reach loopback, private
-	// and link-local addresses: for tests and local development only.
+	// AllowPrivateNetworks lets the default client reach addresses that
+	// are not public (loopback, private, link-local, …) and follow any
+	// redirect: for tests and local development only.
 	AllowPrivateNetworks bool
 	// MaxBytes caps a feed (after decompression); 0 means 5 MB.
 	MaxBytes int64
@@ -283,7 +287,10 @@ func requestErr(host string, err error) error {
 		return fmt.Errorf("%s did not answer in time: %w", host, context.DeadlineExceeded)
 	}
 	if errors.Is(err, netguard.ErrPrivateAddress) {
-		return fmt.Errorf("%s: %w", host, netguard.ErrPrivateAddress)
+		return fmt.Errorf("%s: %w: %w", host, slotbook.ErrAddressNotAllowed, netguard.ErrPrivateAddress)
+	}
+	if errors.Is(err, netguard.ErrInsecureRedirect) {
+		return fmt.Errorf("%s: %w: %w", host, slotbook.ErrAddressNotAllowed, netguard.ErrInsecureRedirect)
 	}
 	var oe *net.OpError
 	var cv *tls.CertificateVerificationError

@@ -8,10 +8,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/slotbook/slotbook/pkg/ics"
+	"github.com/slotbook/slotbook/pkg/netguard"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 )
 
@@ -348,9 +350,48 @@ func TestURLs(t *testing.T) {
 
 func TestPrivateAddressesRefusedByDefault(t *testing.T) {
 	acct := serveFeed(t, feed)
-	_, err := ics.New(ics.Config{}).Calendars(context.Background(), acct)
-	if err == nil || !strings.Contains(err.Error(), "not allowed") {
-		t.Errorf("Calendars on 127.0.0.1 with the default client = %v, want a refusal", err)
+	p := ics.New(ics.Config{})
+	_, err := p.Calendars(context.Background(), acct)
+	if !errors.Is(err, slotbook.ErrAddressNotAllowed) || !strings.Contains(err.Error(), "not a public address") {
+		t.Errorf("Calendars on 127.0.0.1 with the default client = %v, want ErrAddressNotAllowed", err)
 	}
 	checkClean(t, err)
+	res, err := p.Busy(context.Background(), acct, []string{acct.URL}, at("2025-03-03 00:00"), at("2025-03-10 00:00"))
+	if err == nil {
+		err = res[0].Err
+	}
+	if !errors.Is(err, slotbook.ErrAddressNotAllowed) {
+		t.Errorf("Busy on 127.0.0.1 with the default client = %v, want ErrAddressNotAllowed", err)
+	}
+	if _, err := p.Events(context.Background(), acct, acct.URL, at("2025-03-03 00:00"), at("2025-03-10 00:00")); !errors.Is(err, slotbook.ErrAddressNotAllowed) {
+		t.Errorf("Events on 127.0.0.1 with the default client = %v, want ErrAddressNotAllowed", err)
+	}
+}
+
+func TestRedirectFromHTTPSToHTTPRefused(t *testing.T) {
+	// The production client's redirect policy (netguard), with a transport
+	// that trusts the test server: the secret path must not go out in the
+	// clear.
+	var plainRequests atomic.Int32
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		plainRequests.Add(1)
+		io.WriteString(w, feed)
+	}))
+	defer plain.Close()
+	secure := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain.URL+r.URL.Path, http.StatusFound)
+	}))
+	defer secure.Close()
+	client := netguard.Client(false)
+	client.Transport = secure.Client().Transport
+	acct := slotbook.Account{Provider: slotbook.ICS, URL: secure.URL + secretPath}
+
+	_, err := ics.New(ics.Config{HTTPClient: client}).Calendars(context.Background(), acct)
+	if !errors.Is(err, slotbook.ErrAddressNotAllowed) {
+		t.Errorf("Calendars = %v, want ErrAddressNotAllowed", err)
+	}
+	checkClean(t, err)
+	if n := plainRequests.Load(); n != 0 {
+		t.Errorf("the http server got %d requests, want none", n)
+	}
 }
