@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"net/http"
+	"net/mail"
 	"slices"
 	"strings"
 	"time"
@@ -28,7 +29,10 @@ const maxPages = 200
 // Calendars lists the account's calendars from its calendar list, following
 // every page, the primary calendar first. The name is the user's own name
 // for the calendar where they set one. Calendars the user may only read or
-// only see free/busy of are ReadOnly.
+// only see free/busy of are ReadOnly. Owner is the account's address on
+// every calendar: the primary calendar's id, which Google makes the user's
+// e-mail address, if it is one (other calendars have opaque ids such as
+// "c_…@group.calendar.google.com", or are other people's).
 func (p *Provider) Calendars(ctx context.Context, acct slotbook.Account) ([]slotbook.CalendarInfo, error) {
 	const op = "calendarList.list"
 	svc, err := p.service(ctx, op, acct)
@@ -36,6 +40,7 @@ func (p *Provider) Calendars(ctx context.Context, acct slotbook.Account) ([]slot
 		return nil, err
 	}
 	var out []slotbook.CalendarInfo
+	var owner string
 	page := ""
 	for n := 0; ; n++ {
 		if n == maxPages {
@@ -53,6 +58,9 @@ func (p *Provider) Calendars(ctx context.Context, acct slotbook.Account) ([]slot
 			if c == nil || c.Id == "" {
 				continue
 			}
+			if c.Primary && owner == "" && isAddress(c.Id) {
+				owner = c.Id
+			}
 			name := c.Summary
 			if c.SummaryOverride != "" {
 				name = c.SummaryOverride
@@ -69,6 +77,9 @@ func (p *Provider) Calendars(ctx context.Context, acct slotbook.Account) ([]slot
 		}
 		page = res.NextPageToken
 	}
+	for i := range out {
+		out[i].Owner = owner
+	}
 	slices.SortStableFunc(out, func(a, b slotbook.CalendarInfo) int {
 		switch {
 		case a.Primary == b.Primary:
@@ -79,6 +90,16 @@ func (p *Provider) Calendars(ctx context.Context, acct slotbook.Account) ([]slot
 		return 1
 	})
 	return out, nil
+}
+
+// isAddress reports whether s is a bare e-mail address (local@domain, no
+// display name).
+func isAddress(s string) bool {
+	if s == "" || strings.ContainsAny(s, " \t\r\n<>") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && a.Name == ""
 }
 
 // Events returns the events of a calendar that overlap [from, to), with

@@ -34,6 +34,9 @@
 //   - All-day events (start.date) span [date 00:00, end.date 00:00) in the
 //     event's own time zone if Google names one, else in the calendar's
 //     time zone (events.list reports it), else in UTC.
+//   - The primary calendar's id is the user's e-mail address (Google:
+//     "usually"); other calendars have opaque ids. Calendars reports that
+//     address as CalendarInfo.Owner when the id is one.
 //   - The API endpoint must end in a slash or the client resolves paths
 //     one level too high; New adds a missing slash.
 //
@@ -245,6 +248,8 @@ type rotatingSource struct {
 	err     error
 }
 
+// Token implements oauth2.TokenSource: it returns an access token and
+// hands a rotated refresh token to onRotate once.
 func (s *rotatingSource) Token() (*oauth2.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -28,11 +28,19 @@ const (
 
 // Busy returns the busy times in [from, to) of each calendar, in the order
 // of calendarIDs. The account's default calendar is read with getSchedule
-// (free/busy only), started while the default calendar's id is looked up;
-// other calendars, and the default one when getSchedule is not available,
-// with calendarView. A calendar that could not be read gets an Err. If the
-// credentials are refused, or the default calendar cannot be looked up,
-// the whole call fails.
+// (free/busy only); other calendars, and the default one when getSchedule
+// is not available, with calendarView. A calendar that could not be read
+// gets an Err. If the credentials are refused, or the default calendar
+// cannot be looked up, the whole call fails.
+//
+// getSchedule takes the mailbox's SMTP address, and answers one it cannot
+// resolve with an error for that schedule. When acct.Email is an address,
+// getSchedule is started at once, while the default calendar's id is looked
+// up. When it is not (connections made before the address was read at
+// connect time hold the calendar id there), it is never sent: the address
+// is taken from the default calendar's owner, which the lookup reads
+// anyway, and handed to acct.OnAddress once; a failure to save it fails the
+// call after the calendars were read, as a failure of OnRotate does.
 func (p *Provider) Busy(ctx context.Context, acct slotbook.Account, calendarIDs []string, from, to time.Time) ([]slotbook.BusyResult, error) {
 	if err := p.ready(); err != nil {
 		return nil, err
@@ -46,17 +54,22 @@ func (p *Provider) Busy(ctx context.Context, acct slotbook.Account, calendarIDs 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	// Most connections are the default calendar: ask getSchedule now
-	// rather than after the lookup, and drop its answer if no calendar
-	// asked for is the default one.
+	// Most connections are the default calendar: with a known address, ask
+	// getSchedule now rather than after the lookup, and drop its answer if
+	// no calendar asked for is the default one.
 	var sched chan scheduleOutcome
 	schedCtx, cancelSched := context.WithCancel(ctx)
 	defer cancelSched()
-	if acct.Email != "" {
+	startSchedule := func(address string) {
 		sched = make(chan scheduleOutcome, 1)
-		go func() { sched <- p.scheduleBusy(schedCtx, acct.Email, from, to) }()
+		go func() { sched <- p.scheduleBusy(schedCtx, address, from, to) }()
 	}
-	defaultID, err := p.defaultCalendarID(ctx)
+	email := strings.TrimSpace(acct.Email)
+	known := isAddress(email)
+	if known {
+		startSchedule(email)
+	}
+	def, err := p.defaultCalendar(ctx)
 	if err != nil {
 		cancelSched()
 		if sched != nil {
@@ -64,11 +77,17 @@ func (p *Provider) Busy(ctx context.Context, acct slotbook.Account, calendarIDs 
 		}
 		return nil, s.end(err)
 	}
+	if !known && def.owner != "" {
+		s.learnAddress(def.owner)
+		if slices.Contains(calendarIDs, def.id) {
+			startSchedule(def.owner)
+		}
+	}
 
 	var wg sync.WaitGroup
 	var defaults []int
 	for i, id := range calendarIDs {
-		if id == defaultID && sched != nil {
+		if id == def.id && sched != nil {
 			defaults = append(defaults, i)
 			continue
 		}
@@ -86,7 +105,7 @@ func (p *Provider) Busy(ctx context.Context, acct slotbook.Account, calendarIDs 
 		if len(defaults) > 0 {
 			res := out.result
 			if out.fallback {
-				res = p.viewBusy(ctx, defaultID, from, to)
+				res = p.viewBusy(ctx, def.id, from, to)
 			}
 			for _, i := range defaults {
 				results[i] = slotbook.BusyResult{Busy: slices.Clone(res.Busy), Err: res.Err}
@@ -106,12 +125,19 @@ func (p *Provider) Busy(ctx context.Context, acct slotbook.Account, calendarIDs 
 	return results, nil
 }
 
-// defaultCalendarID looks up the id of the mailbox's default calendar.
-func (p *Provider) defaultCalendarID(ctx context.Context) (string, error) {
-	var id string
+// defaultCalendarInfo is what Busy needs of the mailbox's default
+// calendar: its id and its owner's address ("" if Graph named none).
+type defaultCalendarInfo struct {
+	id, owner string
+}
+
+// defaultCalendar looks up the id and the owner of the mailbox's default
+// calendar. Its owner is the mailbox itself.
+func (p *Provider) defaultCalendar(ctx context.Context) (defaultCalendarInfo, error) {
+	var info defaultCalendarInfo
 	err := do(ctx, "get default calendar", func(ctx context.Context) error {
 		cal, err := p.me().Calendar().Get(ctx, &users.ItemCalendarRequestBuilderGetRequestConfiguration{
-			QueryParameters: &users.ItemCalendarRequestBuilderGetQueryParameters{Select: []string{"id"}},
+			QueryParameters: &users.ItemCalendarRequestBuilderGetQueryParameters{Select: []string{"id", "owner"}},
 		})
 		if err != nil {
 			return err
@@ -119,10 +145,10 @@ func (p *Provider) defaultCalendarID(ctx context.Context) (string, error) {
 		if cal == nil || deref(cal.GetId()) == "" {
 			return errMalformed
 		}
-		id = *cal.GetId()
+		info = defaultCalendarInfo{id: *cal.GetId(), owner: ownerAddress(cal)}
 		return nil
 	})
-	return id, err
+	return info, err
 }
 
 // scheduleOutcome is getSchedule's answer for the default calendar; with

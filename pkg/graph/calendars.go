@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/mail"
 	"sort"
 	"strings"
 	"time"
@@ -41,7 +42,12 @@ func utcHeaders() *abstractions.RequestHeaders {
 }
 
 // Calendars lists the account's calendars, the default one first. A
-// calendar the account cannot edit is ReadOnly.
+// calendar the account cannot edit is ReadOnly. Owner is the mailbox's SMTP
+// address on every calendar: the owner of the default calendar, which is
+// the mailbox itself (a calendar shared with the mailbox names the sharer
+// as its owner, so only the default one tells the mailbox's address).
+// Calendar ids are opaque and are never an address. Reading owner needs no
+// permission beyond the calendars' own; /me would need User.Read.
 func (p *Provider) Calendars(ctx context.Context, acct slotbook.Account) ([]slotbook.CalendarInfo, error) {
 	const op = "list calendars"
 	if err := p.ready(); err != nil {
@@ -49,11 +55,12 @@ func (p *Provider) Calendars(ctx context.Context, acct slotbook.Account) ([]slot
 	}
 	ctx, s := p.begin(ctx, acct)
 	var out []slotbook.CalendarInfo
+	var owner string
 	err := do(ctx, op, func(ctx context.Context) error {
 		top := int32(pageSize)
 		resp, err := p.me().Calendars().Get(ctx, &users.ItemCalendarsRequestBuilderGetRequestConfiguration{
 			QueryParameters: &users.ItemCalendarsRequestBuilderGetQueryParameters{
-				Select: []string{"id", "name", "isDefaultCalendar", "canEdit"},
+				Select: []string{"id", "name", "isDefaultCalendar", "canEdit", "owner"},
 				Top:    &top,
 			},
 		})
@@ -62,10 +69,14 @@ func (p *Provider) Calendars(ctx context.Context, acct slotbook.Account) ([]slot
 		}
 		return iterate(ctx, p, resp, models.CreateCalendarCollectionResponseFromDiscriminatorValue, nil,
 			func(c models.Calendarable) {
+				primary := derefBool(c.GetIsDefaultCalendar())
+				if primary && owner == "" {
+					owner = ownerAddress(c)
+				}
 				out = append(out, slotbook.CalendarInfo{
 					ID:       deref(c.GetId()),
 					Name:     deref(c.GetName()),
-					Primary:  derefBool(c.GetIsDefaultCalendar()),
+					Primary:  primary,
 					ReadOnly: !derefBool(c.GetCanEdit()),
 				})
 			})
@@ -73,8 +84,36 @@ func (p *Provider) Calendars(ctx context.Context, acct slotbook.Account) ([]slot
 	if err := s.end(err); err != nil {
 		return nil, err
 	}
+	for i := range out {
+		out[i].Owner = owner
+	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Primary && !out[j].Primary })
 	return out, nil
+}
+
+// ownerAddress returns the SMTP address of a calendar's owner, or "" if
+// Graph named none or something that is not an address.
+func ownerAddress(c models.Calendarable) string {
+	o := c.GetOwner()
+	if o == nil {
+		return ""
+	}
+	a := strings.TrimSpace(deref(o.GetAddress()))
+	if !isAddress(a) {
+		return ""
+	}
+	return a
+}
+
+// isAddress reports whether s is a bare e-mail address (local@domain,
+// no display name): what getSchedule's schedules must be. An opaque Graph
+// calendar id ("AAMkAD…=") is not.
+func isAddress(s string) bool {
+	if s == "" || strings.ContainsAny(s, " \t\r\n<>") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s && a.Name == ""
 }
 
 // Events returns the events of calendarID that overlap [from, to), with

@@ -33,6 +33,14 @@
 //     the 200 and makes that calendar unreadable, never free. Windows are cut
 //     to under 42 days, within both limits on record (62 days for Graph, 42
 //     for Exchange's free/busy).
+//   - getSchedule's schedules are SMTP addresses; an address it cannot
+//     resolve comes back as an error for that schedule (inside the 200),
+//     never as free time. Calendar ids are opaque ("AAMkAD…="), never an
+//     address. The mailbox's address is the owner of its default calendar:
+//     Calendars reports it as CalendarInfo.Owner, and Busy, given an
+//     Account.Email that is not an address (connections made before it was
+//     read at connect time hold the calendar id), takes it from the lookup
+//     of the default calendar and hands it to Account.OnAddress.
 //   - getSchedule reads only the mailbox's default calendar, and personal
 //     Microsoft accounts answer it with an error; other calendars, and the
 //     default one when getSchedule fails for any reason but refused

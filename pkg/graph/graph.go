@@ -35,7 +35,8 @@ const (
 // permission that covers getSchedule, calendarView with subjects and
 // creating and deleting events (it includes Calendars.Read and
 // Calendars.ReadBasic). Only /me/calendar… paths are used, which need no
-// User.Read.
+// User.Read: the mailbox's address is read from the owner of its default
+// calendar, not from /me.
 var scopes = []string{"offline_access", "Calendars.ReadWrite"}
 
 // defaultMaxRetries is how often a throttled or unavailable request is
@@ -199,11 +200,13 @@ type session struct {
 	src  oauth2.TokenSource
 	sem  chan struct{}
 
-	mu        sync.Mutex
-	tok       *oauth2.Token
-	refresh   string // the newest refresh token
-	tokenErr  error  // the refresh failed; every request of the call fails with it
-	rotateErr error  // OnRotate failed
+	mu         sync.Mutex
+	tok        *oauth2.Token
+	refresh    string // the newest refresh token
+	tokenErr   error  // the refresh failed; every request of the call fails with it
+	rotateErr  error  // OnRotate failed
+	addressed  bool   // OnAddress was called
+	addressErr error  // OnAddress failed
 }
 
 type sessionKey struct{}
@@ -263,9 +266,24 @@ func (s *session) accessToken() (string, error) {
 	return tok.AccessToken, nil
 }
 
+// learnAddress hands the mailbox's address, learned during the call, to
+// OnAddress, at most once per call. A failure is kept for end: the call's
+// reads stand, but the caller must learn that the address was not saved.
+func (s *session) learnAddress(address string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.addressed || s.acct.OnAddress == nil {
+		return
+	}
+	s.addressed = true
+	if err := s.acct.OnAddress(s.ctx, address); err != nil {
+		s.addressErr = err
+	}
+}
+
 // end finishes a call: err is the call's error. A refresh that failed wins
-// over what it caused; a rotated refresh token that could not be saved
-// fails the call, so that the caller learns of it.
+// over what it caused; a rotated refresh token or a learned address that
+// could not be saved fails the call, so that the caller learns of it.
 func (s *session) end(err error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -277,6 +295,9 @@ func (s *session) end(err error) error {
 	}
 	if s.rotateErr != nil {
 		return &Error{Op: "save rotated refresh token", Err: s.rotateErr}
+	}
+	if s.addressErr != nil {
+		return &Error{Op: "save mailbox address", Err: s.addressErr}
 	}
 	return nil
 }

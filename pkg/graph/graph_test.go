@@ -13,20 +13,115 @@ import (
 	"reflect"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/slotbook/slotbook/pkg/graph/graphtest"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 )
 
 // The tests run one after another: the SDK keeps serialisers in
 // package-level registries that New writes (see New).
 
+// Marker strings: fixtures carry them where Graph would put private data;
+// no error may contain any of them, nor the kit's token and message markers.
+const (
+	subjectMarker  = "SUBJECT-MARKER-q8z1"
+	locationMarker = "LOCATION-MARKER-w2x9"
+	bodyMarker     = "BODY-MARKER-k4v7"
+	refreshMarker  = "RT-MARKER-p3n6"
+)
+
+var markers = append([]string{subjectMarker, locationMarker, bodyMarker, refreshMarker}, graphtest.Markers...)
+
+// noLeak fails the test if err's text holds a marker.
+func noLeak(t *testing.T, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	for _, m := range markers {
+		if strings.Contains(err.Error(), m) {
+			t.Errorf("error %q contains private marker %q", err, m)
+		}
+	}
+}
+
+const (
+	testEmail   = "adele@contoso.example"
+	sharerEmail = "meganb@contoso.example"
+	redirectURL = "https://app.example/oauth/microsoft"
+)
+
 var day = time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC)
 
 func at(h, m int) time.Time {
 	return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
+}
+
+// fixture is a tenant with Adele's mailbox: her default calendar, a second
+// calendar of hers and a read-only calendar Megan shared with her. Pages
+// hold two items, so that every listing of three or more is paged.
+type fixture struct {
+	srv                             *graphtest.Server
+	mbox                            graphtest.Mailbox
+	defaultCal, otherCal, sharedCal string
+}
+
+func newFixture(t *testing.T) *fixture {
+	srv := graphtest.New(t)
+	mb := srv.AddMailbox(testEmail, "Adele Vance")
+	f := &fixture{
+		srv:        srv,
+		mbox:       mb,
+		defaultCal: mb.DefaultCalendarID,
+		otherCal:   srv.AddCalendar(testEmail, graphtest.Calendar{Name: "Holidays"}),
+		sharedCal: srv.AddCalendar(testEmail, graphtest.Calendar{
+			Name: "Team (shared)", ReadOnly: true, OwnerName: "Megan Bowen", OwnerAddress: sharerEmail,
+		}),
+	}
+	srv.SetPageSize(2)
+	return f
+}
+
+// provider returns a Provider pointed at the fixture's server.
+func (f *fixture) provider(mod ...func(*Config)) *Provider {
+	cfg := Config{
+		ClientID:     graphtest.ClientID,
+		ClientSecret: graphtest.ClientSecret,
+		RedirectURL:  redirectURL,
+		AuthURL:      f.srv.AuthURL,
+		TokenURL:     f.srv.TokenURL,
+		BaseURL:      f.srv.BaseURL,
+		HTTPClient:   f.srv.Client(),
+	}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	return New(cfg)
+}
+
+// account is Adele's account as a connection made with her address holds
+// it; r, if not nil, records rotated refresh tokens.
+func (f *fixture) account(r *rotations) slotbook.Account {
+	a := slotbook.Account{Provider: slotbook.Microsoft, Email: testEmail, Secret: f.mbox.RefreshToken}
+	if r != nil {
+		a.OnRotate = r.save
+	}
+	return a
+}
+
+func (f *fixture) add(calID string, e graphtest.Event) string {
+	if e.Location == "" {
+		e.Location = locationMarker
+	}
+	return f.srv.AddEvent(calID, e)
+}
+
+// apiRequests counts the requests that reached Graph (not the token
+// endpoint).
+func (f *fixture) apiRequests() int {
+	return len(f.srv.Requests("", "")) - len(f.srv.Requests("", "/token"))
 }
 
 // rotations records the refresh tokens handed to OnRotate.
@@ -43,12 +138,18 @@ func (r *rotations) save(_ context.Context, rt string) error {
 	return r.err
 }
 
-func account(r *rotations) slotbook.Account {
-	a := slotbook.Account{Provider: slotbook.Microsoft, Email: testEmail, Secret: firstRefresh}
-	if r != nil {
-		a.OnRotate = r.save
-	}
-	return a
+// addresses records the addresses handed to OnAddress.
+type addresses struct {
+	mu  sync.Mutex
+	got []string
+	err error
+}
+
+func (a *addresses) save(_ context.Context, address string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.got = append(a.got, address)
+	return a.err
 }
 
 func ctxTimeout(t *testing.T, d time.Duration) context.Context {
@@ -57,44 +158,75 @@ func ctxTimeout(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
+// scheduleBody is the part of a getSchedule request the tests read, keyed
+// without regard to case as Graph reads it.
+type scheduleBody struct {
+	Schedules                []string
+	StartTime, EndTime       struct{ DateTime, TimeZone string }
+	AvailabilityViewInterval int
+}
+
 func TestCalendarsListsDefaultFirstAcrossPages(t *testing.T) {
-	f := newFakeGraph(t)
-	got, err := f.provider().Calendars(ctxTimeout(t, 5*time.Second), account(nil))
+	f := newFixture(t)
+	got, err := f.provider().Calendars(ctxTimeout(t, 5*time.Second), f.account(nil))
 	if err != nil {
 		t.Fatalf("Calendars: %v", err)
 	}
 	want := []slotbook.CalendarInfo{
-		{ID: defaultCalID, Name: "Calendar", Primary: true},
-		{ID: otherCalID, Name: "Holidays"},
-		{ID: readOnlyCalID, Name: "Team (shared)", ReadOnly: true},
+		{ID: f.defaultCal, Name: "Calendar", Primary: true, Owner: testEmail},
+		{ID: f.otherCal, Name: "Holidays", Owner: testEmail},
+		{ID: f.sharedCal, Name: "Team (shared)", ReadOnly: true, Owner: testEmail},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Calendars = %+v, want %+v", got, want)
 	}
-	reqs := f.seenRequests("GET", "/v1.0/me/calendars")
+	reqs := f.srv.Requests("GET", "/v1.0/me/calendars")
 	if len(reqs) != 2 {
 		t.Fatalf("calendar pages fetched = %d, want 2 (page size 2, 3 calendars)", len(reqs))
 	}
-	if sel := reqs[0].Query.Get("$select"); sel != "id,name,isDefaultCalendar,canEdit" {
+	if sel := reqs[0].Query.Get("$select"); sel != "id,name,isDefaultCalendar,canEdit,owner" {
 		t.Errorf("$select = %q", sel)
 	}
 	for _, r := range reqs {
-		if !strings.HasPrefix(r.Authorization, "Bearer "+accessMarker) {
-			t.Errorf("page request without the access token: %q", r.Authorization)
+		if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
+			t.Errorf("page request without the access token: %q", r.Header.Get("Authorization"))
 		}
 	}
 }
 
-func TestBusyGetScheduleStatuses(t *testing.T) {
-	f := newFakeGraph(t)
-	// getSchedule spells statuses capitalised, as Graph's own example does.
-	f.set(func(f *fakeGraph) {
-		f.statusSpelling = func(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
-	})
-	for i, status := range []string{"free", "tentative", "busy", "oof", "workingElsewhere", "unknown"} {
-		f.add(defaultCalID, fakeEvent{Subject: subjectMarker, Start: at(8+i, 0), End: at(8+i, 30), ShowAs: status})
+// TestCalendarsOwnerIsTheMailboxAddress guards issue 12: slotbook stores
+// CalendarInfo.Owner, or else the calendar id, as the connection's address,
+// and Graph's calendar ids are opaque strings, never an address.
+func TestCalendarsOwnerIsTheMailboxAddress(t *testing.T) {
+	f := newFixture(t)
+	got, err := f.provider().Calendars(ctxTimeout(t, 5*time.Second), f.account(nil))
+	if err != nil {
+		t.Fatalf("Calendars: %v", err)
 	}
-	got, err := f.provider().Busy(ctxTimeout(t, 5*time.Second), account(nil), []string{defaultCalID}, day, day.AddDate(0, 0, 1))
+	if len(got) != 3 {
+		t.Fatalf("Calendars = %+v, want 3 calendars", got)
+	}
+	for _, c := range got {
+		if c.Owner != testEmail {
+			t.Errorf("calendar %q: Owner = %q, want the mailbox's address %q", c.Name, c.Owner, testEmail)
+		}
+		if isAddress(c.ID) || strings.EqualFold(c.ID, testEmail) {
+			t.Errorf("calendar id %q looks like an address; the fixture must keep ids opaque", c.ID)
+		}
+	}
+	if n := len(f.srv.Requests("GET", "/v1.0/me")); n != 0 {
+		t.Errorf("GET /me requests = %d, want none: /me needs User.Read, which slotbook does not ask for", n)
+	}
+}
+
+func TestBusyGetScheduleStatuses(t *testing.T) {
+	f := newFixture(t)
+	// getSchedule spells statuses capitalised, as Graph's own guide shows.
+	f.srv.SetCapitalisedStatuses(true)
+	for i, status := range []string{"free", "tentative", "busy", "oof", "workingElsewhere", "unknown"} {
+		f.add(f.defaultCal, graphtest.Event{Subject: subjectMarker, Start: at(8+i, 0), End: at(8+i, 30), ShowAs: status})
+	}
+	got, err := f.provider().Busy(ctxTimeout(t, 5*time.Second), f.account(nil), []string{f.defaultCal}, day, day.AddDate(0, 0, 1))
 	if err != nil {
 		t.Fatalf("Busy: %v", err)
 	}
@@ -112,7 +244,7 @@ func TestBusyGetScheduleStatuses(t *testing.T) {
 		t.Errorf("times are in %v, want UTC", got[0].Busy[0].Start.Location())
 	}
 
-	reqs := f.seenRequests("POST", "/v1.0/me/calendar/getSchedule")
+	reqs := f.srv.Requests("POST", "/v1.0/me/calendar/getSchedule")
 	if len(reqs) != 1 {
 		t.Fatalf("getSchedule requests = %d, want 1", len(reqs))
 	}
@@ -135,16 +267,154 @@ func TestBusyGetScheduleStatuses(t *testing.T) {
 	if interval < 5 || interval > 1440 {
 		t.Errorf("AvailabilityViewInterval = %d, want 5–1440", interval)
 	}
-	if n := len(f.seenRequests("GET", "/calendarView")); n != 0 {
+	if n := len(f.srv.Requests("GET", "/calendarView")); n != 0 {
 		t.Errorf("calendarView requests = %d, want 0: the default calendar is read with getSchedule", n)
 	}
 }
 
-func TestBusyScheduleErrorMakesThatCalendarUnreadable(t *testing.T) {
-	f := newFakeGraph(t)
-	f.set(func(f *fakeGraph) { f.scheduleError = "ErrorMailRecipientNotFound" })
-	f.add(otherCalID, fakeEvent{Subject: subjectMarker, Start: at(9, 0), End: at(10, 0)})
-	got, err := f.provider().Busy(ctxTimeout(t, 5*time.Second), account(nil), []string{defaultCalID, otherCalID}, day, day.AddDate(0, 0, 1))
+// TestBusyLearnsTheAddressWhenEmailIsNotOne is issue 12: connections made
+// before the fix hold the calendar id as their address. getSchedule must
+// get the mailbox's address, learned from the default calendar's owner,
+// and the address must be handed to OnAddress once.
+func TestBusyLearnsTheAddressWhenEmailIsNotOne(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		email func(f *fixture) string
+	}{
+		{"the calendar id", func(f *fixture) string { return f.defaultCal }},
+		{"empty", func(*fixture) string { return "" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.add(f.defaultCal, graphtest.Event{Subject: subjectMarker, Start: at(9, 0), End: at(10, 0)})
+			f.add(f.otherCal, graphtest.Event{Subject: subjectMarker, Start: at(12, 0), End: at(13, 0)})
+			var saved addresses
+			acct := f.account(nil)
+			acct.Email = tc.email(f)
+			acct.OnAddress = saved.save
+
+			got, err := f.provider().Busy(ctxTimeout(t, 5*time.Second), acct, []string{f.defaultCal, f.otherCal}, day, day.AddDate(0, 0, 1))
+			if err != nil {
+				t.Fatalf("Busy: %v", err)
+			}
+			want := []slotbook.BusyResult{
+				{Busy: []slotbook.BusyInterval{{Start: at(9, 0), End: at(10, 0)}}},
+				{Busy: []slotbook.BusyInterval{{Start: at(12, 0), End: at(13, 0)}}},
+			}
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("Busy = %+v, want %+v (the default calendar readable)", got, want)
+			}
+			reqs := f.srv.Requests("POST", "/getSchedule")
+			if len(reqs) != 1 {
+				t.Fatalf("getSchedule requests = %d, want 1", len(reqs))
+			}
+			var body scheduleBody
+			json.Unmarshal(reqs[0].Body, &body)
+			if !reflect.DeepEqual(body.Schedules, []string{testEmail}) {
+				t.Errorf("Schedules = %q, want the learned address [%q]", body.Schedules, testEmail)
+			}
+			if n := len(f.srv.Requests("GET", "/calendars/"+f.defaultCal+"/calendarView")); n != 0 {
+				t.Errorf("calendarView of the default calendar = %d requests, want 0: getSchedule answers it", n)
+			}
+			if !reflect.DeepEqual(saved.got, []string{testEmail}) {
+				t.Errorf("OnAddress got %q, want [%q] once", saved.got, testEmail)
+			}
+		})
+	}
+	t.Run("the address is learned when the default calendar is not asked for", func(t *testing.T) {
+		f := newFixture(t)
+		var saved addresses
+		acct := f.account(nil)
+		acct.Email = f.defaultCal
+		acct.OnAddress = saved.save
+		if _, err := f.provider().Busy(ctxTimeout(t, 5*time.Second), acct, []string{f.otherCal}, day, day.AddDate(0, 0, 1)); err != nil {
+			t.Fatalf("Busy: %v", err)
+		}
+		if !reflect.DeepEqual(saved.got, []string{testEmail}) {
+			t.Errorf("OnAddress got %q, want [%q]", saved.got, testEmail)
+		}
+		if n := len(f.srv.Requests("POST", "/getSchedule")); n != 0 {
+			t.Errorf("getSchedule requests = %d, want 0: no calendar asked for is the default", n)
+		}
+	})
+	t.Run("without an owner the default calendar is read with calendarView", func(t *testing.T) {
+		f := newFixture(t)
+		f.add(f.defaultCal, graphtest.Event{Subject: subjectMarker, Start: at(9, 0), End: at(10, 0)})
+		f.srv.Fail("GET", "/me/calendar", -1, graphtest.Failure{Status: 200, Body: `{"id":"` + f.defaultCal + `"}`})
+		var saved addresses
+		acct := f.account(nil)
+		acct.Email = f.defaultCal
+		acct.OnAddress = saved.save
+		got, err := f.provider().Busy(ctxTimeout(t, 5*time.Second), acct, []string{f.defaultCal}, day, day.AddDate(0, 0, 1))
+		want := []slotbook.BusyInterval{{Start: at(9, 0), End: at(10, 0)}}
+		if err != nil || got[0].Err != nil || !reflect.DeepEqual(got[0].Busy, want) {
+			t.Fatalf("Busy = %+v, %v; want %v", got, err, want)
+		}
+		if n := len(f.srv.Requests("POST", "/getSchedule")); n != 0 {
+			t.Errorf("getSchedule requests = %d, want 0 without an address", n)
+		}
+		if len(saved.got) != 0 {
+			t.Errorf("OnAddress got %q, want no call", saved.got)
+		}
+	})
+	t.Run("a failed save fails the call", func(t *testing.T) {
+		f := newFixture(t)
+		storeDown := errors.New("store down")
+		saved := addresses{err: storeDown}
+		acct := f.account(nil)
+		acct.Email = f.defaultCal
+		acct.OnAddress = saved.save
+		_, err := f.provider().Busy(ctxTimeout(t, 5*time.Second), acct, []string{f.defaultCal}, day, day.AddDate(0, 0, 1))
+		if !errors.Is(err, storeDown) || errors.Is(err, slotbook.ErrCalendarAuth) {
+			t.Errorf("err = %v, want the save's failure, not refused credentials", err)
+		}
+		if len(saved.got) != 1 {
+			t.Errorf("OnAddress called %d times, want once", len(saved.got))
+		}
+		noLeak(t, err)
+	})
+}
+
+// TestBusyTakesTheAddressInAnyCase: addresses are compared without regard
+// to case, by Graph and by the provider; a connection's address in another
+// case is an address, not something to learn again.
+func TestBusyTakesTheAddressInAnyCase(t *testing.T) {
+	f := newFixture(t)
+	f.add(f.defaultCal, graphtest.Event{Subject: subjectMarker, Start: at(9, 0), End: at(10, 0)})
+	var saved addresses
+	acct := f.account(nil)
+	acct.Email = "Adele@CONTOSO.example"
+	acct.OnAddress = saved.save
+	got, err := f.provider().Busy(ctxTimeout(t, 5*time.Second), acct, []string{f.defaultCal}, day, day.AddDate(0, 0, 1))
+	if err != nil {
+		t.Fatalf("Busy: %v", err)
+	}
+	want := []slotbook.BusyInterval{{Start: at(9, 0), End: at(10, 0)}}
+	if got[0].Err != nil || !reflect.DeepEqual(got[0].Busy, want) {
+		t.Errorf("Busy = %+v, want %v", got[0], want)
+	}
+	var body scheduleBody
+	json.Unmarshal(f.srv.Requests("POST", "/getSchedule")[0].Body, &body)
+	if !reflect.DeepEqual(body.Schedules, []string{acct.Email}) {
+		t.Errorf("Schedules = %q, want the connection's address as stored", body.Schedules)
+	}
+	if len(saved.got) != 0 {
+		t.Errorf("OnAddress got %q, want no call: the connection holds an address", saved.got)
+	}
+}
+
+// TestBusyUnknownScheduleIsUnreadable: Graph answers a schedule it cannot
+// resolve with an error for that schedule inside the 200; the calendar is
+// unreadable, never free, and the other calendars are read.
+func TestBusyUnknownScheduleIsUnreadable(t *testing.T) {
+	f := newFixture(t)
+	f.add(f.defaultCal, graphtest.Event{Subject: subjectMarker, Start: at(9, 0), End: at(10, 0)})
+	f.add(f.otherCal, graphtest.Event{Subject: subjectMarker, Start: at(9, 0), End: at(10, 0)})
+	var saved addresses
+	acct := f.account(nil)
+	acct.Email = "adele.old@contoso.example"
+	acct.OnAddress = saved.save
+	got, err := f.provider().Busy(ctxTimeout(t, 5*time.Second), acct, []string{f.defaultCal, f.otherCal}, day, day.AddDate(0, 0, 1))
 	if err != nil {
 		t.Fatalf("Busy: %v", err)
 	}
@@ -160,17 +430,23 @@ func TestBusyScheduleErrorMakesThatCalendarUnreadable(t *testing.T) {
 	if got[1].Err != nil || !reflect.DeepEqual(got[1].Busy, want) {
 		t.Errorf("other calendar = %+v, want %v", got[1], want)
 	}
+	if n := len(f.srv.Requests("GET", "/calendars/"+f.defaultCal+"/calendarView")); n != 0 {
+		t.Errorf("calendarView of the default calendar = %d requests, want 0: a schedule's own error is its answer", n)
+	}
+	if len(saved.got) != 0 {
+		t.Errorf("OnAddress got %q, want no call", saved.got)
+	}
 }
 
 func TestBusySplitsLongRangesIntoWindows(t *testing.T) {
-	f := newFakeGraph(t)
+	f := newFixture(t)
 	from, to := day, day.AddDate(0, 0, 90)
 	// One event crosses the first window's end; one is near the range's end.
 	cross := from.Add(scheduleWindow - time.Hour)
-	f.add(defaultCalID, fakeEvent{Subject: subjectMarker, Start: cross, End: cross.Add(2 * time.Hour)})
-	f.add(defaultCalID, fakeEvent{Subject: subjectMarker, Start: to.Add(-2 * time.Hour), End: to.Add(time.Hour)})
+	f.add(f.defaultCal, graphtest.Event{Subject: subjectMarker, Start: cross, End: cross.Add(2 * time.Hour)})
+	f.add(f.defaultCal, graphtest.Event{Subject: subjectMarker, Start: to.Add(-2 * time.Hour), End: to.Add(time.Hour)})
 
-	got, err := f.provider().Busy(ctxTimeout(t, 5*time.Second), account(nil), []string{defaultCalID}, from, to)
+	got, err := f.provider().Busy(ctxTimeout(t, 5*time.Second), f.account(nil), []string{f.defaultCal}, from, to)
 	if err != nil || got[0].Err != nil {
 		t.Fatalf("Busy: %v / %v", err, got[0].Err)
 	}
@@ -182,13 +458,13 @@ func TestBusySplitsLongRangesIntoWindows(t *testing.T) {
 		t.Errorf("Busy = %v, want %v", got[0].Busy, want)
 	}
 
-	reqs := f.seenRequests("POST", "/calendar/getSchedule")
+	reqs := f.srv.Requests("POST", "/calendar/getSchedule")
 	if len(reqs) < 2 {
 		t.Fatalf("getSchedule requests = %d, want the 90 days split", len(reqs))
 	}
 	var covered time.Duration
 	for _, r := range reqs {
-		var b struct{ StartTime, EndTime struct{ DateTime string } }
+		var b scheduleBody
 		json.Unmarshal(r.Body, &b)
 		s, _ := time.Parse("2006-01-02T15:04:05", b.StartTime.DateTime)
 		e, _ := time.Parse("2006-01-02T15:04:05", b.EndTime.DateTime)
@@ -215,21 +491,15 @@ func TestBusyFallsBackToCalendarViewWhenGetScheduleFails(t *testing.T) {
 		{"not supported, 400", 400, "ErrorInvalidRequest"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeGraph(t)
-			f.setHook(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
-				if strings.HasSuffix(r.URL.Path, "/getSchedule") {
-					graphError(w, tc.status, tc.code, "An internal server error occurred. "+errMsgMarker)
-					return true
-				}
-				return false
-			})
-			f.add(defaultCalID, fakeEvent{Subject: subjectMarker, Start: at(9, 0), End: at(10, 0), ShowAs: "busy"})
-			f.add(defaultCalID, fakeEvent{Subject: subjectMarker, Start: at(10, 0), End: at(11, 0), ShowAs: "free"})
-			f.add(defaultCalID, fakeEvent{Subject: subjectMarker, Start: at(11, 0), End: at(12, 0), ShowAs: "tentative"})
-			f.add(defaultCalID, fakeEvent{Subject: subjectMarker, Start: at(13, 0), End: at(14, 0), ShowAs: "busy", Cancelled: true})
-			f.add(defaultCalID, fakeEvent{Subject: subjectMarker, Start: at(15, 0), End: at(16, 0), ShowAs: "oof"})
+			f := newFixture(t)
+			f.srv.Fail("POST", "/getSchedule", -1, graphtest.Failure{Status: tc.status, Code: tc.code})
+			f.add(f.defaultCal, graphtest.Event{Subject: subjectMarker, Start: at(9, 0), End: at(10, 0), ShowAs: "busy"})
+			f.add(f.defaultCal, graphtest.Event{Subject: subjectMarker, Start: at(10, 0), End: at(11, 0), ShowAs: "free"})
+			f.add(f.defaultCal, graphtest.Event{Subject: subjectMarker, Start: at(11, 0), End: at(12, 0), ShowAs: "tentative"})
+			f.add(f.defaultCal, graphtest.Event{Subject: subjectMarker, Start: at(13, 0), End: at(14, 0), ShowAs: "busy", IsCancelled: true})
+			f.add(f.defaultCal, graphtest.Event{Subject: subjectMarker, Start: at(15, 0), End: at(16, 0), ShowAs: "oof"})
 
-			got, err := f.provider().Busy(ctxTimeout(t, 5*time.Second), account(nil), []string{defaultCalID}, day, day.AddDate(0, 0, 1))
+			got, err := f.provider().Busy(ctxTimeout(t, 5*time.Second), f.account(nil), []string{f.defaultCal}, day, day.AddDate(0, 0, 1))
 			if err != nil || got[0].Err != nil {
 				t.Fatalf("Busy: %v / %v", err, got[0].Err)
 			}
@@ -241,7 +511,7 @@ func TestBusyFallsBackToCalendarViewWhenGetScheduleFails(t *testing.T) {
 			if !reflect.DeepEqual(got[0].Busy, want) {
 				t.Errorf("Busy = %v, want %v (free and cancelled left out)", got[0].Busy, want)
 			}
-			views := f.seenRequests("GET", "/calendars/"+defaultCalID+"/calendarView")
+			views := f.srv.Requests("GET", "/calendars/"+f.defaultCal+"/calendarView")
 			if len(views) != 3 {
 				t.Fatalf("calendarView pages = %d, want 3 (5 events, page size 2)", len(views))
 			}
@@ -257,50 +527,43 @@ func TestBusyFallsBackToCalendarViewWhenGetScheduleFails(t *testing.T) {
 	}
 }
 
-func TestBusyReadsOtherCalendarsAndAccountsWithoutEmailByCalendarView(t *testing.T) {
-	f := newFakeGraph(t)
-	f.add(defaultCalID, fakeEvent{Subject: subjectMarker, Start: at(9, 0), End: at(10, 0)})
-	f.add(otherCalID, fakeEvent{Subject: subjectMarker, Start: at(12, 0), End: at(13, 0)})
-	acct := account(nil)
-	acct.Email = ""
-	got, err := f.provider().Busy(ctxTimeout(t, 5*time.Second), acct, []string{otherCalID, defaultCalID}, day, day.AddDate(0, 0, 1))
+func TestBusyReadsOtherCalendarsByCalendarView(t *testing.T) {
+	f := newFixture(t)
+	f.add(f.defaultCal, graphtest.Event{Subject: subjectMarker, Start: at(9, 0), End: at(10, 0)})
+	f.add(f.otherCal, graphtest.Event{Subject: subjectMarker, Start: at(12, 0), End: at(13, 0)})
+	f.add(f.sharedCal, graphtest.Event{Subject: subjectMarker, Start: at(14, 0), End: at(15, 0), ShowAs: "free"})
+	got, err := f.provider().Busy(ctxTimeout(t, 5*time.Second), f.account(nil), []string{f.otherCal, f.defaultCal, f.sharedCal}, day, day.AddDate(0, 0, 1))
 	if err != nil {
 		t.Fatalf("Busy: %v", err)
 	}
 	want := []slotbook.BusyResult{
 		{Busy: []slotbook.BusyInterval{{Start: at(12, 0), End: at(13, 0)}}},
 		{Busy: []slotbook.BusyInterval{{Start: at(9, 0), End: at(10, 0)}}},
+		{Busy: []slotbook.BusyInterval{}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Busy = %+v, want %+v", got, want)
 	}
-	if n := len(f.seenRequests("POST", "/getSchedule")); n != 0 {
-		t.Errorf("getSchedule requests = %d, want 0 without an e-mail address", n)
+	if n := len(f.srv.Requests("POST", "/getSchedule")); n != 1 {
+		t.Errorf("getSchedule requests = %d, want 1 for the default calendar", n)
+	}
+	if n := len(f.srv.Requests("GET", "/calendars/"+f.otherCal+"/calendarView")); n != 1 {
+		t.Errorf("calendarView requests for the other calendar = %d, want 1", n)
 	}
 }
 
 func TestThrottledRequestIsRetriedAfterRetryAfter(t *testing.T) {
-	f := newFakeGraph(t)
-	var n atomic.Int32
-	f.setHook(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
-		if strings.HasSuffix(r.URL.Path, "/getSchedule") {
-			if n.Add(1) == 1 {
-				w.Header().Set("Retry-After", "0")
-				graphError(w, 429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.")
-				return true
-			}
-		}
-		return false
-	})
-	f.add(defaultCalID, fakeEvent{Subject: subjectMarker, Start: at(9, 0), End: at(10, 0)})
-	got, err := f.provider().Busy(ctxTimeout(t, 5*time.Second), account(nil), []string{defaultCalID}, day, day.AddDate(0, 0, 1))
+	f := newFixture(t)
+	f.srv.Fail("POST", "/getSchedule", 1, graphtest.Failure{Status: 429, Code: "ApplicationThrottled", RetryAfter: "0"})
+	f.add(f.defaultCal, graphtest.Event{Subject: subjectMarker, Start: at(9, 0), End: at(10, 0)})
+	got, err := f.provider().Busy(ctxTimeout(t, 5*time.Second), f.account(nil), []string{f.defaultCal}, day, day.AddDate(0, 0, 1))
 	if err != nil || got[0].Err != nil {
 		t.Fatalf("Busy: %v / %v", err, got[0].Err)
 	}
 	if len(got[0].Busy) != 1 {
 		t.Errorf("Busy = %v, want the event", got[0].Busy)
 	}
-	reqs := f.seenRequests("POST", "/getSchedule")
+	reqs := f.srv.Requests("POST", "/getSchedule")
 	if len(reqs) != 2 {
 		t.Fatalf("getSchedule requests = %d, want 2", len(reqs))
 	}
@@ -313,23 +576,13 @@ func TestThrottledRequestIsRetriedAfterRetryAfter(t *testing.T) {
 // #183: with retry before compression, a retried POST went out as plain
 // JSON labelled Content-Encoding: gzip.
 func TestRetriedPostIsNotGzipLabelledPlainJSON(t *testing.T) {
-	f := newFakeGraph(t)
-	var n atomic.Int32
-	f.setHook(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
-		if r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/events") {
-			if n.Add(1) <= 2 {
-				w.Header().Set("Retry-After", "0")
-				graphError(w, 503, "ServiceUnavailable", "try later")
-				return true
-			}
-		}
-		return false
-	})
+	f := newFixture(t)
+	f.srv.Fail("POST", "/events", 2, graphtest.Failure{Status: 503, Code: "ServiceUnavailable", RetryAfter: "0"})
 	draft := slotbook.EventDraft{Key: "booking-1", Title: subjectMarker, Description: bodyMarker, Start: at(9, 0), End: at(10, 0)}
-	if _, err := f.provider().PutEvent(ctxTimeout(t, 5*time.Second), account(nil), defaultCalID, draft); err != nil {
+	if _, err := f.provider().PutEvent(ctxTimeout(t, 5*time.Second), f.account(nil), f.defaultCal, draft); err != nil {
 		t.Fatalf("PutEvent: %v", err)
 	}
-	reqs := f.seenRequests("POST", "/events")
+	reqs := f.srv.Requests("POST", "/events")
 	if len(reqs) != 3 {
 		t.Fatalf("POSTs = %d, want 3 (two 503s, then 201)", len(reqs))
 	}
@@ -352,8 +605,8 @@ func TestRetriedPostIsNotGzipLabelledPlainJSON(t *testing.T) {
 			t.Errorf("attempt %d sent another body", i)
 		}
 	}
-	if f.eventCount(defaultCalID) != 1 {
-		t.Errorf("events = %d, want 1", f.eventCount(defaultCalID))
+	if n := len(f.srv.Events(f.defaultCal)); n != 1 {
+		t.Errorf("events = %d, want 1", n)
 	}
 }
 
@@ -371,19 +624,10 @@ func TestServerErrors(t *testing.T) {
 		{"504 backs off without Retry-After", 504, "", 504, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeGraph(t)
-			f.setHook(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
-				if strings.HasSuffix(r.URL.Path, "/calendars") {
-					if tc.retryAfter != "" {
-						w.Header().Set("Retry-After", tc.retryAfter)
-					}
-					graphError(w, tc.status, "ServiceError", "Something broke "+errMsgMarker)
-					return true
-				}
-				return false
-			})
+			f := newFixture(t)
+			f.srv.Fail("GET", "/calendars", -1, graphtest.Failure{Status: tc.status, Code: "ServiceError", RetryAfter: tc.retryAfter})
 			p := f.provider(func(c *Config) { c.MaxRetries = 1 })
-			_, err := p.Calendars(ctxTimeout(t, 5*time.Second), account(nil))
+			_, err := p.Calendars(ctxTimeout(t, 5*time.Second), f.account(nil))
 			var e *Error
 			if !errors.As(err, &e) || e.Status != tc.wantStatus || e.Code != "ServiceError" {
 				t.Fatalf("err = %v, want an *Error with status %d and code ServiceError", err, tc.wantStatus)
@@ -392,7 +636,7 @@ func TestServerErrors(t *testing.T) {
 				t.Errorf("err %v wraps ErrCalendarAuth", err)
 			}
 			noLeak(t, err)
-			if n := len(f.seenRequests("GET", "/calendars")); n != tc.wantTries {
+			if n := len(f.srv.Requests("GET", "/calendars")); n != tc.wantTries {
 				t.Errorf("requests = %d, want %d", n, tc.wantTries)
 			}
 		})
@@ -401,21 +645,10 @@ func TestServerErrors(t *testing.T) {
 
 func TestDeadlineEndsTheCallPromptly(t *testing.T) {
 	t.Run("slow answer", func(t *testing.T) {
-		f := newFakeGraph(t)
-		release := make(chan struct{})
-		defer close(release)
-		f.setHook(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
-			if strings.HasPrefix(r.URL.Path, "/v1.0/") {
-				select {
-				case <-release:
-				case <-r.Context().Done():
-				}
-				return true
-			}
-			return false
-		})
+		f := newFixture(t)
+		f.srv.Fail("", "", -1, graphtest.Failure{Hang: true})
 		start := time.Now()
-		got, err := f.provider().Busy(ctxTimeout(t, 300*time.Millisecond), account(nil), []string{defaultCalID}, day, day.AddDate(0, 0, 1))
+		got, err := f.provider().Busy(ctxTimeout(t, 300*time.Millisecond), f.account(nil), []string{f.defaultCal}, day, day.AddDate(0, 0, 1))
 		if took := time.Since(start); took > 2*time.Second {
 			t.Errorf("Busy took %v past a 300ms deadline", took)
 		}
@@ -424,17 +657,10 @@ func TestDeadlineEndsTheCallPromptly(t *testing.T) {
 		}
 	})
 	t.Run("Retry-After past the deadline", func(t *testing.T) {
-		f := newFakeGraph(t)
-		f.setHook(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
-			if strings.HasSuffix(r.URL.Path, "/calendars") {
-				w.Header().Set("Retry-After", "20")
-				graphError(w, 429, "ApplicationThrottled", "slow down")
-				return true
-			}
-			return false
-		})
+		f := newFixture(t)
+		f.srv.Fail("GET", "/calendars", -1, graphtest.Failure{Status: 429, Code: "ApplicationThrottled", RetryAfter: "20"})
 		start := time.Now()
-		_, err := f.provider().Calendars(ctxTimeout(t, 2*time.Second), account(nil))
+		_, err := f.provider().Calendars(ctxTimeout(t, 2*time.Second), f.account(nil))
 		if took := time.Since(start); took > time.Second {
 			t.Errorf("Calendars took %v: it waited for a Retry-After past its deadline", took)
 		}
@@ -442,94 +668,93 @@ func TestDeadlineEndsTheCallPromptly(t *testing.T) {
 		if !errors.As(err, &e) || e.Status != 429 {
 			t.Errorf("err = %v, want status 429 at once", err)
 		}
-		if n := len(f.seenRequests("GET", "/calendars")); n != 1 {
+		if n := len(f.srv.Requests("GET", "/calendars")); n != 1 {
 			t.Errorf("requests = %d, want 1", n)
 		}
 	})
 }
 
 func TestMalformedAnswers(t *testing.T) {
-	f := newFakeGraph(t)
-	f.setHook(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
-		if strings.HasPrefix(r.URL.Path, "/v1.0/") {
-			w.Header().Set("Content-Type", "application/json")
-			w.Write([]byte(`{"value":[{"id":"` + subjectMarker + `","subject":` + "\x00"))
-			return true
+	t.Run("calendars and events", func(t *testing.T) {
+		f := newFixture(t)
+		f.srv.Fail("", "", -1, graphtest.Failure{Status: 200, Body: `{"value":[{"id":"` + subjectMarker + `","subject":` + "\x00"})
+		p := f.provider()
+		_, err := p.Calendars(ctxTimeout(t, 5*time.Second), f.account(nil))
+		if !errors.Is(err, errMalformed) {
+			t.Errorf("Calendars err = %v, want a malformed answer", err)
 		}
-		return false
-	})
-	p := f.provider()
-	_, err := p.Calendars(ctxTimeout(t, 5*time.Second), account(nil))
-	if !errors.Is(err, errMalformed) {
-		t.Errorf("Calendars err = %v, want a malformed answer", err)
-	}
-	noLeak(t, err)
-	_, err = p.Events(ctxTimeout(t, 5*time.Second), account(nil), defaultCalID, day, day.AddDate(0, 0, 1))
-	if !errors.Is(err, errMalformed) {
-		t.Errorf("Events err = %v, want a malformed answer", err)
-	}
-	noLeak(t, err)
-
-	// The default calendar's lookup answered; getSchedule's answer is broken.
-	f.setHook(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
-		if strings.HasSuffix(r.URL.Path, "/getSchedule") || strings.HasSuffix(r.URL.Path, "/calendarView") {
-			w.Header().Set("Content-Type", "application/json")
-			w.Write([]byte(`{"value":[{"scheduleItems":[{"status":"busy","subject":"` + subjectMarker + `","start":{"dateTime":"not a time"}}]}]}`))
-			return true
+		noLeak(t, err)
+		_, err = p.Events(ctxTimeout(t, 5*time.Second), f.account(nil), f.defaultCal, day, day.AddDate(0, 0, 1))
+		if !errors.Is(err, errMalformed) {
+			t.Errorf("Events err = %v, want a malformed answer", err)
 		}
-		return false
+		noLeak(t, err)
 	})
-	got, err := p.Busy(ctxTimeout(t, 5*time.Second), account(nil), []string{defaultCalID}, day, day.AddDate(0, 0, 1))
-	if err != nil || got[0].Err == nil || got[0].Busy != nil {
-		t.Errorf("Busy = %+v, %v; want the calendar unreadable", got, err)
-	}
-	noLeak(t, got[0].Err)
+	t.Run("getSchedule", func(t *testing.T) {
+		// The default calendar's lookup answers; getSchedule's answer is broken.
+		f := newFixture(t)
+		broken := graphtest.Failure{Status: 200, Body: `{"value":[{"scheduleItems":[{"status":"busy","subject":"` + subjectMarker + `","start":{"dateTime":"not a time"}}]}]}`}
+		f.srv.Fail("POST", "/getSchedule", -1, broken)
+		f.srv.Fail("GET", "/calendarView", -1, broken)
+		got, err := f.provider().Busy(ctxTimeout(t, 5*time.Second), f.account(nil), []string{f.defaultCal}, day, day.AddDate(0, 0, 1))
+		if err != nil || got[0].Err == nil || got[0].Busy != nil {
+			t.Errorf("Busy = %+v, %v; want the calendar unreadable", got, err)
+		}
+		noLeak(t, got[0].Err)
+	})
 }
 
 func TestRefusedCredentials(t *testing.T) {
-	t.Run("invalid_grant", func(t *testing.T) {
-		f := newFakeGraph(t)
-		p := f.provider()
-		acct := account(nil)
-		acct.Secret = refreshMarker + "-revoked"
-		ctx := ctxTimeout(t, 5*time.Second)
-		_, err1 := p.Calendars(ctx, acct)
-		_, err2 := p.Busy(ctx, acct, []string{defaultCalID, otherCalID}, day, day.AddDate(0, 0, 1))
-		_, err3 := p.Events(ctx, acct, defaultCalID, day, day.AddDate(0, 0, 1))
-		_, err4 := p.PutEvent(ctx, acct, defaultCalID, slotbook.EventDraft{Key: "k", Title: subjectMarker, Start: at(9, 0), End: at(10, 0)})
-		err5 := p.DeleteEvent(ctx, acct, defaultCalID, "evt")
-		for i, err := range []error{err1, err2, err3, err4, err5} {
-			var e *Error
-			if !errors.Is(err, slotbook.ErrCalendarAuth) || !errors.As(err, &e) || e.Code != "invalid_grant" || e.Status != 400 {
-				t.Errorf("call %d: err = %v, want invalid_grant wrapping ErrCalendarAuth", i+1, err)
+	for _, tc := range []struct {
+		name   string
+		secret func(f *fixture) string
+	}{
+		{"unknown refresh token", func(*fixture) string { return refreshMarker + "-revoked" }},
+		{"revoked refresh token", func(f *fixture) string {
+			f.srv.RevokeRefreshTokens(testEmail)
+			return f.mbox.RefreshToken
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			p := f.provider()
+			acct := f.account(nil)
+			acct.Secret = tc.secret(f)
+			ctx := ctxTimeout(t, 5*time.Second)
+			draft := slotbook.EventDraft{Key: "k", Title: subjectMarker, Start: at(9, 0), End: at(10, 0)}
+			_, err1 := p.Calendars(ctx, acct)
+			_, err2 := p.Busy(ctx, acct, []string{f.defaultCal, f.otherCal}, day, day.AddDate(0, 0, 1))
+			_, err3 := p.Events(ctx, acct, f.defaultCal, day, day.AddDate(0, 0, 1))
+			_, err4 := p.PutEvent(ctx, acct, f.defaultCal, draft)
+			err5 := p.DeleteEvent(ctx, acct, f.defaultCal, "evt")
+			err6 := p.DeleteDraftEvent(ctx, acct, f.defaultCal, draft)
+			for i, err := range []error{err1, err2, err3, err4, err5, err6} {
+				var e *Error
+				if !errors.Is(err, slotbook.ErrCalendarAuth) || !errors.As(err, &e) || e.Code != "invalid_grant" || e.Status != 400 {
+					t.Errorf("call %d: err = %v, want invalid_grant wrapping ErrCalendarAuth", i+1, err)
+				}
+				noLeak(t, err)
 			}
-			noLeak(t, err)
-		}
-		if n := len(f.seenRequests("GET", "")) + len(f.seenRequests("POST", "/events")); n != 0 {
-			t.Errorf("Graph requests = %d, want none without an access token", n)
-		}
-		if n := len(f.seenRequests("POST", "/token")); n != 5 {
-			t.Errorf("token requests = %d, want one per call", n)
-		}
-	})
-	t.Run("401 from Graph after refresh", func(t *testing.T) {
-		f := newFakeGraph(t)
-		f.setHook(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
-			if strings.HasPrefix(r.URL.Path, "/v1.0/") {
-				graphError(w, 401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired. "+errMsgMarker)
-				return true
+			if n := f.apiRequests(); n != 0 {
+				t.Errorf("Graph requests = %d, want none without an access token", n)
 			}
-			return false
+			if n := len(f.srv.Requests("POST", "/token")); n != 6 {
+				t.Errorf("token requests = %d, want one per call", n)
+			}
 		})
-		_, err := f.provider().Busy(ctxTimeout(t, 5*time.Second), account(nil), []string{defaultCalID}, day, day.AddDate(0, 0, 1))
+	}
+	t.Run("401 from Graph after refresh", func(t *testing.T) {
+		f := newFixture(t)
+		f.srv.Fail("", "", -1, graphtest.Failure{Status: 401, Code: "InvalidAuthenticationToken"})
+		_, err := f.provider().Busy(ctxTimeout(t, 5*time.Second), f.account(nil), []string{f.defaultCal}, day, day.AddDate(0, 0, 1))
 		if !errors.Is(err, slotbook.ErrCalendarAuth) {
 			t.Errorf("err = %v, want ErrCalendarAuth", err)
 		}
 		noLeak(t, err)
 	})
 	t.Run("our client refused", func(t *testing.T) {
-		f := newFakeGraph(t)
-		_, err := f.provider(func(c *Config) { c.ClientSecret = "wrong" }).Calendars(ctxTimeout(t, 5*time.Second), account(nil))
+		f := newFixture(t)
+		_, err := f.provider(func(c *Config) { c.ClientSecret = "wrong" }).Calendars(ctxTimeout(t, 5*time.Second), f.account(nil))
 		var e *Error
 		if !errors.As(err, &e) || e.Code != "invalid_client" || errors.Is(err, slotbook.ErrCalendarAuth) {
 			t.Errorf("err = %v, want invalid_client, not ErrCalendarAuth: connecting again would not help", err)
@@ -539,17 +764,17 @@ func TestRefusedCredentials(t *testing.T) {
 }
 
 func TestRotatedRefreshTokenIsSaved(t *testing.T) {
-	f := newFakeGraph(t)
+	f := newFixture(t)
 	p := f.provider()
 	var rot rotations
-	acct := account(&rot)
-	if _, err := p.Busy(ctxTimeout(t, 5*time.Second), acct, []string{defaultCalID, otherCalID}, day, day.AddDate(0, 0, 1)); err != nil {
+	acct := f.account(&rot)
+	if _, err := p.Busy(ctxTimeout(t, 5*time.Second), acct, []string{f.defaultCal, f.otherCal}, day, day.AddDate(0, 0, 1)); err != nil {
 		t.Fatalf("Busy: %v", err)
 	}
-	if len(rot.got) != 1 || rot.got[0] == firstRefresh {
-		t.Fatalf("OnRotate got %q, want one new refresh token", rot.got)
+	if len(rot.got) != 1 || rot.got[0] == f.mbox.RefreshToken {
+		t.Fatalf("OnRotate got %d tokens, want one new refresh token", len(rot.got))
 	}
-	if n := len(f.seenRequests("POST", "/token")); n != 1 {
+	if n := len(f.srv.Requests("POST", "/token")); n != 1 {
 		t.Errorf("token requests = %d, want 1 for the whole call", n)
 	}
 	t.Run("the new token works", func(t *testing.T) {
@@ -559,19 +784,19 @@ func TestRotatedRefreshTokenIsSaved(t *testing.T) {
 		}
 	})
 	t.Run("no rotation, no call", func(t *testing.T) {
-		f.set(func(f *fakeGraph) { f.rotate = false })
+		f.srv.SetRotation(false)
+		defer f.srv.SetRotation(true)
 		var again rotations
-		if _, err := p.Calendars(ctxTimeout(t, 5*time.Second), account(&again)); err != nil {
+		if _, err := p.Calendars(ctxTimeout(t, 5*time.Second), f.account(&again)); err != nil {
 			t.Fatal(err)
 		}
 		if len(again.got) != 0 {
-			t.Errorf("OnRotate got %q for an unchanged token", again.got)
+			t.Errorf("OnRotate called %d times for an unchanged token", len(again.got))
 		}
 	})
 	t.Run("a failed save fails the call", func(t *testing.T) {
-		f.set(func(f *fakeGraph) { f.rotate = true })
 		failing := rotations{err: errors.New("store down")}
-		_, err := p.Calendars(ctxTimeout(t, 5*time.Second), account(&failing))
+		_, err := p.Calendars(ctxTimeout(t, 5*time.Second), f.account(&failing))
 		if err == nil || !strings.Contains(err.Error(), "store down") {
 			t.Errorf("err = %v, want the save's failure", err)
 		}
@@ -580,14 +805,14 @@ func TestRotatedRefreshTokenIsSaved(t *testing.T) {
 }
 
 func TestEventsAcrossPages(t *testing.T) {
-	f := newFakeGraph(t)
-	f.add(otherCalID, fakeEvent{Subject: subjectMarker + " 3", Start: at(14, 0), End: at(15, 0), ShowAs: "busy"})
-	f.add(otherCalID, fakeEvent{Subject: subjectMarker + " 1", Start: at(8, 0), End: at(9, 0), ShowAs: "tentative"})
-	f.add(otherCalID, fakeEvent{Subject: "cancelled", Start: at(10, 0), End: at(11, 0), Cancelled: true})
-	f.add(otherCalID, fakeEvent{Subject: subjectMarker + " 2", Start: at(12, 0), End: at(13, 0), ShowAs: "free"})
-	f.add(otherCalID, fakeEvent{Subject: "tomorrow", Start: day.AddDate(0, 0, 1).Add(9 * time.Hour), End: day.AddDate(0, 0, 1).Add(10 * time.Hour)})
+	f := newFixture(t)
+	f.add(f.otherCal, graphtest.Event{Subject: subjectMarker + " 3", Start: at(14, 0), End: at(15, 0), ShowAs: "busy"})
+	f.add(f.otherCal, graphtest.Event{Subject: subjectMarker + " 1", Start: at(8, 0), End: at(9, 0), ShowAs: "tentative"})
+	f.add(f.otherCal, graphtest.Event{Subject: "cancelled", Start: at(10, 0), End: at(11, 0), IsCancelled: true})
+	f.add(f.otherCal, graphtest.Event{Subject: subjectMarker + " 2", Start: at(12, 0), End: at(13, 0), ShowAs: "free"})
+	f.add(f.otherCal, graphtest.Event{Subject: "tomorrow", Start: day.AddDate(0, 0, 1).Add(9 * time.Hour), End: day.AddDate(0, 0, 1).Add(10 * time.Hour)})
 
-	got, err := f.provider().Events(ctxTimeout(t, 5*time.Second), account(nil), otherCalID, day, day.AddDate(0, 0, 1))
+	got, err := f.provider().Events(ctxTimeout(t, 5*time.Second), f.account(nil), f.otherCal, day, day.AddDate(0, 0, 1))
 	if err != nil {
 		t.Fatalf("Events: %v", err)
 	}
@@ -599,7 +824,7 @@ func TestEventsAcrossPages(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Events = %+v, want %+v", got, want)
 	}
-	views := f.seenRequests("GET", "/calendarView")
+	views := f.srv.Requests("GET", "/calendarView")
 	if len(views) != 2 {
 		t.Errorf("pages = %d, want 2", len(views))
 	}
@@ -618,139 +843,118 @@ func TestPutEvent(t *testing.T) {
 		TimeZone: "Europe/Zurich",
 	}
 	t.Run("sends subject, body, times and transactionId", func(t *testing.T) {
-		f := newFakeGraph(t)
-		id, err := f.provider().PutEvent(ctxTimeout(t, 5*time.Second), account(nil), otherCalID, draft)
+		f := newFixture(t)
+		id, err := f.provider().PutEvent(ctxTimeout(t, 5*time.Second), f.account(nil), f.otherCal, draft)
 		if err != nil {
 			t.Fatalf("PutEvent: %v", err)
 		}
-		reqs := f.seenRequests("POST", "/v1.0/me/calendars/"+otherCalID+"/events")
+		reqs := f.srv.Requests("POST", "/v1.0/me/calendars/"+f.otherCal+"/events")
 		if len(reqs) != 1 {
 			t.Fatalf("POSTs = %d, want 1", len(reqs))
 		}
 		var sent struct {
-			Subject       string
-			Body          struct{ ContentType, Content string }
-			Start         struct{ DateTime, TimeZone string }
-			End           struct{ DateTime, TimeZone string }
-			ShowAs        string
-			TransactionID string `json:"transactionId"`
+			Start, End struct{ DateTime, TimeZone string }
 		}
 		if err := json.Unmarshal(reqs[0].Body, &sent); err != nil {
 			t.Fatalf("body: %v", err)
-		}
-		if sent.Subject != subjectMarker || sent.Body.Content != bodyMarker || sent.Body.ContentType != "text" {
-			t.Errorf("subject/body = %q / %+v", sent.Subject, sent.Body)
 		}
 		if sent.Start.DateTime != "2025-01-06T09:00:00.0000000" || sent.Start.TimeZone != "UTC" ||
 			sent.End.DateTime != "2025-01-06T09:45:00.0000000" || sent.End.TimeZone != "UTC" {
 			t.Errorf("times = %+v – %+v, want 09:00–09:45 UTC", sent.Start, sent.End)
 		}
-		if sent.TransactionID != TransactionID(draft.Key) || sent.ShowAs != "busy" {
-			t.Errorf("transactionId/showAs = %q / %q", sent.TransactionID, sent.ShowAs)
+		events := f.srv.Events(f.otherCal)
+		if len(events) != 1 {
+			t.Fatalf("events = %d, want 1", len(events))
 		}
-		if id == "" || f.eventCount(otherCalID) != 1 {
-			t.Errorf("id = %q, events = %d", id, f.eventCount(otherCalID))
+		e := events[0]
+		if e.ID != id || e.Subject != subjectMarker || e.Body != bodyMarker || e.BodyType != "text" {
+			t.Errorf("event = %+v, want id %q with subject and text body", e, id)
+		}
+		if !e.Start.Equal(at(9, 0)) || !e.End.Equal(at(9, 45)) || e.ShowAs != "busy" || e.TransactionID != TransactionID(draft.Key) {
+			t.Errorf("event = %+v, want 09:00–09:45, busy, transactionId %q", e, TransactionID(draft.Key))
 		}
 	})
 	t.Run("the same draft twice makes one event", func(t *testing.T) {
-		f := newFakeGraph(t)
+		f := newFixture(t)
 		p := f.provider()
-		id1, err1 := p.PutEvent(ctxTimeout(t, 5*time.Second), account(nil), defaultCalID, draft)
-		id2, err2 := p.PutEvent(ctxTimeout(t, 5*time.Second), account(nil), defaultCalID, draft)
+		id1, err1 := p.PutEvent(ctxTimeout(t, 5*time.Second), f.account(nil), f.defaultCal, draft)
+		id2, err2 := p.PutEvent(ctxTimeout(t, 5*time.Second), f.account(nil), f.defaultCal, draft)
 		if err1 != nil || err2 != nil || id1 != id2 {
 			t.Fatalf("PutEvent twice = %q, %v / %q, %v; want the same id", id1, err1, id2, err2)
 		}
-		if n := f.eventCount(defaultCalID); n != 1 {
+		if n := len(f.srv.Events(f.defaultCal)); n != 1 {
 			t.Errorf("events = %d, want 1", n)
 		}
 		other := draft
 		other.Key = "booking-43"
-		if id3, _ := p.PutEvent(ctxTimeout(t, 5*time.Second), account(nil), defaultCalID, other); id3 == id1 {
+		if id3, _ := p.PutEvent(ctxTimeout(t, 5*time.Second), f.account(nil), f.defaultCal, other); id3 == id1 {
 			t.Errorf("another key got the same event")
 		}
 	})
 	t.Run("a lost answer, retried by the pipeline, makes one event", func(t *testing.T) {
-		f := newFakeGraph(t)
-		var n atomic.Int32
-		f.setHook(func(w http.ResponseWriter, r *http.Request, body []byte) bool {
-			if r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/events") {
-				if n.Add(1) == 1 {
-					// The mailbox takes the event; the gateway times out.
-					f.createEvent(httptest.NewRecorder(), defaultCalID, body)
-					w.Header().Set("Retry-After", "0")
-					graphError(w, 504, "GatewayTimeout", "gateway timeout")
-					return true
-				}
-			}
-			return false
-		})
-		id, err := f.provider().PutEvent(ctxTimeout(t, 5*time.Second), account(nil), defaultCalID, draft)
+		f := newFixture(t)
+		// The mailbox takes the event; the gateway times out.
+		f.srv.Fail("POST", "/events", 1, graphtest.Failure{Apply: true, Status: 504, Code: "GatewayTimeout", RetryAfter: "0"})
+		id, err := f.provider().PutEvent(ctxTimeout(t, 5*time.Second), f.account(nil), f.defaultCal, draft)
 		if err != nil || id == "" {
 			t.Fatalf("PutEvent = %q, %v", id, err)
 		}
-		if c := f.eventCount(defaultCalID); c != 1 || n.Load() != 2 {
-			t.Errorf("events = %d after %d POSTs, want 1 after 2", c, n.Load())
+		posts := len(f.srv.Requests("POST", "/events"))
+		if c := len(f.srv.Events(f.defaultCal)); c != 1 || posts != 2 {
+			t.Errorf("events = %d after %d POSTs, want 1 after 2", c, posts)
 		}
 	})
 	t.Run("a dropped connection, retried by the caller, makes one event", func(t *testing.T) {
-		f := newFakeGraph(t)
-		var n atomic.Int32
-		f.setHook(func(w http.ResponseWriter, r *http.Request, body []byte) bool {
-			if r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/events") {
-				if n.Add(1) == 1 {
-					f.createEvent(httptest.NewRecorder(), defaultCalID, body)
-					conn, _, _ := w.(http.Hijacker).Hijack()
-					conn.Close()
-					return true
-				}
-			}
-			return false
-		})
+		f := newFixture(t)
+		f.srv.Fail("POST", "/events", 1, graphtest.Failure{Apply: true, Drop: true})
 		p := f.provider()
-		_, err := p.PutEvent(ctxTimeout(t, 5*time.Second), account(nil), defaultCalID, draft)
+		_, err := p.PutEvent(ctxTimeout(t, 5*time.Second), f.account(nil), f.defaultCal, draft)
 		if err == nil {
 			t.Fatal("PutEvent over a dropped connection succeeded")
 		}
 		noLeak(t, err)
-		id, err := p.PutEvent(ctxTimeout(t, 5*time.Second), account(nil), defaultCalID, draft)
+		id, err := p.PutEvent(ctxTimeout(t, 5*time.Second), f.account(nil), f.defaultCal, draft)
 		if err != nil || id == "" {
 			t.Fatalf("PutEvent again = %q, %v", id, err)
 		}
-		if c := f.eventCount(defaultCalID); c != 1 {
+		if c := len(f.srv.Events(f.defaultCal)); c != 1 {
 			t.Errorf("events = %d, want 1", c)
 		}
 	})
+	t.Run("a read-only calendar refuses", func(t *testing.T) {
+		f := newFixture(t)
+		_, err := f.provider().PutEvent(ctxTimeout(t, 5*time.Second), f.account(nil), f.sharedCal, draft)
+		var e *Error
+		if !errors.As(err, &e) || e.Status != 403 || errors.Is(err, slotbook.ErrCalendarAuth) {
+			t.Errorf("err = %v, want status 403, not refused credentials", err)
+		}
+		noLeak(t, err)
+	})
 	t.Run("a draft without key is refused", func(t *testing.T) {
-		f := newFakeGraph(t)
+		f := newFixture(t)
 		bad := draft
 		bad.Key = ""
-		if _, err := f.provider().PutEvent(ctxTimeout(t, 5*time.Second), account(nil), defaultCalID, bad); err == nil {
+		if _, err := f.provider().PutEvent(ctxTimeout(t, 5*time.Second), f.account(nil), f.defaultCal, bad); err == nil {
 			t.Error("PutEvent without a key succeeded: it could not be made idempotent")
 		}
 	})
 }
 
 func TestDeleteEvent(t *testing.T) {
-	f := newFakeGraph(t)
+	f := newFixture(t)
 	p := f.provider()
-	f.add(defaultCalID, fakeEvent{ID: "AAMkAD/evt+1=", Subject: subjectMarker, Start: at(9, 0), End: at(10, 0)})
-	if err := p.DeleteEvent(ctxTimeout(t, 5*time.Second), account(nil), defaultCalID, "AAMkAD/evt+1="); err != nil {
+	id := f.add(f.defaultCal, graphtest.Event{ID: "AAMkAD/evt+1=", Subject: subjectMarker, Start: at(9, 0), End: at(10, 0)})
+	if err := p.DeleteEvent(ctxTimeout(t, 5*time.Second), f.account(nil), f.defaultCal, id); err != nil {
 		t.Fatalf("DeleteEvent: %v", err)
 	}
-	if n := f.eventCount(defaultCalID); n != 0 {
+	if n := len(f.srv.Events(f.defaultCal)); n != 0 {
 		t.Errorf("events = %d, want 0", n)
 	}
-	if err := p.DeleteEvent(ctxTimeout(t, 5*time.Second), account(nil), defaultCalID, "AAMkAD/evt+1="); err != nil {
+	if err := p.DeleteEvent(ctxTimeout(t, 5*time.Second), f.account(nil), f.defaultCal, id); err != nil {
 		t.Errorf("DeleteEvent of a gone event: %v, want nil (404 is success)", err)
 	}
-	f.setHook(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
-		if r.Method == "DELETE" {
-			graphError(w, 403, "ErrorAccessDenied", "Access is denied. "+errMsgMarker)
-			return true
-		}
-		return false
-	})
-	err := p.DeleteEvent(ctxTimeout(t, 5*time.Second), account(nil), defaultCalID, "evt")
+	f.srv.Fail("DELETE", "", -1, graphtest.Failure{Status: 403, Code: "ErrorAccessDenied"})
+	err := p.DeleteEvent(ctxTimeout(t, 5*time.Second), f.account(nil), f.defaultCal, "evt")
 	var e *Error
 	if !errors.As(err, &e) || e.Status != 403 || e.Code != "ErrorAccessDenied" {
 		t.Errorf("err = %v, want status 403 ErrorAccessDenied", err)
@@ -758,59 +962,146 @@ func TestDeleteEvent(t *testing.T) {
 	noLeak(t, err)
 }
 
+// TestDeleteDraftEvent: the event PutEvent made for a draft is found by its
+// transactionId, which calendarView returns only when $select names it,
+// and deleted without its id being known; nothing else is touched.
+func TestDeleteDraftEvent(t *testing.T) {
+	draft := slotbook.EventDraft{Key: "booking-7", Title: subjectMarker, Description: bodyMarker, Start: at(9, 0), End: at(10, 0)}
+	t.Run("deletes the draft's event and nothing else", func(t *testing.T) {
+		f := newFixture(t)
+		p := f.provider()
+		ctx := ctxTimeout(t, 5*time.Second)
+		// Other events in the same time: another booking's, and the user's
+		// own, before and after the draft's (pages hold two events).
+		f.add(f.defaultCal, graphtest.Event{Subject: subjectMarker, Start: at(8, 30), End: at(9, 30)})
+		other := draft
+		other.Key = "booking-8"
+		otherID, err := p.PutEvent(ctx, f.account(nil), f.defaultCal, other)
+		if err != nil {
+			t.Fatalf("PutEvent other: %v", err)
+		}
+		if _, err := p.PutEvent(ctx, f.account(nil), f.defaultCal, draft); err != nil {
+			t.Fatalf("PutEvent: %v", err)
+		}
+		f.add(f.defaultCal, graphtest.Event{Subject: subjectMarker, Start: at(9, 30), End: at(11, 0)})
+
+		if err := p.DeleteDraftEvent(ctx, f.account(nil), f.defaultCal, draft); err != nil {
+			t.Fatalf("DeleteDraftEvent: %v", err)
+		}
+		var others, own int
+		for _, e := range f.srv.Events(f.defaultCal) {
+			switch {
+			case e.TransactionID == TransactionID(draft.Key):
+				t.Errorf("the draft's event %s is still there", e.ID)
+			case e.ID == otherID:
+				others++
+			case e.TransactionID == "":
+				own++
+			}
+		}
+		if others != 1 || own != 2 {
+			t.Errorf("left: %d events of the other booking and %d of the user's, want 1 and 2", others, own)
+		}
+		views := f.srv.Requests("GET", "/calendarView")
+		if len(views) < 2 {
+			t.Fatalf("calendarView pages = %d, want 2 (4 events, page size 2)", len(views))
+		}
+		if sel := views[0].Query.Get("$select"); sel != "transactionId" {
+			t.Errorf("calendarView $select = %q, want transactionId only", sel)
+		}
+	})
+	t.Run("no event is no error", func(t *testing.T) {
+		f := newFixture(t)
+		f.add(f.defaultCal, graphtest.Event{Subject: subjectMarker, Start: at(9, 0), End: at(10, 0)})
+		if err := f.provider().DeleteDraftEvent(ctxTimeout(t, 5*time.Second), f.account(nil), f.defaultCal, draft); err != nil {
+			t.Errorf("DeleteDraftEvent without an event: %v, want nil", err)
+		}
+		if n := len(f.srv.Events(f.defaultCal)); n != 1 {
+			t.Errorf("events = %d, want the user's one left", n)
+		}
+		if n := len(f.srv.Requests("DELETE", "")); n != 0 {
+			t.Errorf("DELETE requests = %d, want 0", n)
+		}
+	})
+}
+
 func TestOAuth(t *testing.T) {
-	f := newFakeGraph(t)
+	f := newFixture(t)
 	p := f.provider()
+	noRedirects := f.srv.Client()
+	noRedirects.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	// consent follows AuthCodeURL as the user's browser would and returns
+	// the query of the redirect to slotbook's callback.
+	consent := func(t *testing.T) url.Values {
+		t.Helper()
+		u := p.AuthCodeURL("state-123")
+		resp, err := noRedirects.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		loc, err := url.Parse(resp.Header.Get("Location"))
+		if resp.StatusCode != http.StatusFound || err != nil || !strings.HasPrefix(loc.String(), redirectURL+"?") {
+			t.Fatalf("consent answered %d to %q, want 302 to %s", resp.StatusCode, resp.Header.Get("Location"), redirectURL)
+		}
+		return loc.Query()
+	}
+
 	u, err := url.Parse(p.AuthCodeURL("state-123"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	q := u.Query()
-	if u.Path != "/authorize" || q.Get("client_id") != "client-1" || q.Get("state") != "state-123" ||
-		q.Get("redirect_uri") != "https://app.example/oauth/microsoft" || q.Get("response_type") != "code" {
+	if u.Path != "/common/oauth2/v2.0/authorize" || q.Get("client_id") != graphtest.ClientID || q.Get("state") != "state-123" ||
+		q.Get("redirect_uri") != redirectURL || q.Get("response_type") != "code" {
 		t.Errorf("AuthCodeURL = %s", u)
 	}
 	if s := q.Get("scope"); s != "offline_access Calendars.ReadWrite" {
 		t.Errorf("scope = %q", s)
 	}
 
-	rt, err := p.Exchange(ctxTimeout(t, 5*time.Second), "code-1")
-	if err != nil || !strings.HasPrefix(rt, refreshMarker) {
+	back := consent(t)
+	if back.Get("state") != "state-123" || back.Get("code") == "" {
+		t.Fatalf("callback query = %v, want code and state", back)
+	}
+	rt, err := p.Exchange(ctxTimeout(t, 5*time.Second), back.Get("code"))
+	if err != nil || !strings.Contains(rt, graphtest.TokenMarker) {
 		t.Errorf("Exchange = %q, %v; want a refresh token", rt, err)
 	}
-	form, _ := url.ParseQuery(string(f.seenRequests("POST", "/token")[0].Body))
-	if form.Get("client_secret") != "secret-1" {
-		t.Errorf("client secret not sent in the body (AuthStyleInParams): %v", form)
+	form, _ := url.ParseQuery(string(f.srv.Requests("POST", "/token")[0].Body))
+	if form.Get("client_secret") != graphtest.ClientSecret {
+		t.Errorf("client secret not sent in the body (AuthStyleInParams)")
 	}
-	_, err = p.Exchange(ctxTimeout(t, 5*time.Second), "code-used")
+	if cals, err := p.Calendars(ctxTimeout(t, 5*time.Second), slotbook.Account{Secret: rt}); err != nil || len(cals) == 0 || cals[0].Owner != testEmail {
+		t.Errorf("Calendars with the new refresh token = %+v, %v; want Adele's, owned by %s", cals, err, testEmail)
+	}
+	_, err = p.Exchange(ctxTimeout(t, 5*time.Second), back.Get("code"))
 	if !errors.Is(err, slotbook.ErrCalendarAuth) {
 		t.Errorf("Exchange of a used code: %v, want ErrCalendarAuth", err)
 	}
 	noLeak(t, err)
+
+	f.srv.DenyConsent()
+	if back := consent(t); back.Get("error") != "access_denied" || back.Get("code") != "" || back.Get("state") != "state-123" {
+		t.Errorf("declined consent: callback query %v, want error=access_denied with the state", back)
+	}
 }
 
 func TestTokensGoOnlyToGraphsHost(t *testing.T) {
-	f := newFakeGraph(t)
+	f := newFixture(t)
 	var mu sync.Mutex
 	var stranger http.Header
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
 		stranger = r.Header.Clone()
-		writeJSON(w, 200, map[string]any{"value": []any{}})
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"value":[]}`)
 	}))
 	defer other.Close()
-	f.setHook(func(w http.ResponseWriter, r *http.Request, _ []byte) bool {
-		if strings.HasSuffix(r.URL.Path, "/calendars") {
-			writeJSON(w, 200, map[string]any{
-				"value":           []any{map[string]any{"id": "c1", "name": "x", "isDefaultCalendar": true, "canEdit": true}},
-				"@odata.nextLink": strings.Replace(other.URL, "127.0.0.1", "localhost", 1) + "/v1.0/me/calendars?$skip=1",
-			})
-			return true
-		}
-		return false
-	})
-	if _, err := f.provider().Calendars(ctxTimeout(t, 5*time.Second), account(nil)); err != nil {
+	next := strings.Replace(other.URL, "127.0.0.1", "localhost", 1) + "/v1.0/me/calendars?$skip=1"
+	f.srv.Fail("GET", "/calendars", 1, graphtest.Failure{Status: 200, Body: `{"value":[{"id":"c1","name":"x","isDefaultCalendar":true,"canEdit":true}],"@odata.nextLink":"` + next + `"}`})
+	if _, err := f.provider().Calendars(ctxTimeout(t, 5*time.Second), f.account(nil)); err != nil {
 		t.Fatalf("Calendars: %v", err)
 	}
 	mu.Lock()
@@ -825,11 +1116,32 @@ func TestTokensGoOnlyToGraphsHost(t *testing.T) {
 
 func TestBadBaseURLFailsEveryCall(t *testing.T) {
 	p := New(Config{BaseURL: "graph.example/v1.0"})
-	if _, err := p.Calendars(context.Background(), account(nil)); err == nil {
+	acct := slotbook.Account{Provider: slotbook.Microsoft, Email: testEmail, Secret: "rt"}
+	if _, err := p.Calendars(context.Background(), acct); err == nil {
 		t.Error("Calendars with a relative BaseURL succeeded")
 	}
-	if _, err := p.Busy(context.Background(), account(nil), []string{"c"}, day, day.Add(time.Hour)); err == nil {
+	if _, err := p.Busy(context.Background(), acct, []string{"c"}, day, day.Add(time.Hour)); err == nil {
 		t.Error("Busy with a relative BaseURL succeeded")
+	}
+}
+
+func TestIsAddress(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"adele@contoso.example", true},
+		{"Adele@CONTOSO.example", true},
+		{"AAMkADI5AAAA/b+c==", false},
+		{"AAMkAGI2TGuLAAA=", false},
+		{"", false},
+		{"Adele Vance <adele@contoso.example>", false},
+		{"adele@contoso.example ", false},
+		{"adele", false},
+	} {
+		if got := isAddress(tc.in); got != tc.want {
+			t.Errorf("isAddress(%q) = %v, want %v", tc.in, got, tc.want)
+		}
 	}
 }
 
