@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/slotbook/slotbook/pkg/dynamotest"
+	"github.com/slotbook/slotbook/pkg/graph/graphtest"
+	"github.com/slotbook/slotbook/pkg/providers"
 	"github.com/slotbook/slotbook/pkg/radicaletest"
 )
 
@@ -50,11 +52,21 @@ func TestBrowser(t *testing.T) {
 		t.Skipf("the browser tests need %s; make tools installs it", missing)
 	}
 
+	// Microsoft 365 behind a consent page at an https address, which the
+	// browser tests hand over to the Graph stand-in.
+	graph := graphtest.New(t)
+	mailbox := graph.AddMailbox("adele.vance@contoso.example", "Adele Vance")
+	graph.SignInAs(mailbox.Address)
 	srv := start(t, map[string]string{
-		"PORT":                       "0",
-		"SLOTBOOK_DYNAMODB_ENDPOINT": dynamotest.Endpoint(t),
-		"SLOTBOOK_TABLE":             dynamotest.TableName(t),
-		"SLOTBOOK_SEAL_KEY_FILE":     filepath.Join(t.TempDir(), "seal.key"),
+		"PORT":                             "0",
+		"SLOTBOOK_DYNAMODB_ENDPOINT":       dynamotest.Endpoint(t),
+		"SLOTBOOK_TABLE":                   dynamotest.TableName(t),
+		"SLOTBOOK_SEAL_KEY_FILE":           filepath.Join(t.TempDir(), "seal.key"),
+		providers.EnvMicrosoftClientID:     graphtest.ClientID,
+		providers.EnvMicrosoftClientSecret: graphtest.ClientSecret,
+		providers.EnvMicrosoftAuthURL:      "https://login.microsoftonline.test/common/oauth2/v2.0/authorize",
+		providers.EnvMicrosoftTokenURL:     graph.TokenURL,
+		providers.EnvGraphURL:              graph.BaseURL,
 	})
 	defer srv.stop()
 	tok := regexp.MustCompile(`export TOKEN=(\S+)`).FindStringSubmatch(srv.stdout.String())
@@ -82,6 +94,8 @@ func TestBrowser(t *testing.T) {
 		"SLOTBOOK_CALDAV_USER="+davUser,
 		"SLOTBOOK_CALDAV_PASSWORD="+davPassword,
 		"SLOTBOOK_CALDAV_CALENDAR="+davCalendar,
+		"SLOTBOOK_GRAPH_AUTHORIZE="+graph.AuthURL,
+		"SLOTBOOK_GRAPH_MAILBOX="+mailbox.Address,
 	)
 	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.StdoutPipe()

@@ -14,9 +14,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -82,7 +85,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", crossOrigin(httpapi.NewHandler(app, devauth.NewVerifier(secret), log)))
+	mux.Handle("/v1/", crossOrigin(httpapi.NewHandler(app, devauth.NewVerifier(secret), log), corsOrigins(base, getenv)))
 	mux.Handle("/", web.Handler(web.Config{Auth: web.Auth{Mode: "local"}}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	if err := welcome(stdout, base, where, secret); err != nil {
@@ -93,6 +96,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	go sweep(ctx, app, log, sweepEvery)
 	select {
 	case err := <-errc:
 		return err
@@ -107,6 +111,30 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	return nil
+}
+
+// sweepEvery is how often the local server works through the calendar
+// events that wait to be removed (Sweep); on AWS a schedule does it.
+const sweepEvery = 30 * time.Second
+
+// sweep runs app.Sweep every interval until ctx ends.
+func sweep(ctx context.Context, app *slotbook.App, log *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		rep, err := app.Sweep(ctx)
+		switch {
+		case err != nil:
+			log.WarnContext(ctx, "sweep failed", "err", err.Error())
+		case rep != (slotbook.SweepReport{}):
+			log.InfoContext(ctx, "sweep", "removed", rep.Removed, "released", rep.Released, "postponed", rep.Postponed, "kept", rep.Kept)
+		}
+	}
 }
 
 // calendarOptions configures the calendar providers for local mode:
@@ -182,10 +210,27 @@ In the browser:
 	return err
 }
 
-// crossOrigin lets pages of any origin call the API, as a company's site
-// that embeds the widget does. Local mode only: on AWS the HTTP API's CORS
-// configuration (template.yaml, CorsOrigins) names the allowed origins.
-func crossOrigin(next http.Handler) http.Handler {
+// crossOrigin answers CORS for the API in local mode (on AWS the HTTP
+// API's CORS configuration, template.yaml's CorsOrigins, does). The public
+// widget routes are open to every origin, as a company's site that embeds
+// the widget needs, but never with the Authorization header: a page of
+// another origin cannot use a visitor's signed-in dashboard, whatever the
+// JWT secret (whose default, dev-secret, is public). The signed-in routes
+// answer CORS only for origins in allowed (the server's own, and
+// SLOTBOOK_CORS_ORIGINS); for any other origin the browser refuses.
+func crossOrigin(next http.Handler, allowed []string) http.Handler {
+	public := http.NewServeMux()
+	for _, rt := range httpapi.Routes() {
+		if rt.Public {
+			public.Handle(rt.Method+" "+rt.Pattern, http.NotFoundHandler())
+		}
+	}
+	isPublic := func(method string, r *http.Request) bool {
+		probe := r.Clone(r.Context())
+		probe.Method = method
+		_, pattern := public.Handler(probe)
+		return pattern != ""
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		if origin == "" {
@@ -193,16 +238,52 @@ func crossOrigin(next http.Handler) http.Handler {
 			return
 		}
 		h := w.Header()
-		h.Set("Access-Control-Allow-Origin", origin)
 		h.Add("Vary", "Origin")
+		method := r.Method
+		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+		if preflight {
+			method = r.Header.Get("Access-Control-Request-Method")
+		}
+		headers := "Content-Type, Idempotency-Key, X-Cancel-Token, X-Request-Id"
+		switch {
+		case slices.Contains(allowed, origin):
+			h.Set("Access-Control-Allow-Origin", origin)
+			headers += ", Authorization"
+		case isPublic(method, r):
+			h.Set("Access-Control-Allow-Origin", "*")
+		default:
+			// No CORS headers: the browser keeps the answer from the page.
+			if preflight {
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
 		h.Set("Access-Control-Expose-Headers", "X-Request-Id, Location, Idempotent-Replayed, Retry-After, WWW-Authenticate")
-		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+		if preflight {
 			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE")
-			h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, X-Cancel-Token, X-Request-Id")
+			h.Set("Access-Control-Allow-Headers", headers)
 			h.Set("Access-Control-Max-Age", "600")
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// corsOrigins returns the origins the signed-in routes answer CORS for:
+// the server's own (base) and those in SLOTBOOK_CORS_ORIGINS, separated by
+// commas.
+func corsOrigins(base string, getenv func(string) string) []string {
+	out := []string{base}
+	if u, err := url.Parse(base); err == nil && u.Hostname() == "localhost" {
+		out = append(out, "http://127.0.0.1:"+u.Port())
+	}
+	for _, o := range strings.Split(getenv("SLOTBOOK_CORS_ORIGINS"), ",") {
+		if o = strings.TrimSuffix(strings.TrimSpace(o), "/"); o != "" {
+			out = append(out, o)
+		}
+	}
+	return out
 }

@@ -171,3 +171,60 @@ func TestDataSurvivesARestartOnDynamoDB(t *testing.T) {
 		t.Errorf("employees after restart: %d %s", code, body)
 	}
 }
+
+// TestCrossOriginOnlyForTheWidget: any site may call the public widget
+// routes (without credentials), but the signed-in routes answer CORS only
+// to the server's own origin and the configured ones, so a page elsewhere
+// cannot drive a visitor's dashboard — the default JWT secret is public.
+func TestCrossOriginOnlyForTheWidget(t *testing.T) {
+	srv := start(t, map[string]string{"PORT": "0", "SLOTBOOK_CORS_ORIGINS": "https://admin.salon.example, https://other.example/"})
+	defer srv.stop()
+	ask := func(method, path, origin string, header ...string) http.Header {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.base+path, nil)
+		req.Header.Set("Origin", origin)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.Header
+	}
+	preflight := func(method, path, origin, headers string) http.Header {
+		return ask("OPTIONS", path, origin, "Access-Control-Request-Method", method, "Access-Control-Request-Headers", headers)
+	}
+	evil := "https://evil.example"
+	cases := []struct {
+		name        string
+		got         http.Header
+		allowOrigin string
+		authAllowed bool
+	}{
+		{"foreign site, settings", preflight("GET", "/v1/companies/demo/settings", evil, "authorization"), "", false},
+		{"foreign site, settings, the request itself", ask("GET", "/v1/companies/demo/settings", evil, "Authorization", "Bearer x"), "", false},
+		{"foreign site, a dashboard cancel with a JWT", preflight("DELETE", "/v1/companies/demo/bookings/b1", evil, "authorization"), "*", false},
+		{"foreign site, slots", preflight("GET", "/v1/companies/demo/slots", evil, "content-type"), "*", false},
+		{"foreign site, booking", preflight("POST", "/v1/companies/demo/bookings", evil, "content-type,idempotency-key"), "*", false},
+		{"foreign site, cancel with the token", preflight("DELETE", "/v1/companies/demo/bookings/b1", evil, "x-cancel-token"), "*", false},
+		{"own origin, settings", preflight("PUT", "/v1/companies/demo/settings", srv.base, "authorization,content-type"), srv.base, true},
+		{"configured origin, settings", preflight("PUT", "/v1/companies/demo/settings", "https://admin.salon.example", "authorization"), "https://admin.salon.example", true},
+		{"configured origin with a slash", preflight("GET", "/v1/companies/demo/settings", "https://other.example", "authorization"), "https://other.example", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := c.got.Get("Access-Control-Allow-Origin"); got != c.allowOrigin {
+				t.Errorf("Access-Control-Allow-Origin = %q, want %q", got, c.allowOrigin)
+			}
+			if got := c.got.Get("Access-Control-Allow-Credentials"); got != "" {
+				t.Errorf("Access-Control-Allow-Credentials = %q", got)
+			}
+			auth := strings.Contains(strings.ToLower(c.got.Get("Access-Control-Allow-Headers")), "authorization")
+			if auth != c.authAllowed {
+				t.Errorf("Authorization allowed = %v, want %v (%q)", auth, c.authAllowed, c.got.Get("Access-Control-Allow-Headers"))
+			}
+		})
+	}
+}

@@ -27,6 +27,14 @@ type Provider struct {
 	Accounts map[string]*Account
 	// Calls counts the calls of each method.
 	Calls map[string]int
+	// BeforeWrite, if set, runs before every PutEvent, DeleteEvent and
+	// DeleteDraftEvent takes effect (with the method's name), and may
+	// stop it with an error: a calendar that cannot be written, or, with
+	// runtime.Goexit, a request that dies there.
+	BeforeWrite func(method string) error
+	// AfterPut, if set, runs after PutEvent stored the event, and its error
+	// is returned instead of the event's id: the answer was lost.
+	AfterPut func() error
 }
 
 // Account is one account of the fake provider.
@@ -191,6 +199,20 @@ func (p *Provider) Events(ctx context.Context, acct slotbook.Account, id string,
 	return out, nil
 }
 
+// beforeWrite runs BeforeWrite, if set.
+func (p *Provider) beforeWrite(method string) error {
+	p.mu.Lock()
+	hook := p.BeforeWrite
+	p.mu.Unlock()
+	if hook == nil {
+		return nil
+	}
+	if err := hook(method); err != nil {
+		return fmt.Errorf("calendartest: %s: %w", method, err)
+	}
+	return nil
+}
+
 // PutEvent implements slotbook.CalendarProvider; the event id is the
 // draft's key, so a second write replaces the first.
 func (p *Provider) PutEvent(ctx context.Context, acct slotbook.Account, id string, ev slotbook.EventDraft) (string, error) {
@@ -198,9 +220,18 @@ func (p *Provider) PutEvent(ctx context.Context, acct slotbook.Account, id strin
 	if err != nil {
 		return "", err
 	}
+	if err := p.beforeWrite("PutEvent"); err != nil {
+		return "", err
+	}
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	a.Written["ev-"+ev.Key] = ev
+	after := p.AfterPut
+	p.mu.Unlock()
+	if after != nil {
+		if err := after(); err != nil {
+			return "", fmt.Errorf("calendartest: PutEvent: %w", err)
+		}
+	}
 	return "ev-" + ev.Key, nil
 }
 
@@ -210,10 +241,26 @@ func (p *Provider) DeleteEvent(ctx context.Context, acct slotbook.Account, _, ev
 	if err != nil {
 		return err
 	}
+	if err := p.beforeWrite("DeleteEvent"); err != nil {
+		return err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(a.Written, eventID)
 	return nil
+}
+
+// WrittenTo returns the events written into the account of secret, by id.
+func (p *Provider) WrittenTo(secret string) map[string]slotbook.EventDraft {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := map[string]slotbook.EventDraft{}
+	if a, ok := p.Accounts[secret]; ok {
+		for k, v := range a.Written {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // DeleteDraftEvent implements slotbook.CalendarProvider: the event of a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,16 +22,28 @@ import (
 // longest duration with both buffers at their longest.
 const maxBlocked = time.Duration(slotbook.MaxServiceDuration+2*slotbook.MaxBuffer) * time.Minute
 
-// claimAttempts bounds the optimistic retries of one CreateBooking.
+// claimAttempts bounds the optimistic retries of one claim or confirmation.
 const claimAttempts = 8
 
-// Bookings implements slotbook.Store.
+// Bookings implements slotbook.Store: the B# range, which holds live
+// bookings only.
 func (s *Store) Bookings(ctx context.Context, companyID, employeeID string, from, to time.Time) ([]slotbook.Booking, error) {
+	return s.bookingsIn(ctx, companyID, employeeID, "B#", from, to)
+}
+
+// CancelledBookings implements slotbook.Store: the BC# range.
+func (s *Store) CancelledBookings(ctx context.Context, companyID, employeeID string, from, to time.Time) ([]slotbook.Booking, error) {
+	return s.bookingsIn(ctx, companyID, employeeID, "BC#", from, to)
+}
+
+// bookingsIn returns the bookings of the range prefix whose time overlaps
+// [from, to).
+func (s *Store) bookingsIn(ctx context.Context, companyID, employeeID, prefix string, from, to time.Time) ([]slotbook.Booking, error) {
 	out := []slotbook.Booking{}
 	if !validIDs(companyID, employeeID) {
 		return out, nil
 	}
-	items, err := s.bookingsNear(ctx, companyID, employeeID, from, to)
+	items, err := s.bookingsNear(ctx, companyID, employeeID, prefix, from, to)
 	if err != nil {
 		return nil, err
 	}
@@ -42,12 +55,40 @@ func (s *Store) Bookings(ctx context.Context, companyID, employeeID string, from
 	return out, nil
 }
 
-// bookingsNear reads the employee's bookings that start in
+// bookingsNear reads the employee's bookings of range prefix that start in
 // [from−maxBlocked, to], a superset of those whose time, buffers included,
 // can overlap [from, to).
-func (s *Store) bookingsNear(ctx context.Context, companyID, employeeID string, from, to time.Time) ([]bookingItem, error) {
+func (s *Store) bookingsNear(ctx context.Context, companyID, employeeID, prefix string, from, to time.Time) ([]bookingItem, error) {
 	return query[bookingItem](ctx, s, "list bookings", employeePK(companyID, employeeID),
-		"B#"+timeKey(from.Add(-maxBlocked)), "B#"+timeKey(to.Add(maxBlocked))+"~")
+		prefix+timeKey(from.Add(-maxBlocked)), prefix+timeKey(to.Add(maxBlocked))+"~")
+}
+
+// txn is a transaction under construction whose actions are named, so
+// that a failed condition can be told by name.
+type txn struct {
+	items []types.TransactWriteItem
+	names []string
+}
+
+func (t *txn) add(name string, item types.TransactWriteItem) {
+	t.items = append(t.items, item)
+	t.names = append(t.names, name)
+}
+
+// run commits the transaction. It returns "" if it committed, the name of
+// the first action whose condition failed, or "retry" if it was cancelled
+// for another reason (a concurrent transaction on the same items).
+func (t *txn) run(ctx context.Context, s *Store, op string) (string, error) {
+	failed, err := s.transact(ctx, op, t.items)
+	switch {
+	case err != nil:
+		return "", err
+	case failed == -1:
+		return "", nil
+	case failed == -2:
+		return "retry", nil
+	}
+	return t.names[failed], nil
 }
 
 // CreateBooking implements slotbook.Store.
@@ -65,42 +106,37 @@ func (s *Store) CreateBooking(ctx context.Context, companyID string, b slotbook.
 	if !validIDs(companyID, b.EmployeeID, b.ID) {
 		return slotbook.FieldErrorf("id", "is not a valid id")
 	}
+	if b.Event.Key != "" && (!validIDs(b.Event.Connection) || !validKey(b.Event.Key)) {
+		return slotbook.FieldErrorf("event", "needs a connection id and a key")
+	}
 	start, end := b.Blocked()
 	if !end.After(start) || end.Sub(start) > maxBlocked {
 		return slotbook.FieldErrorf("end", "must be after start, and the booking at most %v long", maxBlocked)
 	}
-	pk := employeePK(companyID, b.EmployeeID)
-	days := utcDays(start, end)
 	for attempt := range claimAttempts {
-		versions, err := s.versions(ctx, pk, days)
+		v, err := s.readClaim(ctx, companyID, b.EmployeeID, start, end)
 		if err != nil {
 			return err
 		}
-		near, err := s.bookingsNear(ctx, companyID, b.EmployeeID, start, end)
-		if err != nil {
-			return err
+		if v.taken(start, end, b.CreatedAt, "") {
+			return slotbook.Errorf(slotbook.SlotTaken, "This time is no longer free.")
 		}
-		for _, it := range near {
-			o := it.booking()
-			os, oe := o.Blocked()
-			if o.Blocks(b.CreatedAt) && os.Before(end) && start.Before(oe) {
-				return slotbook.Errorf(slotbook.SlotTaken, "This time is no longer free.")
-			}
-		}
-		actions, err := s.claimActions(companyID, b, idem, days, versions)
+		t, err := s.claimActions(companyID, b, idem, v)
 		if err != nil {
 			return fail("create booking", err)
 		}
-		failed, err := s.transact(ctx, "create booking", actions)
+		failed, err := t.run(ctx, s, "create booking")
 		switch {
 		case err != nil:
 			return err
-		case failed == -1:
+		case failed == "":
 			return nil
-		case failed == 0:
+		case failed == "ref" || failed == "booking":
 			return conflict("booking")
-		case failed == 2 && idem != nil:
+		case failed == "idempotency":
 			return slotbook.Errorf(slotbook.Conflict, "This Idempotency-Key was used already.")
+		case failed == "removal":
+			return slotbook.Errorf(slotbook.Conflict, "The event key %s has a removal.", b.Event.Key)
 		}
 		// A version moved: another booking of this employee committed on
 		// one of these days. Look again after a short, jittered pause.
@@ -109,50 +145,117 @@ func (s *Store) CreateBooking(ctx context.Context, companyID string, b slotbook.
 	return slotbook.Errorf(slotbook.Unavailable, "Too many bookings at once; try again.")
 }
 
+// validKey reports whether k can be an event key: a booking id with an
+// optional ".suffix" of id characters.
+func validKey(k string) bool {
+	id, suffix, dotted := strings.Cut(k, ".")
+	return slotbook.ValidID(id) && (!dotted || slotbook.ValidID(suffix))
+}
+
+// claimView is what a claim or a confirmation reads before it writes: the
+// versions of the UTC days a booking's blocked time touches, and the live
+// bookings around it.
+type claimView struct {
+	days     []string
+	versions map[string]int64
+	near     []bookingItem
+}
+
+// readClaim reads the claim view of [start, end) of an employee.
+func (s *Store) readClaim(ctx context.Context, companyID, employeeID string, start, end time.Time) (claimView, error) {
+	v := claimView{days: utcDays(start, end)}
+	var err error
+	if v.versions, err = s.versions(ctx, employeePK(companyID, employeeID), v.days); err != nil {
+		return claimView{}, err
+	}
+	v.near, err = s.bookingsNear(ctx, companyID, employeeID, "B#", start, end)
+	return v, err
+}
+
+// taken reports whether a booking of v other than self that blocks at at
+// overlaps [start, end), both widened by their buffers.
+func (v claimView) taken(start, end, at time.Time, self string) bool {
+	for _, it := range v.near {
+		o := it.booking()
+		os, oe := o.Blocked()
+		if o.ID != self && o.Blocks(at) && os.Before(end) && start.Before(oe) {
+			return true
+		}
+	}
+	return false
+}
+
+// bumpVersions adds to t the bump of every day version of v.
+func (s *Store) bumpVersions(t *txn, pk string, v claimView) {
+	for _, d := range v.days {
+		t.add("version", s.bumpVersion(pk, d, v.versions))
+	}
+}
+
 // claimActions writes the id reference, the booking, the idempotency
-// record (if any) and the bumped day versions, in this order.
-func (s *Store) claimActions(companyID string, b slotbook.Booking, idem *slotbook.Idempotency, days []string, versions map[string]int64) ([]types.TransactWriteItem, error) {
+// record (if any), the event's removal-if-unconfirmed (if any) and the
+// bumped day versions.
+func (s *Store) claimActions(companyID string, b slotbook.Booking, idem *slotbook.Idempotency, v claimView) (*txn, error) {
 	pk := employeePK(companyID, b.EmployeeID)
 	item := bookingToItem(companyID, b)
-	ref, err := s.putAction(refItem{key{companyPK(companyID), skBookingRef(b.ID)}, pk + "|" + item.SK}, absent)
+	t := &txn{}
+	ref, err := s.putAction(refItem{key: key{companyPK(companyID), skBookingRef(b.ID)}, Target: pk + "|" + item.SK, TTL: item.TTL}, absent)
 	if err != nil {
 		return nil, err
 	}
+	t.add("ref", ref)
 	put, err := s.putAction(item, absent)
 	if err != nil {
 		return nil, err
 	}
-	actions := []types.TransactWriteItem{ref, put}
+	t.add("booking", put)
 	if idem != nil {
 		av, err := attributevalue.MarshalMap(idempotencyToItem(companyID, *idem))
 		if err != nil {
 			return nil, err
 		}
-		actions = append(actions, types.TransactWriteItem{Put: &types.Put{
+		t.add("idempotency", types.TransactWriteItem{Put: &types.Put{
 			TableName: aws.String(s.table), Item: av,
 			// A record that has expired by its own time may be replaced,
 			// whether or not the TTL sweep has removed it yet.
-			ConditionExpression:       aws.String("attribute_not_exists(PK) OR expiresNs <= :now"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":now": &types.AttributeValueMemberN{Value: itoa(idem.CreatedAt.UnixNano())}},
+			// A retry books again under the id its record names.
+			ConditionExpression:       aws.String("attribute_not_exists(PK) OR expiresNs <= :now OR bookingId = :id"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(idem.CreatedAt.UnixNano()), ":id": str(b.ID)},
 		}})
 	}
-	for _, d := range days {
-		v, seen := versions[d]
-		up := &types.Update{
-			TableName:                 aws.String(s.table),
-			Key:                       keyOf(pk, skVersion(d)),
-			UpdateExpression:          aws.String("SET v = :next"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":next": &types.AttributeValueMemberN{Value: itoa(v + 1)}},
+	if b.Event.Key != "" {
+		r := slotbook.EventRemoval{
+			CompanyID: companyID, EmployeeID: b.EmployeeID, BookingID: b.ID, Event: b.Event,
+			Start: b.Start, End: b.End, Reason: slotbook.RemovalIfUnconfirmed,
+			Due: b.PendingUntil.Add(slotbook.RemovalGrace), Version: slotbook.NewID(),
 		}
-		if seen {
-			up.ConditionExpression = aws.String("v = :v")
-			up.ExpressionAttributeValues[":v"] = &types.AttributeValueMemberN{Value: itoa(v)}
-		} else {
-			up.ConditionExpression = aws.String(absent)
+		put, err := s.putAction(removalToItem(r), absent)
+		if err != nil {
+			return nil, err
 		}
-		actions = append(actions, types.TransactWriteItem{Update: up})
+		t.add("removal", put)
 	}
-	return actions, nil
+	s.bumpVersions(t, pk, v)
+	return t, nil
+}
+
+// bumpVersion raises the version of day d, conditioned on its being the
+// one read (or absent, if none was).
+func (s *Store) bumpVersion(pk, d string, versions map[string]int64) types.TransactWriteItem {
+	v, seen := versions[d]
+	up := &types.Update{
+		TableName:                 aws.String(s.table),
+		Key:                       keyOf(pk, skVersion(d)),
+		UpdateExpression:          aws.String("SET v = :next"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":next": num(v + 1)},
+	}
+	if seen {
+		up.ConditionExpression = aws.String("v = :v")
+		up.ExpressionAttributeValues[":v"] = num(v)
+	} else {
+		up.ConditionExpression = aws.String(absent)
+	}
+	return types.TransactWriteItem{Update: up}
 }
 
 // versions reads the version items of days; a missing one is left out.
@@ -182,6 +285,8 @@ func utcDays(start, end time.Time) []string {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func num(n int64) types.AttributeValue { return &types.AttributeValueMemberN{Value: itoa(n)} }
 
 // Idempotency implements slotbook.Store.
 func (s *Store) Idempotency(ctx context.Context, companyID, k string, now time.Time) (slotbook.Idempotency, error) {
@@ -217,16 +322,20 @@ func (s *Store) bookingKey(ctx context.Context, companyID, bookingID string) (pk
 	return pk, sk, true, nil
 }
 
-// Booking implements slotbook.Store.
-func (s *Store) Booking(ctx context.Context, companyID, bookingID string) (slotbook.Booking, error) {
+// bookingItemOf reads a booking's item through its reference; found is
+// false if either is missing.
+func (s *Store) bookingItemOf(ctx context.Context, companyID, bookingID string) (bookingItem, bool, error) {
 	pk, sk, found, err := s.bookingKey(ctx, companyID, bookingID)
-	if err != nil {
-		return slotbook.Booking{}, err
-	}
 	var it bookingItem
 	if found {
 		found, err = s.get(ctx, "get booking", pk, sk, &it)
 	}
+	return it, found && err == nil, err
+}
+
+// Booking implements slotbook.Store.
+func (s *Store) Booking(ctx context.Context, companyID, bookingID string) (slotbook.Booking, error) {
+	it, found, err := s.bookingItemOf(ctx, companyID, bookingID)
 	if err != nil {
 		return slotbook.Booking{}, err
 	}
@@ -253,84 +362,347 @@ func (s *Store) update(ctx context.Context, op, pk, sk, expr, cond string, names
 	return true, nil
 }
 
+var statusName = map[string]string{"#st": "status"}
+
+// removalNames names the attributes of removal items in expressions (some
+// are DynamoDB reserved words).
+var removalNames = map[string]string{"#reason": "reason", "#due": "due", "#dueNs": "dueNs", "#version": "version", "#booking": "booking"}
+
 // ConfirmBooking implements slotbook.Store.
-func (s *Store) ConfirmBooking(ctx context.Context, companyID, bookingID string, event slotbook.EventRef, now time.Time) error {
-	pk, sk, found, err := s.bookingKey(ctx, companyID, bookingID)
-	if err != nil {
-		return err
+//
+// A confirmation bumps the day versions of the booking's time, conditioned
+// on the versions it read together with the bookings around. A claim that
+// treated the booking as abandoned and took an overlapping time bumps them
+// too: whichever commits second fails its condition, re-reads, and sees
+// the other. So a confirmation that arrives late (a retried request, a
+// slow network) can never confirm a booking whose time another booking
+// holds, whatever the clocks say.
+func (s *Store) ConfirmBooking(ctx context.Context, companyID, bookingID, eventID string, now time.Time) error {
+	for attempt := range claimAttempts {
+		it, found, err := s.bookingItemOf(ctx, companyID, bookingID)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return notFound("booking")
+		}
+		b := it.booking()
+		if b.Status != slotbook.Pending {
+			return slotbook.Errorf(slotbook.Conflict, "The booking is not pending.")
+		}
+		start, end := b.Blocked()
+		v, err := s.readClaim(ctx, companyID, b.EmployeeID, start, end)
+		if err != nil {
+			return err
+		}
+		if v.taken(start, end, now, b.ID) {
+			return slotbook.Errorf(slotbook.SlotTaken, "The time was taken meanwhile.")
+		}
+		t := &txn{}
+		t.add("booking", types.TransactWriteItem{Update: &types.Update{
+			TableName: aws.String(s.table), Key: keyOf(it.PK, it.SK),
+			UpdateExpression:          aws.String("SET #st = :confirmed, eventId = :ev REMOVE pendingNs, #ttl"),
+			ConditionExpression:       aws.String("attribute_exists(PK) AND #st = :pending"),
+			ExpressionAttributeNames:  map[string]string{"#st": "status", "#ttl": TTLAttribute},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":confirmed": str(string(slotbook.Confirmed)), ":pending": str(string(slotbook.Pending)), ":ev": str(eventID)},
+		}})
+		t.add("ref", types.TransactWriteItem{Update: &types.Update{
+			TableName: aws.String(s.table), Key: keyOf(companyPK(companyID), skBookingRef(bookingID)),
+			UpdateExpression:         aws.String("REMOVE #ttl"),
+			ConditionExpression:      aws.String(exists),
+			ExpressionAttributeNames: map[string]string{"#ttl": TTLAttribute},
+		}})
+		if b.Event.Key != "" {
+			t.add("removal", s.deleteAction(pkSweep, skRemoval(companyID, b.EmployeeID, b.Event.Key), ""))
+		}
+		s.bumpVersions(t, it.PK, v)
+		failed, err := t.run(ctx, s, "confirm booking")
+		switch {
+		case err != nil:
+			return err
+		case failed == "":
+			return nil
+		case failed == "booking" || failed == "ref":
+			continue // released or confirmed meanwhile: the next read tells
+		}
+		time.Sleep(time.Duration(rand.IntN(10*(attempt+1))) * time.Millisecond)
 	}
-	if !found {
-		return notFound("booking")
-	}
-	ok, err := s.update(ctx, "confirm booking", pk, sk,
-		"SET #st = :confirmed, eventConnection = :conn, eventId = :ev REMOVE pendingNs",
-		"attribute_exists(PK) AND #st = :pending AND pendingNs > :now",
-		map[string]string{"#st": "status"},
-		map[string]types.AttributeValue{
-			":confirmed": str(string(slotbook.Confirmed)), ":pending": str(string(slotbook.Pending)),
-			":conn": str(event.Connection), ":ev": str(event.EventID),
-			":now": &types.AttributeValueMemberN{Value: itoa(now.UnixNano())},
-		})
-	if err == nil && !ok {
-		return slotbook.Errorf(slotbook.Conflict, "The booking is not pending.")
-	}
-	return err
+	return slotbook.Errorf(slotbook.Unavailable, "Too many bookings at once; try again.")
 }
 
-// CancelBooking implements slotbook.Store. A cancelled booking no longer
-// blocks, so no day version needs to move: a claim that read it as
-// blocking just answered SlotTaken a moment early.
-func (s *Store) CancelBooking(ctx context.Context, companyID, bookingID string) error {
-	pk, sk, found, err := s.bookingKey(ctx, companyID, bookingID)
-	if err != nil {
-		return err
+// CancelBooking implements slotbook.Store. The booking moves from the B#
+// range to the BC# range and its reference follows, in one transaction. A
+// cancelled booking no longer blocks, so no day version needs to move: a
+// claim that read it as blocking just answered SlotTaken a moment early.
+func (s *Store) CancelBooking(ctx context.Context, companyID, bookingID string, removal *slotbook.EventRemoval) error {
+	for range claimAttempts {
+		it, found, err := s.bookingItemOf(ctx, companyID, bookingID)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return notFound("booking")
+		}
+		b := it.booking()
+		switch b.Status {
+		case slotbook.Cancelled:
+			return slotbook.Errorf(slotbook.BookingCancelled, "The booking is cancelled already.")
+		case slotbook.Pending:
+			return slotbook.Errorf(slotbook.Conflict, "The booking is still being made; try again in a moment.")
+		}
+		b.Status = slotbook.Cancelled
+		moved := bookingToItem(companyID, b)
+		t := &txn{}
+		t.add("booking", types.TransactWriteItem{Delete: &types.Delete{
+			TableName: aws.String(s.table), Key: keyOf(it.PK, it.SK),
+			ConditionExpression:       aws.String("#st = :confirmed"),
+			ExpressionAttributeNames:  statusName,
+			ExpressionAttributeValues: map[string]types.AttributeValue{":confirmed": str(string(slotbook.Confirmed))},
+		}})
+		put, err := s.putAction(moved, "")
+		if err != nil {
+			return fail("cancel booking", err)
+		}
+		t.add("cancelled", put)
+		ref, err := s.putAction(refItem{key: key{companyPK(companyID), skBookingRef(bookingID)}, Target: moved.PK + "|" + moved.SK}, exists)
+		if err != nil {
+			return fail("cancel booking", err)
+		}
+		t.add("ref", ref)
+		if removal != nil {
+			r := *removal
+			r.CompanyID, r.EmployeeID = companyID, b.EmployeeID
+			if !validIDs(r.Event.Connection) || !validKey(r.Event.Key) || r.Version == "" {
+				return slotbook.FieldErrorf("removal", "needs a connection, a key and a version")
+			}
+			put, err := s.putAction(removalToItem(r), absent)
+			if err != nil {
+				return fail("cancel booking", err)
+			}
+			t.add("removal", put)
+		}
+		failed, err := t.run(ctx, s, "cancel booking")
+		switch {
+		case err != nil:
+			return err
+		case failed == "":
+			return nil
+		case failed == "removal":
+			return slotbook.Errorf(slotbook.Conflict, "The event key %s has a removal.", removal.Event.Key)
+		}
+		// Changed meanwhile (cancelled by another request): read again.
 	}
-	if !found {
-		return notFound("booking")
-	}
-	ok, err := s.update(ctx, "cancel booking", pk, sk, "SET #st = :cancelled REMOVE pendingNs", "attribute_exists(PK)",
-		map[string]string{"#st": "status"}, map[string]types.AttributeValue{":cancelled": str(string(slotbook.Cancelled))})
-	if err == nil && !ok {
-		return notFound("booking")
-	}
-	return err
+	return slotbook.Errorf(slotbook.Unavailable, "The booking changed meanwhile; try again.")
 }
 
 // ReleaseBooking implements slotbook.Store.
-func (s *Store) ReleaseBooking(ctx context.Context, companyID, bookingID, idempotencyKey string) error {
-	pk, sk, found, err := s.bookingKey(ctx, companyID, bookingID)
+func (s *Store) ReleaseBooking(ctx context.Context, companyID, bookingID string, r slotbook.Release) error {
+	it, found, err := s.bookingItemOf(ctx, companyID, bookingID)
 	if err != nil || !found {
 		return err
 	}
-	actions := []types.TransactWriteItem{
-		{Delete: &types.Delete{
-			TableName: aws.String(s.table), Key: keyOf(pk, sk),
-			ConditionExpression:       aws.String("attribute_not_exists(PK) OR #st <> :confirmed"),
-			ExpressionAttributeNames:  map[string]string{"#st": "status"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":confirmed": str(string(slotbook.Confirmed))},
-		}},
-		s.deleteAction(companyPK(companyID), skBookingRef(bookingID), ""),
+	b := it.booking()
+	if b.Status != slotbook.Pending {
+		return slotbook.Errorf(slotbook.Conflict, "A %s booking is not released.", b.Status)
 	}
-	if idempotencyKey != "" {
-		actions = append(actions, types.TransactWriteItem{Delete: &types.Delete{
-			TableName: aws.String(s.table), Key: keyOf(companyPK(companyID), skIdempotency(idempotencyKey)),
+	cond := "attribute_exists(PK) AND #st = :pending"
+	values := map[string]types.AttributeValue{":pending": str(string(slotbook.Pending))}
+	if !r.AbandonedAt.IsZero() {
+		cond += " AND pendingNs <= :at"
+		values[":at"] = num(r.AbandonedAt.UnixNano())
+	}
+	t := &txn{}
+	t.add("booking", types.TransactWriteItem{Delete: &types.Delete{
+		TableName: aws.String(s.table), Key: keyOf(it.PK, it.SK),
+		ConditionExpression: aws.String(cond), ExpressionAttributeNames: statusName, ExpressionAttributeValues: values,
+	}})
+	t.add("ref", s.deleteAction(companyPK(companyID), skBookingRef(bookingID), ""))
+	if b.Event.Key != "" {
+		rk := keyOf(pkSweep, skRemoval(companyID, b.EmployeeID, b.Event.Key))
+		if r.RemovalVersion != "" {
+			// The event may exist: its removal falls due at once. Only the
+			// removal-if-unconfirmed of this very booking is turned.
+			t.add("removal", types.TransactWriteItem{Update: &types.Update{
+				TableName: aws.String(s.table), Key: rk,
+				UpdateExpression:         aws.String("SET #reason = :abandoned, #due = :due, #dueNs = :dueNs, #version = :v"),
+				ConditionExpression:      aws.String("attribute_exists(PK) AND #booking = :b"),
+				ExpressionAttributeNames: removalNames,
+				ExpressionAttributeValues: map[string]types.AttributeValue{
+					":abandoned": str(string(slotbook.RemovalAbandoned)), ":due": str(r.Now.UTC().Format(time.RFC3339Nano)),
+					":dueNs": num(r.Now.UnixNano()), ":v": str(r.RemovalVersion), ":b": str(bookingID),
+				},
+			}})
+		} else {
+			t.add("removal", types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.table), Key: rk}})
+		}
+	}
+	if r.IdempotencyKey != "" {
+		t.add("idempotency", types.TransactWriteItem{Delete: &types.Delete{
+			TableName: aws.String(s.table), Key: keyOf(companyPK(companyID), skIdempotency(r.IdempotencyKey)),
 			// Only the record that names this booking goes.
 			ConditionExpression:       aws.String("attribute_not_exists(PK) OR bookingId = :id"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(bookingID)},
 		}})
 	}
-	failed, err := s.transact(ctx, "release booking", actions)
+	failed, err := t.run(ctx, s, "release booking")
 	switch {
 	case err != nil:
 		return err
-	case failed == 0:
-		return slotbook.Errorf(slotbook.Conflict, "A confirmed booking is cancelled, not released.")
-	case failed == 2:
+	case failed == "":
+		return nil
+	case failed == "booking":
+		return slotbook.Errorf(slotbook.Conflict, "The booking is no longer a pending one that may be released.")
+	case failed == "idempotency":
 		// The key names another booking now: release the booking alone.
-		_, err := s.transact(ctx, "release booking", actions[:2])
-		return err
-	case failed != -1:
-		return slotbook.Errorf(slotbook.Unavailable, "The booking changed meanwhile; try again.")
+		t.items, t.names = t.items[:len(t.items)-1], t.names[:len(t.names)-1]
+		if failed, err = t.run(ctx, s, "release booking"); err != nil || failed == "" {
+			return err
+		}
+	case failed == "removal":
+		// No removal-if-unconfirmed of this booking to turn: record the
+		// removal afresh.
+		for i, n := range t.names {
+			if n != "removal" {
+				continue
+			}
+			put, err := s.putAction(removalToItem(slotbook.EventRemoval{
+				CompanyID: companyID, EmployeeID: b.EmployeeID, BookingID: b.ID, Event: b.Event,
+				Start: b.Start, End: b.End, Reason: slotbook.RemovalAbandoned, Due: r.Now, Version: r.RemovalVersion,
+			}), "")
+			if err != nil {
+				return fail("release booking", err)
+			}
+			t.items[i] = put
+		}
+		if failed, err = t.run(ctx, s, "release booking"); err != nil || failed == "" {
+			return err
+		}
+	}
+	return slotbook.Errorf(slotbook.Unavailable, "The booking changed meanwhile; try again.")
+}
+
+// Removals implements slotbook.Store.
+func (s *Store) Removals(ctx context.Context, companyID, employeeID string) ([]slotbook.EventRemoval, error) {
+	if !validIDs(companyID, employeeID) {
+		return []slotbook.EventRemoval{}, nil
+	}
+	out, err := list(ctx, s, "list removals", pkSweep, removalPrefix(companyID, employeeID), removalItem.removal)
+	if err != nil {
+		return nil, err
+	}
+	sortByDue(out)
+	return out, nil
+}
+
+// DueRemovals implements slotbook.Store: one query of the SWEEP partition,
+// filtered by due time, page by page until limit removals are found.
+func (s *Store) DueRemovals(ctx context.Context, now time.Time, limit int) ([]slotbook.EventRemoval, error) {
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		ConsistentRead:            aws.Bool(true),
+		KeyConditionExpression:    aws.String("PK = :pk"),
+		FilterExpression:          aws.String("#dueNs <= :now"),
+		ExpressionAttributeNames:  map[string]string{"#dueNs": "dueNs"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": str(pkSweep), ":now": num(now.UnixNano())},
+	}
+	out := []slotbook.EventRemoval{}
+	p := dynamodb.NewQueryPaginator(s.db, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fail("list due removals", err)
+		}
+		var items []removalItem
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
+			return nil, fail("list due removals", err)
+		}
+		for _, it := range items {
+			out = append(out, it.removal())
+		}
+	}
+	sortByDue(out)
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func sortByDue(rs []slotbook.EventRemoval) {
+	slices.SortFunc(rs, func(x, y slotbook.EventRemoval) int {
+		if c := x.Due.Compare(y.Due); c != 0 {
+			return c
+		}
+		return strings.Compare(x.CompanyID+"#"+x.EmployeeID+"#"+x.Event.Key, y.CompanyID+"#"+y.EmployeeID+"#"+y.Event.Key)
+	})
+}
+
+// PutRemoval implements slotbook.Store.
+func (s *Store) PutRemoval(ctx context.Context, r slotbook.EventRemoval, replaces string) error {
+	if !validIDs(r.CompanyID, r.EmployeeID, r.Event.Connection) || !validKey(r.Event.Key) || r.Version == "" {
+		return slotbook.FieldErrorf("removal", "needs ids, a key and a version")
+	}
+	in := &dynamodb.PutItemInput{TableName: aws.String(s.table), ConditionExpression: aws.String(absent)}
+	if replaces != "" {
+		in.ConditionExpression = aws.String("#version = :old")
+		in.ExpressionAttributeNames = map[string]string{"#version": "version"}
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":old": str(replaces)}
+	}
+	av, err := attributevalue.MarshalMap(removalToItem(r))
+	if err != nil {
+		return fail("put removal", err)
+	}
+	in.Item = av
+	_, err = s.db.PutItem(ctx, in)
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return slotbook.Errorf(slotbook.Conflict, "The removal changed meanwhile.")
+	}
+	if err != nil {
+		return fail("put removal", err)
+	}
+	return nil
+}
+
+// DeleteRemoval implements slotbook.Store.
+func (s *Store) DeleteRemoval(ctx context.Context, companyID, employeeID, eventKey, version string) error {
+	if !validIDs(companyID, employeeID) || !validKey(eventKey) {
+		return nil
+	}
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(s.table), Key: keyOf(pkSweep, skRemoval(companyID, employeeID, eventKey)),
+		ConditionExpression:       aws.String("#version = :v"),
+		ExpressionAttributeNames:  map[string]string{"#version": "version"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":v": str(version)},
+	})
+	var failed *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &failed) {
+		return fail("delete removal", err)
+	}
+	return nil
+}
+
+// UseNonce implements slotbook.Store.
+func (s *Store) UseNonce(ctx context.Context, companyID, nonce string, now, expires time.Time) error {
+	if !validIDs(companyID, nonce) {
+		return slotbook.FieldErrorf("state", "is not valid")
+	}
+	av, err := attributevalue.MarshalMap(nonceItem{key{companyPK(companyID), skNonce(nonce)}, expires.UnixNano(), expires.Unix() + 1})
+	if err != nil {
+		return fail("use nonce", err)
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: av,
+		// A record that has expired by its own time may be replaced,
+		// whether or not the TTL sweep has removed it yet.
+		ConditionExpression:       aws.String("attribute_not_exists(PK) OR expiresNs <= :now"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": num(now.UnixNano())},
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return slotbook.Errorf(slotbook.Conflict, "This one-time value was used already.")
+	}
+	if err != nil {
+		return fail("use nonce", err)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -102,41 +103,104 @@ func (s *Store) Connection(ctx context.Context, companyID, employeeID, connectio
 	return it.connection(def), nil
 }
 
-// PutConnection implements slotbook.Store.
-func (s *Store) PutConnection(ctx context.Context, companyID string, k slotbook.Connection) error {
+// CreateConnection implements slotbook.Store.
+func (s *Store) CreateConnection(ctx context.Context, companyID string, k slotbook.Connection) error {
 	if !validIDs(companyID, k.EmployeeID, k.ID) {
 		return slotbook.FieldErrorf("id", "is not a valid id")
 	}
 	pk := employeePK(companyID, k.EmployeeID)
-	def, err := s.defaultConnection(ctx, companyID, k.EmployeeID)
+	put, err := s.putAction(connectionToItem(companyID, k), absent)
 	if err != nil {
-		return err
-	}
-	put, err := s.putAction(connectionToItem(companyID, k), "")
-	if err != nil {
-		return fail("put connection", err)
+		return fail("create connection", err)
 	}
 	actions := []types.TransactWriteItem{s.mustExist(companyPK(companyID), skEmployee(k.EmployeeID)), put}
-	switch {
-	case k.IsDefault:
-		mark, err := s.putAction(refItem{key{pk, skDefaultConnection}, k.ID}, "")
+	if k.IsDefault {
+		mark, err := s.putAction(refItem{key: key{pk, skDefaultConnection}, Target: k.ID}, "")
 		if err != nil {
-			return fail("put connection", err)
+			return fail("create connection", err)
 		}
 		actions = append(actions, mark)
-	case def == k.ID:
-		actions = append(actions, s.deleteIfTarget(pk, k.ID))
 	}
-	failed, err := s.transact(ctx, "put connection", actions)
+	failed, err := s.transact(ctx, "create connection", actions)
 	switch {
 	case err != nil:
 		return err
 	case failed == 0:
 		return notFound("employee")
+	case failed == 1:
+		return conflict("calendar connection")
 	case failed != -1:
 		return slotbook.Errorf(slotbook.Unavailable, "The calendar connections changed meanwhile; try again.")
 	}
 	return nil
+}
+
+// UpdateConnection implements slotbook.Store: one transaction that sets
+// only the fields asked for, conditioned on the connection's existence, so
+// that neither a concurrent delete nor a concurrent change of its secret
+// or status (a rotated refresh token, needs_reauth) is undone.
+func (s *Store) UpdateConnection(ctx context.Context, companyID, employeeID, connectionID string, u slotbook.ConnectionUpdate) (slotbook.Connection, error) {
+	if !validIDs(companyID, employeeID, connectionID) {
+		return slotbook.Connection{}, notFound("calendar connection")
+	}
+	pk := employeePK(companyID, employeeID)
+	var sets []string
+	names := map[string]string{}
+	values := map[string]types.AttributeValue{}
+	set := func(attr string, v types.AttributeValue) {
+		n := "#a" + itoa(int64(len(sets)))
+		sets = append(sets, n+" = :"+n[1:])
+		names[n] = attr
+		values[":"+n[1:]] = v
+	}
+	if u.Name != nil {
+		set("name", str(*u.Name))
+	}
+	if u.CheckConflicts != nil {
+		set("checkConflicts", &types.AttributeValueMemberBOOL{Value: *u.CheckConflicts})
+	}
+	if u.ShowInOverview != nil {
+		set("showInOverview", &types.AttributeValueMemberBOOL{Value: *u.ShowInOverview})
+	}
+	if u.Account != nil {
+		set("account", str(*u.Account))
+	}
+	var actions []types.TransactWriteItem
+	if len(sets) > 0 {
+		actions = append(actions, types.TransactWriteItem{Update: &types.Update{
+			TableName: aws.String(s.table), Key: keyOf(pk, skConnection(connectionID)),
+			UpdateExpression:    aws.String("SET " + strings.Join(sets, ", ")),
+			ConditionExpression: aws.String(exists), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		}})
+	} else {
+		actions = append(actions, s.mustExist(pk, skConnection(connectionID)))
+	}
+	if u.IsDefault != nil {
+		def, err := s.defaultConnection(ctx, companyID, employeeID)
+		if err != nil {
+			return slotbook.Connection{}, err
+		}
+		switch {
+		case *u.IsDefault:
+			mark, err := s.putAction(refItem{key: key{pk, skDefaultConnection}, Target: connectionID}, "")
+			if err != nil {
+				return slotbook.Connection{}, fail("update connection", err)
+			}
+			actions = append(actions, mark)
+		case def == connectionID:
+			actions = append(actions, s.deleteIfTarget(pk, connectionID))
+		}
+	}
+	failed, err := s.transact(ctx, "update connection", actions)
+	switch {
+	case err != nil:
+		return slotbook.Connection{}, err
+	case failed == 0:
+		return slotbook.Connection{}, notFound("calendar connection")
+	case failed != -1:
+		return slotbook.Connection{}, slotbook.Errorf(slotbook.Unavailable, "The calendar connections changed meanwhile; try again.")
+	}
+	return s.Connection(ctx, companyID, employeeID, connectionID)
 }
 
 // deleteIfTarget removes the employee's default mark if it names id.
@@ -149,20 +213,27 @@ func (s *Store) deleteIfTarget(pk, id string) types.TransactWriteItem {
 }
 
 // SetConnectionAuth implements slotbook.Store.
-func (s *Store) SetConnectionAuth(ctx context.Context, companyID, employeeID, connectionID string, sealed []byte, status slotbook.ConnectionStatus) error {
+func (s *Store) SetConnectionAuth(ctx context.Context, companyID, employeeID, connectionID string, expect, sealed []byte, status slotbook.ConnectionStatus) error {
 	if !validIDs(companyID, employeeID, connectionID) {
 		return notFound("calendar connection")
 	}
-	expr := "SET #st = :st"
+	expr, cond := "SET #st = :st", exists
 	values := map[string]types.AttributeValue{":st": str(string(status))}
 	if sealed != nil {
 		expr += ", sealedSecret = :sec"
 		values[":sec"] = &types.AttributeValueMemberB{Value: sealed}
 	}
+	if expect != nil {
+		cond += " AND sealedSecret = :expect"
+		values[":expect"] = &types.AttributeValueMemberB{Value: expect}
+	}
 	ok, err := s.update(ctx, "set connection auth", employeePK(companyID, employeeID), skConnection(connectionID),
-		expr, exists, map[string]string{"#st": "status"}, values)
+		expr, cond, statusName, values)
 	if err == nil && !ok {
-		return notFound("calendar connection")
+		if _, gerr := s.Connection(ctx, companyID, employeeID, connectionID); gerr != nil {
+			return gerr
+		}
+		return slotbook.Errorf(slotbook.Conflict, "The connection's credentials changed meanwhile.")
 	}
 	return err
 }

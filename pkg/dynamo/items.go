@@ -13,18 +13,29 @@ import (
 // Keys. Every key is built here from ids that slotbook.ValidID accepted,
 // which cannot contain '#', so no id can reach into another key's space.
 //
-//	PK C#<company>               SK CO                  company settings
-//	                             SK E#<employee>        employee
-//	                             SK S#<service>         service
-//	                             SK BI#<booking>        booking id → its key
-//	                             SK I#<sha256(key)>     Idempotency-Key record (TTL 24 h)
-//	PK C#<company>#E#<employee>  SK AV                  availability
-//	                             SK X#<start>#<absence> absence (start: UTC, fixed width)
-//	                             SK XI#<absence>        absence id → its key
-//	                             SK B#<start>#<booking> booking
-//	                             SK V#<date>            version of a UTC day's bookings
-//	                             SK K#<connection>      calendar connection (secret sealed)
-//	                             SK KD                  the employee's default connection
+//	PK C#<company>               SK CO                   company settings
+//	                             SK E#<employee>         employee
+//	                             SK S#<service>          service
+//	                             SK BI#<booking>         booking id → its key (TTL while pending)
+//	                             SK I#<sha256(key)>      Idempotency-Key record (TTL 24 h)
+//	                             SK N#<nonce>            used one-time value (TTL at its expiry)
+//	PK C#<company>#E#<employee>  SK AV                   availability
+//	                             SK X#<start>#<absence>  absence (start: UTC, fixed width)
+//	                             SK XI#<absence>         absence id → its key
+//	                             SK B#<start>#<booking>  live booking: pending (TTL) or confirmed
+//	                             SK BC#<start>#<booking> cancelled booking, kept out of the B# range
+//	                             SK V#<date>             version of a UTC day's bookings
+//	                             SK K#<connection>       calendar connection (secret sealed)
+//	                             SK KD                   the employee's default connection
+//	PK SWEEP                     SK C#<company>#E#<employee>#R#<event key>
+//	                                                     an event to remove (EventRemoval): the
+//	                                                     sweeper reads this one partition
+//
+// The SWEEP partition holds only what is in flight (a claim's removal-if-
+// unconfirmed lives from the claim to the confirmation, a second or so)
+// and removals that a calendar has not taken yet, so it stays small; every
+// booking writes it twice, far below a partition's thousand writes a
+// second.
 const (
 	attrPK = "PK"
 	attrSK = "SK"
@@ -45,8 +56,23 @@ func skVersion(d string) string    { return "V#" + d }
 // timeKey writes t in UTC with a fixed width, so that keys sort by time.
 func timeKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
 
-func skAbsence(start time.Time, id string) string { return "X#" + timeKey(start) + "#" + id }
-func skBooking(start time.Time, id string) string { return "B#" + timeKey(start) + "#" + id }
+func skAbsence(start time.Time, id string) string   { return "X#" + timeKey(start) + "#" + id }
+func skBooking(start time.Time, id string) string   { return "B#" + timeKey(start) + "#" + id }
+func skCancelled(start time.Time, id string) string { return "BC#" + timeKey(start) + "#" + id }
+func skNonce(n string) string                       { return "N#" + n }
+
+// pkSweep is the partition of every company's EventRemovals.
+const pkSweep = "SWEEP"
+
+// skRemoval is the sort key of an employee's removal of the event with key;
+// event keys are booking ids with an optional ".suffix", so they hold no '#'.
+func skRemoval(c, e, eventKey string) string { return removalPrefix(c, e) + eventKey }
+
+func removalPrefix(c, e string) string { return "C#" + c + "#E#" + e + "#R#" }
+
+// pendingTTL is how long after its PendingUntil an abandoned pending
+// booking (and its reference) is swept away by the table's TTL.
+const pendingTTL = 24 * time.Hour
 
 // key is the primary key of one item.
 type key struct {
@@ -157,6 +183,7 @@ type absenceItem struct {
 type refItem struct {
 	key
 	Target string `dynamodbav:"target"`
+	TTL    int64  `dynamodbav:"ttl,omitempty"` // a pending booking's, like the booking's
 }
 
 func (i absenceItem) absence() slotbook.Absence {
@@ -209,20 +236,29 @@ type bookingItem struct {
 	PendingNs       int64  `dynamodbav:"pendingNs"`
 	CancelTokenHash []byte `dynamodbav:"cancelTokenHash"`
 	EventConnection string `dynamodbav:"eventConnection"`
+	EventKey        string `dynamodbav:"eventKey"`
 	EventID         string `dynamodbav:"eventId"`
+	TTL             int64  `dynamodbav:"ttl,omitempty"` // pending only
 }
 
 func bookingToItem(c string, b slotbook.Booking) bookingItem {
+	sk := skBooking(b.Start, b.ID)
+	if b.Status == slotbook.Cancelled {
+		sk = skCancelled(b.Start, b.ID)
+	}
 	it := bookingItem{
-		key: key{employeePK(c, b.EmployeeID), skBooking(b.Start, b.ID)},
+		key: key{employeePK(c, b.EmployeeID), sk},
 		ID:  b.ID, EmployeeID: b.EmployeeID, ServiceID: b.ServiceID, Start: b.Start, End: b.End,
 		BufferBefore: b.BufferBefore, BufferAfter: b.BufferAfter,
 		CustomerName: b.Customer.Name, CustomerEmail: b.Customer.Email, CustomerPhone: b.Customer.Phone,
 		Notes: b.Notes, CreatedAt: b.CreatedAt, Status: string(b.Status),
-		CancelTokenHash: b.CancelTokenHash, EventConnection: b.Event.Connection, EventID: b.Event.EventID,
+		CancelTokenHash: b.CancelTokenHash, EventConnection: b.Event.Connection, EventKey: b.Event.Key, EventID: b.Event.EventID,
 	}
 	if !b.PendingUntil.IsZero() {
 		it.PendingNs = b.PendingUntil.UnixNano()
+	}
+	if b.Status == slotbook.Pending {
+		it.TTL = b.PendingUntil.Add(pendingTTL).Unix()
 	}
 	return it
 }
@@ -233,7 +269,7 @@ func (i bookingItem) booking() slotbook.Booking {
 		BufferBefore: i.BufferBefore, BufferAfter: i.BufferAfter,
 		Customer: slotbook.Customer{Name: i.CustomerName, Email: i.CustomerEmail, Phone: i.CustomerPhone},
 		Notes:    i.Notes, CreatedAt: i.CreatedAt, Status: slotbook.BookingStatus(i.Status),
-		CancelTokenHash: i.CancelTokenHash, Event: slotbook.EventRef{Connection: i.EventConnection, EventID: i.EventID},
+		CancelTokenHash: i.CancelTokenHash, Event: slotbook.EventRef{Connection: i.EventConnection, Key: i.EventKey, EventID: i.EventID},
 	}
 	if i.PendingNs != 0 {
 		b.PendingUntil = time.Unix(0, i.PendingNs)
@@ -248,6 +284,7 @@ type idempotencyItem struct {
 	Key         string    `dynamodbav:"key"`
 	Fingerprint string    `dynamodbav:"fingerprint"`
 	BookingID   string    `dynamodbav:"bookingId"`
+	EmployeeID  string    `dynamodbav:"employee"`
 	CreatedAt   time.Time `dynamodbav:"createdAt"`
 	ExpiresAt   time.Time `dynamodbav:"expiresAt"`
 	// ExpiresNs decides expiry in conditions; TTL only sweeps up later.
@@ -262,13 +299,58 @@ func skIdempotency(k string) string {
 }
 
 func idempotencyToItem(c string, r slotbook.Idempotency) idempotencyItem {
-	return idempotencyItem{key{companyPK(c), skIdempotency(r.Key)}, r.Key, r.Fingerprint, r.BookingID,
+	return idempotencyItem{key{companyPK(c), skIdempotency(r.Key)}, r.Key, r.Fingerprint, r.BookingID, r.EmployeeID,
 		r.CreatedAt, r.ExpiresAt, r.ExpiresAt.UnixNano(), r.ExpiresAt.Unix() + 1, r.SealedCancelToken}
 }
 
 func (i idempotencyItem) idempotency() slotbook.Idempotency {
-	return slotbook.Idempotency{Key: i.Key, Fingerprint: i.Fingerprint, BookingID: i.BookingID,
+	return slotbook.Idempotency{Key: i.Key, Fingerprint: i.Fingerprint, BookingID: i.BookingID, EmployeeID: i.EmployeeID,
 		CreatedAt: i.CreatedAt, ExpiresAt: i.ExpiresAt, SealedCancelToken: i.SealedCancelToken}
+}
+
+// removalItem is an EventRemoval in the SWEEP partition.
+type removalItem struct {
+	key
+	Company    string    `dynamodbav:"company"`
+	Employee   string    `dynamodbav:"employee"`
+	Booking    string    `dynamodbav:"booking"`
+	Connection string    `dynamodbav:"connection"`
+	EventKey   string    `dynamodbav:"eventKey"`
+	EventID    string    `dynamodbav:"eventId"`
+	Start      time.Time `dynamodbav:"start"`
+	End        time.Time `dynamodbav:"end"`
+	Reason     string    `dynamodbav:"reason"`
+	Due        time.Time `dynamodbav:"due"`
+	// DueNs is Due in Unix nanoseconds, for the sweeper's filter.
+	DueNs    int64  `dynamodbav:"dueNs"`
+	Attempts int    `dynamodbav:"attempts"`
+	Version  string `dynamodbav:"version"`
+}
+
+func removalToItem(r slotbook.EventRemoval) removalItem {
+	return removalItem{
+		key:     key{pkSweep, skRemoval(r.CompanyID, r.EmployeeID, r.Event.Key)},
+		Company: r.CompanyID, Employee: r.EmployeeID, Booking: r.BookingID,
+		Connection: r.Event.Connection, EventKey: r.Event.Key, EventID: r.Event.EventID,
+		Start: r.Start, End: r.End, Reason: string(r.Reason), Due: r.Due, DueNs: r.Due.UnixNano(),
+		Attempts: r.Attempts, Version: r.Version,
+	}
+}
+
+func (i removalItem) removal() slotbook.EventRemoval {
+	return slotbook.EventRemoval{
+		CompanyID: i.Company, EmployeeID: i.Employee, BookingID: i.Booking,
+		Event: slotbook.EventRef{Connection: i.Connection, Key: i.EventKey, EventID: i.EventID},
+		Start: i.Start, End: i.End, Reason: slotbook.RemovalReason(i.Reason), Due: i.Due,
+		Attempts: i.Attempts, Version: i.Version,
+	}
+}
+
+// nonceItem records a used one-time value until it expires.
+type nonceItem struct {
+	key
+	ExpiresNs int64 `dynamodbav:"expiresNs"`
+	TTL       int64 `dynamodbav:"ttl"`
 }
 
 // TTLAttribute is the table's time-to-live attribute (Unix seconds).

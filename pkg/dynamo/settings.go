@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -145,7 +146,7 @@ func (s *Store) clearEmployee(ctx context.Context, companyID, employeeID string)
 	}
 	var reqs []types.WriteRequest
 	for _, k := range items {
-		if len(k.SK) >= 2 && k.SK[:2] == "B#" || len(k.SK) >= 3 && k.SK[:3] == "BI#" {
+		if strings.HasPrefix(k.SK, "B#") || strings.HasPrefix(k.SK, "BC#") {
 			continue
 		}
 		reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: keyOf(k.PK, k.SK)}})
@@ -241,7 +242,7 @@ func (s *Store) CreateAbsence(ctx context.Context, companyID, employeeID string,
 		return slotbook.FieldErrorf("id", "is not a valid id")
 	}
 	pk, sk := employeePK(companyID, employeeID), skAbsence(a.Start, a.ID)
-	ref, err := s.putAction(refItem{key{pk, skAbsenceRef(a.ID)}, sk}, absent)
+	ref, err := s.putAction(refItem{key: key{pk, skAbsenceRef(a.ID)}, Target: sk}, absent)
 	if err != nil {
 		return fail("create absence", err)
 	}

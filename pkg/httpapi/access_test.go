@@ -30,6 +30,27 @@ type routeCase struct {
 	ok           int
 }
 
+// bodyFor makes, for the routes it names, the body for the caller of tok
+// (in env e whose admin is admin) instead of routeCase.body.
+var bodyFor = map[string]func(e *env, tok, admin string) any{
+	"/v1/companies/acme/employees/{e}/calendars/oauth": oauthBody,
+}
+
+// oauthBody starts a Google connection of ana as the caller of tok (as the
+// admin, if that caller may not) and returns the code and state that the
+// consent page hands back, to complete it.
+func oauthBody(e *env, tok, admin string) any {
+	e.t.Helper()
+	starter := tok
+	if tok == "" {
+		starter = admin
+	} else if r := e.do("POST", "/v1/companies/acme/employees/ana/calendars", tok, map[string]any{"provider": "google"}); r.Status != 202 {
+		starter = admin
+	}
+	ret := e.consent("refresh:oauth-grant", e.startOAuth(starter, ""))
+	return map[string]any{"code": ret.Code, "state": ret.State}
+}
+
 func routeCases() []routeCase {
 	settings := map[string]any{"name": "Acme", "timezone": "Europe/Zurich", "bookingIntervalMinutes": 30,
 		"minNoticeMinutes": 0, "horizonDays": 60, "supportAccess": true}
@@ -51,6 +72,8 @@ func routeCases() []routeCase {
 		{"POST", "/v1/companies/acme/employees/{e}/calendars", ownEmployee, map[string]any{"provider": "ics", "url": "https://feeds.example/a.ics"}, 201},
 		{"PUT", "/v1/companies/acme/employees/{e}/calendars/{calendar}", ownEmployee, map[string]any{"showInOverview": true}, 200},
 		{"DELETE", "/v1/companies/acme/employees/{e}/calendars/{calendar}", ownEmployee, nil, 204},
+		{"POST", "/v1/companies/acme/employees/{e}/calendars/{calendar}/reconnect", ownEmployee, map[string]any{"url": "https://feeds.example/a.ics"}, 200},
+		{"POST", "/v1/companies/acme/employees/{e}/calendars/oauth", ownEmployee, nil, 201},
 		{"GET", "/v1/companies/acme/services", read, nil, 200},
 		{"POST", "/v1/companies/acme/services", adminOnly, map[string]any{"name": "X", "durationMinutes": 30}, 201},
 		{"GET", "/v1/companies/acme/services/consult", read, nil, 200},
@@ -109,6 +132,7 @@ func TestEveryRouteByRole(t *testing.T) {
 			t.Run(fmt.Sprintf("%s %s as %s", rc.method, strings.Split(rc.path, "?")[0], c.name), func(t *testing.T) {
 				e, fake, admin := calendarEnv(t)
 				fake.Add("https://feeds.example/a.ics", "")
+				fake.Add("oauth-grant", "ana@gmail.example")
 				e.must(201, "POST", "/v1/companies/acme/employees", admin, map[string]any{"id": "bob", "name": "Bob"})
 				path := strings.ReplaceAll(rc.path, "{e}", "ana")
 				if strings.Contains(path, "{absence}") {
@@ -135,7 +159,11 @@ func TestEveryRouteByRole(t *testing.T) {
 					want = c.status
 				}
 				tok := c.token(t)
-				r := e.client.Do(apitest.Request{Method: rc.method, Path: path, Token: tok, Body: rc.body,
+				body := rc.body
+				if f := bodyFor[rc.path]; f != nil {
+					body = f(e, tok, admin)
+				}
+				r := e.client.Do(apitest.Request{Method: rc.method, Path: path, Token: tok, Body: body,
 					BadRequest: tok == "" && rc.kind != public})
 				if r.Status != want {
 					t.Errorf("status %d, want %d: %s", r.Status, want, r.Body)
@@ -166,7 +194,11 @@ func TestSupportIsLockedOutWhenTheCompanySaysSo(t *testing.T) {
 			continue
 		}
 		path := strings.NewReplacer("{e}", "ana", "{absence}", "x1", "{calendar}", "x2", "{booking}", "x3").Replace(rc.path)
-		r := e.client.Do(apitest.Request{Method: rc.method, Path: path, Token: support, Body: rc.body})
+		body := rc.body
+		if bodyFor[rc.path] != nil {
+			body = map[string]any{"code": "c", "state": "s"}
+		}
+		r := e.client.Do(apitest.Request{Method: rc.method, Path: path, Token: support, Body: body})
 		if r.Status != http.StatusForbidden {
 			t.Errorf("%s %s as support with access off: %d, want 403", rc.method, path, r.Status)
 		}

@@ -47,8 +47,29 @@ type env struct {
 	t      testing.TB
 	client *apitest.Client
 	store  slotbook.Store
+	app    *slotbook.App
 	h      http.Handler
 	logs   *logBuffer
+	clock  *clock
+}
+
+// clock is the server's time: now, moved on by the test.
+type clock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return now.Add(c.off)
+}
+
+// advance moves the server's clock on by d.
+func (e *env) advance(d time.Duration) {
+	e.clock.mu.Lock()
+	defer e.clock.mu.Unlock()
+	e.clock.off += d
 }
 
 // logBuffer keeps the server's log lines for the test to read.
@@ -76,9 +97,10 @@ func newEnv(t testing.TB, opts ...slotbook.Option) *env {
 func newEnvOn(t testing.TB, store slotbook.Store, opts ...slotbook.Option) *env {
 	logs := &logBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
-	app := slotbook.NewApp(store, func() time.Time { return now }, append([]slotbook.Option{slotbook.WithLogger(log)}, opts...)...)
+	clk := &clock{}
+	app := slotbook.NewApp(store, clk.Now, append([]slotbook.Option{slotbook.WithLogger(log)}, opts...)...)
 	h := httpapi.NewHandler(app, devauth.NewVerifier(secret), log)
-	return &env{t: t, client: apitest.NewClient(t, h), store: store, h: h, logs: logs}
+	return &env{t: t, client: apitest.NewClient(t, h), store: store, app: app, h: h, logs: logs, clock: clk}
 }
 
 func token(t testing.TB, sub, company string, role slotbook.Role) string {

@@ -39,7 +39,7 @@ func BenchmarkSlotsTenEmployeesTwoCalendars(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := e.store.PutConnection(b.Context(), "acme", slotbook.Connection{
+			if err := e.store.CreateConnection(b.Context(), "acme", slotbook.Connection{
 				ID: kid, EmployeeID: id, Provider: p, Account: acct.Email, CalendarID: "primary",
 				CheckConflicts: true, Status: slotbook.Connected, SealedSecret: sealed,
 			}); err != nil {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/slotbook/slotbook/pkg/apitest"
+	"github.com/slotbook/slotbook/pkg/calendartest"
 	"github.com/slotbook/slotbook/pkg/dynamotest"
 	"github.com/slotbook/slotbook/pkg/inmem"
 	"github.com/slotbook/slotbook/pkg/slotbook"
@@ -25,55 +26,32 @@ func eachStore(t *testing.T, test func(t *testing.T, store func() slotbook.Store
 	t.Run("dynamodb", func(t *testing.T) { test(t, func() slotbook.Store { return dynamotest.NewStore(t) }) })
 }
 
-// fakeCalendar is an employee's default calendar in memory.
-type fakeCalendar struct {
-	mu        sync.Mutex
-	events    map[string]slotbook.EventDraft // event id → event
-	puts      int
-	failPut   error
-	failDel   error
-	beforePut func() // runs before each write, e.g. to die mid-request
-}
+// calendarOf is the password of ana's default calendar in bookingEnv.
+const calendarOf = "cal-pass"
 
-func newFakeCalendar() *fakeCalendar { return &fakeCalendar{events: map[string]slotbook.EventDraft{}} }
-
-func (f *fakeCalendar) PutBookingEvent(_ context.Context, _ slotbook.Company, _ slotbook.Employee, d slotbook.EventDraft) (slotbook.EventRef, bool, error) {
-	f.mu.Lock()
-	hook, fail := f.beforePut, f.failPut
-	f.puts++
-	f.mu.Unlock()
-	if hook != nil {
-		hook()
+// bookingEnv is a server over store whose employee ana has a default
+// calendar: a calendartest account reached as a CalDAV connection.
+func bookingEnv(t *testing.T, store slotbook.Store) (*env, *calendartest.Provider, string) {
+	t.Helper()
+	fake := calendartest.New()
+	e := newEnvOn(t, store, slotbook.WithProviders(map[slotbook.Provider]slotbook.CalendarProvider{slotbook.CalDAV: fake, slotbook.ICS: fake}),
+		slotbook.WithCalendarDeadline(500*time.Millisecond), slotbook.WithDashboardURL("https://app.acme.example/dashboard/"))
+	admin := token(t, "boss", "acme", slotbook.RoleAdmin)
+	e.seed(admin)
+	fake.Add(calendarOf, "ana")
+	var k connectionAnswer
+	e.must(201, "POST", "/v1/companies/acme/employees/ana/calendars", admin, map[string]any{
+		"provider": "caldav", "url": "https://dav.example/", "username": "ana", "password": calendarOf,
+	}).Decode(t, &k)
+	if !k.IsDefault {
+		t.Fatalf("ana's calendar is not her default: %+v", k)
 	}
-	if fail != nil {
-		return slotbook.EventRef{}, false, &slotbook.Error{Code: slotbook.Unavailable, Message: "calendar down", Err: fail}
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.events["ev-"+d.Key] = d // the id derives from the booking: a second write replaces
-	return slotbook.EventRef{Connection: "cal-1", EventID: "ev-" + d.Key}, true, nil
+	return e, fake, admin
 }
 
-func (f *fakeCalendar) DeleteBookingEvent(_ context.Context, _ slotbook.Company, _ slotbook.Employee, ref slotbook.EventRef) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.failDel != nil {
-		return &slotbook.Error{Code: slotbook.Unavailable, Message: "calendar down", Err: f.failDel}
-	}
-	delete(f.events, ref.EventID)
-	return nil
-}
-
-func (f *fakeCalendar) count() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.events)
-}
-
-func (f *fakeCalendar) set(fn func(f *fakeCalendar)) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	fn(f)
+// events returns the events in ana's default calendar.
+func events(fake *calendartest.Provider) map[string]slotbook.EventDraft {
+	return fake.WrittenTo(calendarOf)
 }
 
 type confirmation struct {
@@ -99,10 +77,7 @@ func (e *env) starts() []string {
 
 func TestBookAndCancel(t *testing.T) {
 	eachStore(t, func(t *testing.T, store func() slotbook.Store) {
-		cal := newFakeCalendar()
-		e := newEnvOn(t, store(), slotbook.WithCalendars(cal))
-		admin := token(t, "boss", "acme", slotbook.RoleAdmin)
-		e.seed(admin)
+		e, cal, admin := bookingEnv(t, store())
 		if got := e.starts(); len(got) != 5 {
 			t.Fatalf("free starts before = %v", got)
 		}
@@ -116,10 +91,10 @@ func TestBookAndCancel(t *testing.T) {
 		if r.Header.Get("Location") != "/v1/companies/acme/bookings/"+c.ID || r.Header.Get("Idempotent-Replayed") != "" {
 			t.Errorf("headers = %v", r.Header)
 		}
-		if cal.count() != 1 {
-			t.Errorf("%d calendar events, want 1", cal.count())
+		if n := len(events(cal)); n != 1 {
+			t.Errorf("%d calendar events, want 1", n)
 		}
-		if ev := cal.events["ev-"+c.ID]; ev.Title != "Consultation – Chris Client" || !strings.Contains(ev.Description, "chris@client.example") ||
+		if ev := events(cal)["ev-"+c.ID]; ev.Title != "Consultation – Chris Client" || !strings.Contains(ev.Description, "chris@client.example") ||
 			!ev.Start.Equal(mustTime(t, c.Start)) || ev.TimeZone != "Europe/Zurich" {
 			t.Errorf("calendar event = %+v", ev)
 		}
@@ -143,15 +118,17 @@ func TestBookAndCancel(t *testing.T) {
 		if wrong.Status != 403 {
 			t.Errorf("wrong token: %d", wrong.Status)
 		}
-		for range 2 { // cancelling is idempotent
-			ok := e.client.Do(apitest.Request{Method: "DELETE", Path: "/v1/companies/acme/bookings/" + c.ID,
-				Header: http.Header{"X-Cancel-Token": {c.CancelToken}}})
-			if ok.Status != 204 || len(ok.Body) != 0 {
-				t.Fatalf("cancel: %d %s", ok.Status, ok.Body)
-			}
+		cancel := apitest.Request{Method: "DELETE", Path: "/v1/companies/acme/bookings/" + c.ID,
+			Header: http.Header{"X-Cancel-Token": {c.CancelToken}}}
+		if r := e.client.Do(cancel); r.Status != 204 || len(r.Body) != 0 {
+			t.Fatalf("cancel: %d %s", r.Status, r.Body)
 		}
-		if cal.count() != 0 {
-			t.Errorf("%d calendar events after cancel, want 0", cal.count())
+		// Cancelling a cancelled booking is an error that says so.
+		if r := e.client.Do(cancel); r.Status != 409 || r.Problem(t).Code != "booking_cancelled" {
+			t.Errorf("cancel twice: %d %s", r.Status, r.Body)
+		}
+		if n := len(events(cal)); n != 0 {
+			t.Errorf("%d calendar events after cancel, want 0", n)
 		}
 		if got := e.starts(); len(got) != 5 {
 			t.Errorf("free starts after cancel = %v, want all 5 again", got)
@@ -209,10 +186,7 @@ func TestDashboardCancelsAndListsByRole(t *testing.T) {
 // overlapping starts: exactly one of each race is booked.
 func TestConcurrentBookingsOneWinner(t *testing.T) {
 	eachStore(t, func(t *testing.T, store func() slotbook.Store) {
-		cal := newFakeCalendar()
-		e := newEnvOn(t, store(), slotbook.WithCalendars(cal))
-		admin := token(t, "boss", "acme", slotbook.RoleAdmin)
-		e.seed(admin)
+		e, cal, admin := bookingEnv(t, store())
 		race := func(starts ...string) map[int]int {
 			statuses := map[int]int{}
 			var mu sync.Mutex
@@ -256,8 +230,8 @@ func TestConcurrentBookingsOneWinner(t *testing.T) {
 		if len(list.Bookings) != 2 || list.Bookings[0].Start != "2027-03-22T09:00:00+01:00" || list.Bookings[1].Start != "2027-03-22T10:00:00+01:00" {
 			t.Errorf("bookings = %+v, want 09:00 and 10:00", list.Bookings)
 		}
-		if cal.count() != 2 {
-			t.Errorf("%d calendar events, want 2", cal.count())
+		if n := len(events(cal)); n != 2 {
+			t.Errorf("%d calendar events, want 2", n)
 		}
 	})
 }
@@ -294,10 +268,7 @@ func TestOverlappingStartsRace(t *testing.T) {
 
 func TestIdempotencyKey(t *testing.T) {
 	eachStore(t, func(t *testing.T, store func() slotbook.Store) {
-		cal := newFakeCalendar()
-		e := newEnvOn(t, store(), slotbook.WithCalendars(cal))
-		admin := token(t, "boss", "acme", slotbook.RoleAdmin)
-		e.seed(admin)
+		e, cal, admin := bookingEnv(t, store())
 		post := func(key string, body any) *apitest.Response {
 			return e.client.Do(apitest.Request{Method: "POST", Path: "/v1/companies/acme/bookings", Body: body,
 				Header: http.Header{"Idempotency-Key": {key}}})
@@ -333,8 +304,8 @@ func TestIdempotencyKey(t *testing.T) {
 		}
 		var list struct{ Bookings []any }
 		e.must(200, "GET", "/v1/companies/acme/bookings?from=2027-03-22&to=2027-03-22", admin, nil).Decode(t, &list)
-		if len(list.Bookings) != 2 || cal.count() != 2 {
-			t.Errorf("%d bookings and %d events, want 2 of each", len(list.Bookings), cal.count())
+		if len(list.Bookings) != 2 || len(events(cal)) != 2 {
+			t.Errorf("%d bookings and %d events, want 2 of each", len(list.Bookings), len(events(cal)))
 		}
 		bad := e.client.Do(apitest.Request{Method: "POST", Path: "/v1/companies/acme/bookings", BadRequest: true,
 			Body: bookingBody("2027-03-22T11:00:00+01:00"), Header: http.Header{"Idempotency-Key": {"has space"}}})
@@ -345,18 +316,23 @@ func TestIdempotencyKey(t *testing.T) {
 }
 
 // TestCalendarFailureBooksNothing: if the event cannot be written, the
-// answer is 503, the time stays free and the key can be retried.
+// answer is 503, the time stays free, no event is left, and a retry with
+// the key books once the calendar is back.
 func TestCalendarFailureBooksNothing(t *testing.T) {
 	eachStore(t, func(t *testing.T, store func() slotbook.Store) {
-		cal := newFakeCalendar()
-		cal.failPut = errors.New("google: 500")
-		e := newEnvOn(t, store(), slotbook.WithCalendars(cal))
-		admin := token(t, "boss", "acme", slotbook.RoleAdmin)
-		e.seed(admin)
+		e, cal, admin := bookingEnv(t, store())
+		cal.Set(func(p *calendartest.Provider) {
+			p.BeforeWrite = func(m string) error {
+				if m == "PutEvent" {
+					return errors.New("caldav: write event: HTTP 500")
+				}
+				return nil
+			}
+		})
 		req := apitest.Request{Method: "POST", Path: "/v1/companies/acme/bookings", Body: bookingBody("2027-03-22T10:00:00+01:00"),
 			Header: http.Header{"Idempotency-Key": {"k-503"}}}
 		r := e.client.Do(req)
-		if r.Status != 503 || r.Problem(t).Code != "unavailable" || strings.Contains(string(r.Body), "google") {
+		if r.Status != 503 || r.Problem(t).Code != "unavailable" || strings.Contains(string(r.Body), "caldav") {
 			t.Errorf("calendar down: %d %s", r.Status, r.Body)
 		}
 		if got := e.starts(); len(got) != 5 {
@@ -367,50 +343,142 @@ func TestCalendarFailureBooksNothing(t *testing.T) {
 		if len(list.Bookings) != 0 {
 			t.Errorf("a failed booking is listed: %+v", list.Bookings)
 		}
-		cal.set(func(f *fakeCalendar) { f.failPut = nil })
-		if r := e.client.Do(req); r.Status != 201 || cal.count() != 1 {
-			t.Errorf("retry with the key once the calendar is back: %d %s, %d events", r.Status, r.Body, cal.count())
+		cal.Set(func(p *calendartest.Provider) { p.BeforeWrite = nil })
+		if r := e.client.Do(req); r.Status != 201 || len(events(cal)) != 1 {
+			t.Errorf("retry with the key once the calendar is back: %d %s, %d events", r.Status, r.Body, len(events(cal)))
+		}
+	})
+}
+
+// TestLostWriteAnswerLeavesNoEvent: the calendar wrote the event but its
+// answer was lost. The booking is released and the event removed by its
+// key, though its id never arrived; if the removal fails too, it waits
+// for the sweeper, and a retry with the key books under the same id once
+// the calendar works.
+func TestLostWriteAnswerLeavesNoEvent(t *testing.T) {
+	eachStore(t, func(t *testing.T, store func() slotbook.Store) {
+		e, cal, admin := bookingEnv(t, store())
+		cal.Set(func(p *calendartest.Provider) { p.AfterPut = func() error { return context.DeadlineExceeded } })
+		r := e.do("POST", "/v1/companies/acme/bookings", "", bookingBody("2027-03-22T10:00:00+01:00"))
+		if r.Status != 503 {
+			t.Fatalf("lost answer: %d %s", r.Status, r.Body)
+		}
+		if n := len(events(cal)); n != 0 {
+			t.Errorf("%d events left behind, want 0", n)
+		}
+		if got := e.starts(); len(got) != 5 {
+			t.Errorf("free starts = %v, want all 5", got)
+		}
+
+		// Now the removal fails as well: the event stays for the sweeper.
+		cal.Set(func(p *calendartest.Provider) {
+			p.BeforeWrite = func(m string) error {
+				if m != "PutEvent" {
+					return errors.New("HTTP 503")
+				}
+				return nil
+			}
+		})
+		req := apitest.Request{Method: "POST", Path: "/v1/companies/acme/bookings", Body: bookingBody("2027-03-22T10:00:00+01:00"),
+			Header: http.Header{"Idempotency-Key": {"k-lost"}}}
+		if r := e.client.Do(req); r.Status != 503 {
+			t.Fatalf("lost answer, failed removal: %d %s", r.Status, r.Body)
+		}
+		if n := len(events(cal)); n != 1 {
+			t.Fatalf("%d events, want the one that could not be removed", n)
+		}
+		var list struct{ Calendars []connectionAnswer }
+		e.must(200, "GET", "/v1/companies/acme/employees/ana/calendars", admin, nil).Decode(t, &list)
+		if len(list.Calendars) != 1 || list.Calendars[0].PendingRemovals != 1 {
+			t.Errorf("calendars = %+v, want one pending removal shown", list.Calendars)
+		}
+		// The calendar works again; a retry with the key removes the old
+		// event first and books under the first booking's id.
+		cal.Set(func(p *calendartest.Provider) { p.BeforeWrite, p.AfterPut = nil, nil })
+		r = e.client.Do(req)
+		var c confirmation
+		r.Decode(t, &c)
+		if r.Status != 201 || c.Status != "confirmed" {
+			t.Fatalf("retry: %d %s", r.Status, r.Body)
+		}
+		evs := events(cal)
+		if len(evs) != 1 {
+			t.Fatalf("events after the retry = %v, want exactly one", evs)
+		}
+		for id := range evs {
+			if !strings.HasPrefix(id, "ev-"+c.ID+".") {
+				t.Errorf("event %s is not the retried booking's (%s) under a new key", id, c.ID)
+			}
+		}
+		e.must(200, "GET", "/v1/companies/acme/employees/ana/calendars", admin, nil).Decode(t, &list)
+		if list.Calendars[0].PendingRemovals != 0 {
+			t.Errorf("pending removals after the retry: %+v", list.Calendars)
 		}
 	})
 }
 
 // TestRetryCompletesABookingWhoseRequestDied kills a booking request
 // between claiming the time and writing the calendar event, as a crash
-// would; a retry with the same Idempotency-Key completes it.
+// would; a retry with the same Idempotency-Key completes it. After the
+// claim was abandoned, a retry still books once, under the same id.
 func TestRetryCompletesABookingWhoseRequestDied(t *testing.T) {
 	eachStore(t, func(t *testing.T, store func() slotbook.Store) {
-		cal := newFakeCalendar()
-		died := make(chan struct{})
-		cal.beforePut = func() { close(died); runtime.Goexit() } // dies here, once
-		e := newEnvOn(t, store(), slotbook.WithCalendars(cal))
-		admin := token(t, "boss", "acme", slotbook.RoleAdmin)
-		e.seed(admin)
-		req := apitest.Request{Method: "POST", Path: "/v1/companies/acme/bookings", Body: bookingBody("2027-03-22T10:00:00+01:00"),
-			Header: http.Header{"Idempotency-Key": {"k-crash"}}}
-		go func() {
-			r, _ := http.NewRequest("POST", req.Path, strings.NewReader(mustJSON(t, req.Body)))
-			r.Header.Set("Content-Type", "application/json")
-			r.Header.Set("Idempotency-Key", "k-crash")
-			e.h.ServeHTTP(newDiscardWriter(), r)
-		}()
-		<-died
-		cal.set(func(f *fakeCalendar) { f.beforePut = nil })
+		for _, late := range []bool{false, true} {
+			t.Run(map[bool]string{false: "within the claim", true: "after it was abandoned"}[late], func(t *testing.T) {
+				e, cal, admin := bookingEnv(t, store())
+				key := fmt.Sprintf("k-crash-%v", late)
+				req := apitest.Request{Method: "POST", Path: "/v1/companies/acme/bookings", Body: bookingBody("2027-03-22T10:00:00+01:00"),
+					Header: http.Header{"Idempotency-Key": {key}}}
+				died := make(chan struct{})
+				cal.Set(func(p *calendartest.Provider) {
+					p.BeforeWrite = func(string) error { close(died); runtime.Goexit(); return nil } // dies here, once
+				})
+				go func() {
+					r, _ := http.NewRequest("POST", req.Path, strings.NewReader(mustJSON(t, req.Body)))
+					r.Header.Set("Content-Type", "application/json")
+					r.Header.Set("Idempotency-Key", key)
+					e.h.ServeHTTP(newDiscardWriter(), r)
+				}()
+				<-died
+				cal.Set(func(p *calendartest.Provider) { p.BeforeWrite = nil })
 
-		// The claim holds the time while its request may still come back…
-		if got := e.starts(); slices.Contains(got, "2027-03-22T10:00:00+01:00") {
-			t.Errorf("the claimed time is offered: %v", got)
-		}
-		// …and the retry finishes the booking instead of booking again.
-		r := e.client.Do(req)
-		if r.Status != 201 || r.Header.Get("Idempotent-Replayed") != "true" {
-			t.Fatalf("retry: %d %s", r.Status, r.Body)
-		}
-		var list struct{ Bookings []struct{ Status string } }
-		e.must(200, "GET", "/v1/companies/acme/bookings?from=2027-03-22&to=2027-03-22", admin, nil).Decode(t, &list)
-		if len(list.Bookings) != 1 || list.Bookings[0].Status != "confirmed" || cal.count() != 1 {
-			t.Errorf("bookings %+v, %d events; want one confirmed booking with its event", list.Bookings, cal.count())
+				// The claim holds the time while its request may still come back…
+				if got := e.starts(); slices.Contains(got, "2027-03-22T10:00:00+01:00") {
+					t.Errorf("the claimed time is offered: %v", got)
+				}
+				if late {
+					e.advance(slotbook.PendingTimeout + time.Second)
+				}
+				// …and the retry finishes the booking instead of booking again.
+				r := e.client.Do(req)
+				if r.Status != 201 || r.Header.Get("Idempotent-Replayed") != "true" {
+					t.Fatalf("retry: %d %s", r.Status, r.Body)
+				}
+				var list struct{ Bookings []struct{ ID, Status string } }
+				e.must(200, "GET", "/v1/companies/acme/bookings?from=2027-03-22&to=2027-03-22", admin, nil).Decode(t, &list)
+				if len(list.Bookings) != 1 || list.Bookings[0].Status != "confirmed" || len(events(cal)) != 1 {
+					t.Errorf("bookings %+v, %d events; want one confirmed booking with its event", list.Bookings, len(events(cal)))
+				}
+			})
 		}
 	})
+}
+
+// TestReplayAfterCancelSaysCancelled: a replayed Idempotency-Key answers
+// the first status code with the booking as it is now.
+func TestReplayAfterCancelSaysCancelled(t *testing.T) {
+	e, _, _ := bookingEnv(t, inmem.New())
+	req := apitest.Request{Method: "POST", Path: "/v1/companies/acme/bookings", Body: bookingBody("2027-03-22T10:00:00+01:00"),
+		Header: http.Header{"Idempotency-Key": {"k-replay"}}}
+	var c confirmation
+	e.client.Do(req).Decode(t, &c)
+	e.client.Do(apitest.Request{Method: "DELETE", Path: "/v1/companies/acme/bookings/" + c.ID, Header: http.Header{"X-Cancel-Token": {c.CancelToken}}})
+	r := e.client.Do(req)
+	var again confirmation
+	r.Decode(t, &again)
+	if r.Status != 201 || again.ID != c.ID || again.Status != "cancelled" || again.CancelToken != c.CancelToken || r.Header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("replay after cancel: %d %s", r.Status, r.Body)
+	}
 }
 
 func TestBookingBadInput(t *testing.T) {

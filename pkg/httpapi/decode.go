@@ -200,6 +200,10 @@ func (p *params) date(name string, required bool) (schedule.Date, bool) {
 		p.problems.Add(name, "must be a date of the form YYYY-MM-DD")
 		return schedule.Date{}, false
 	}
+	if !slotbook.DateInRange(d) {
+		p.problems.Add(name, "%s", slotbook.DateRangeMessage)
+		return schedule.Date{}, false
+	}
 	return d, true
 }
 
@@ -226,8 +230,9 @@ func parseInstant(p *slotbook.Problems, field, s string) time.Time {
 		p.Add(field, "must be an RFC 3339 time such as 2026-11-24T09:00:00+01:00")
 		return time.Time{}
 	}
-	if t.Year() < 2000 || t.Year() > 2200 {
-		p.Add(field, "must be between the years 2000 and 2200")
+	if !slotbook.TimeInRange(t) {
+		p.Add(field, "%s", slotbook.DateRangeMessage)
+		return time.Time{}
 	}
 	return t
 }

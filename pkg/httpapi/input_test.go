@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -240,4 +241,58 @@ func TestEveryAnswerCarriesARequestID(t *testing.T) {
 	if got := r.Header.Get("X-Request-Id"); got == "" || got == "<script>" {
 		t.Errorf("X-Request-Id = %q, want a fresh id instead of an unsafe one", got)
 	}
+}
+
+// TestDatesOutsideTheRangeAreRefused: a date, or the date of a time, before
+// 2000-01-01 or after 2199-12-31 is 400 naming the field on every route
+// that takes one — never a 500 from a key that rolls over into the year
+// 10000 — and nothing is stored.
+func TestDatesOutsideTheRangeAreRefused(t *testing.T) {
+	eachStore(t, func(t *testing.T, store func() slotbook.Store) {
+		e := newEnvOn(t, store())
+		admin := token(t, "boss", "acme", slotbook.RoleAdmin)
+		e.seed(admin)
+		type req struct {
+			method, path string
+			body         any
+			field        string
+		}
+		var cases []req
+		for _, d := range []string{"9999-12-30", "9999-12-31", "2200-01-01", "1999-12-31", "0001-01-01"} {
+			for _, p := range []string{
+				"/v1/companies/acme/slots?service=consult&from=%s&to=%s",
+				"/v1/companies/acme/bookings?from=%s&to=%s",
+				"/v1/companies/acme/overview?from=%s&to=%s",
+				"/v1/companies/acme/employees/ana/absences?from=%s&to=%s",
+			} {
+				cases = append(cases, req{"GET", fmt.Sprintf(p, d, d), nil, "from"})
+			}
+			cases = append(cases,
+				req{"POST", "/v1/companies/acme/employees/ana/absences", map[string]any{"start": d + "T09:00:00Z", "end": d + "T10:00:00Z"}, "start"},
+				req{"POST", "/v1/companies/acme/employees/ana/absences", map[string]any{"start": "2027-03-22T09:00:00Z", "end": d + "T10:00:00Z"}, "end"},
+				req{"PUT", "/v1/companies/acme/employees/ana/availability", map[string]any{"weekly": []any{}, "overrides": []map[string]any{{"date": d, "intervals": []any{}}}}, "overrides[0].date"},
+				req{"POST", "/v1/companies/acme/bookings", bookingBody(d + "T10:00:00+01:00"), "start"},
+			)
+		}
+		// The last day in range is taken.
+		e.must(200, "GET", "/v1/companies/acme/slots?service=consult&from=2199-12-31&to=2199-12-31", "", nil)
+		e.must(200, "GET", "/v1/companies/acme/overview?from=2199-12-31&to=2199-12-31", admin, nil)
+		for _, c := range cases {
+			tok := admin
+			if strings.Contains(c.path, "/slots") || c.method == "POST" && strings.HasSuffix(c.path, "/bookings") {
+				tok = ""
+			}
+			r := e.client.Do(apitest.Request{Method: c.method, Path: c.path, Token: tok, Body: c.body, BadRequest: true})
+			if r.Status != 400 || !slices.Contains(r.Problem(t).Fields(), c.field) {
+				t.Errorf("%s %s %v: %d %s, want 400 naming %s", c.method, c.path, c.body, r.Status, r.Body, c.field)
+			}
+		}
+		var abs struct{ Absences []any }
+		e.must(200, "GET", "/v1/companies/acme/employees/ana/absences", admin, nil).Decode(t, &abs)
+		var av struct{ Overrides []any }
+		e.must(200, "GET", "/v1/companies/acme/employees/ana/availability", admin, nil).Decode(t, &av)
+		if len(abs.Absences) != 0 || len(av.Overrides) != 0 {
+			t.Errorf("stored: absences %v, overrides %v", abs.Absences, av.Overrides)
+		}
+	})
 }

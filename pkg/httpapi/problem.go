@@ -37,18 +37,19 @@ const (
 
 // statusOf maps each error code to its one HTTP status.
 var statusOf = map[string]int{
-	string(slotbook.Invalid):       http.StatusBadRequest,
-	string(slotbook.Unprocessable): http.StatusUnprocessableEntity,
-	string(slotbook.Unauthorized):  http.StatusUnauthorized,
-	string(slotbook.Forbidden):     http.StatusForbidden,
-	string(slotbook.NotFound):      http.StatusNotFound,
-	string(slotbook.Conflict):      http.StatusConflict,
-	string(slotbook.SlotTaken):     http.StatusConflict,
-	string(slotbook.Unavailable):   http.StatusServiceUnavailable,
-	string(slotbook.Internal):      http.StatusInternalServerError,
-	codePayloadTooLarge:            http.StatusRequestEntityTooLarge,
-	codeUnsupportedMediaType:       http.StatusUnsupportedMediaType,
-	codeMethodNotAllowed:           http.StatusMethodNotAllowed,
+	string(slotbook.Invalid):          http.StatusBadRequest,
+	string(slotbook.Unprocessable):    http.StatusUnprocessableEntity,
+	string(slotbook.Unauthorized):     http.StatusUnauthorized,
+	string(slotbook.Forbidden):        http.StatusForbidden,
+	string(slotbook.NotFound):         http.StatusNotFound,
+	string(slotbook.Conflict):         http.StatusConflict,
+	string(slotbook.SlotTaken):        http.StatusConflict,
+	string(slotbook.BookingCancelled): http.StatusConflict,
+	string(slotbook.Unavailable):      http.StatusServiceUnavailable,
+	string(slotbook.Internal):         http.StatusInternalServerError,
+	codePayloadTooLarge:               http.StatusRequestEntityTooLarge,
+	codeUnsupportedMediaType:          http.StatusUnsupportedMediaType,
+	codeMethodNotAllowed:              http.StatusMethodNotAllowed,
 }
 
 // httpError is an error that only the HTTP layer raises.

@@ -87,6 +87,8 @@ var routes = []route{
 	{Route{Settings, http.MethodPost, company + "/employees/{employeeId}/calendars", false, false}, (*server).createConnection},
 	{Route{Settings, http.MethodPut, company + "/employees/{employeeId}/calendars/{calendarId}", false, false}, (*server).putConnection},
 	{Route{Settings, http.MethodDelete, company + "/employees/{employeeId}/calendars/{calendarId}", false, false}, (*server).deleteConnection},
+	{Route{Settings, http.MethodPost, company + "/employees/{employeeId}/calendars/{calendarId}/reconnect", false, false}, (*server).reconnectConnection},
+	{Route{Settings, http.MethodPost, company + "/employees/{employeeId}/calendars/oauth", false, false}, (*server).completeOAuth},
 	{Route{Settings, http.MethodGet, "/v1/oauth/callback", true, false}, (*server).oauthCallback},
 }
 

@@ -4,6 +4,7 @@
 package inmem
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"maps"
@@ -18,6 +19,7 @@ import (
 type Store struct {
 	mu        sync.RWMutex
 	companies map[string]*tenant
+	removals  map[removalKey]slotbook.EventRemoval // across companies, as the sweeper reads them
 }
 
 var _ slotbook.Store = (*Store)(nil)
@@ -34,11 +36,12 @@ type tenant struct {
 	idempotency  map[string]slotbook.Idempotency
 	connections  map[string]map[string]slotbook.Connection // employee → id → connection
 	defaults     map[string]string                         // employee → default connection id
+	nonces       map[string]time.Time                      // used one-time value → until when
 }
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{companies: make(map[string]*tenant)}
+	return &Store{companies: make(map[string]*tenant), removals: make(map[removalKey]slotbook.EventRemoval)}
 }
 
 func notFound(what string) error {
@@ -80,6 +83,7 @@ func (s *Store) tenantForWrite(companyID string) *tenant {
 			idempotency:  make(map[string]slotbook.Idempotency),
 			connections:  make(map[string]map[string]slotbook.Connection),
 			defaults:     make(map[string]string),
+			nonces:       make(map[string]time.Time),
 		}
 		s.companies[companyID] = t
 	}
@@ -397,12 +401,24 @@ func (s *Store) DeleteService(_ context.Context, companyID, serviceID string) er
 
 // Bookings implements slotbook.Store.
 func (s *Store) Bookings(_ context.Context, companyID, employeeID string, from, to time.Time) ([]slotbook.Booking, error) {
+	return s.bookingsWhere(companyID, employeeID, from, to, func(b slotbook.Booking) bool { return b.Status != slotbook.Cancelled }), nil
+}
+
+// CancelledBookings implements slotbook.Store.
+func (s *Store) CancelledBookings(_ context.Context, companyID, employeeID string, from, to time.Time) ([]slotbook.Booking, error) {
+	return s.bookingsWhere(companyID, employeeID, from, to, func(b slotbook.Booking) bool { return b.Status == slotbook.Cancelled }), nil
+}
+
+// bookingsWhere returns the employee's bookings that overlap [from, to) and
+// keep, ordered by start.
+func (s *Store) bookingsWhere(companyID, employeeID string, from, to time.Time, keep func(slotbook.Booking) bool) []slotbook.Booking {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := []slotbook.Booking{}
 	if t := s.tenant(companyID); t != nil {
 		for _, b := range t.bookings {
-			if b.EmployeeID == employeeID && b.Start.Before(to) && from.Before(b.End) {
+			if b.EmployeeID == employeeID && keep(b) && b.Start.Before(to) && from.Before(b.End) {
+				b.CancelTokenHash = slices.Clone(b.CancelTokenHash)
 				out = append(out, b)
 			}
 		}
@@ -410,8 +426,12 @@ func (s *Store) Bookings(_ context.Context, companyID, employeeID string, from, 
 	slices.SortFunc(out, func(x, y slotbook.Booking) int {
 		return cmp.Or(x.Start.Compare(y.Start), cmp.Compare(x.ID, y.ID))
 	})
-	return out, nil
+	return out
 }
+
+// abandonedFor is how long an abandoned pending booking stays before it
+// is swept away (DynamoDB's TTL does the same, within days).
+const abandonedFor = 24 * time.Hour
 
 // CreateBooking implements slotbook.Store. The check and the write happen
 // under one lock, so of two overlapping bookings only one is recorded.
@@ -422,20 +442,27 @@ func (s *Store) CreateBooking(_ context.Context, companyID string, b slotbook.Bo
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tenantForWrite(companyID)
+	for id, o := range t.bookings {
+		if o.Status == slotbook.Pending && b.CreatedAt.Sub(o.PendingUntil) > abandonedFor {
+			delete(t.bookings, id)
+		}
+	}
 	if _, ok := t.bookings[b.ID]; ok {
 		return conflict("booking")
 	}
 	if idem != nil {
-		if old, ok := t.idempotency[idem.Key]; ok && old.ExpiresAt.After(idem.CreatedAt) {
+		if old, ok := t.idempotency[idem.Key]; ok && old.ExpiresAt.After(idem.CreatedAt) && old.BookingID != b.ID {
 			return slotbook.Errorf(slotbook.Conflict, "This Idempotency-Key was used already.")
 		}
 	}
-	start, end := b.Blocked()
-	for _, o := range t.bookings {
-		os, oe := o.Blocked()
-		if o.EmployeeID == b.EmployeeID && o.Blocks(b.CreatedAt) && start.Before(oe) && os.Before(end) {
-			return slotbook.Errorf(slotbook.SlotTaken, "This time is no longer free.")
+	rk := removalKey{companyID, b.EmployeeID, b.Event.Key}
+	if b.Event.Key != "" {
+		if _, ok := s.removals[rk]; ok {
+			return slotbook.Errorf(slotbook.Conflict, "The event key %s has a removal.", b.Event.Key)
 		}
+	}
+	if t.taken(b, b.CreatedAt) {
+		return slotbook.Errorf(slotbook.SlotTaken, "This time is no longer free.")
 	}
 	b.CancelTokenHash = slices.Clone(b.CancelTokenHash)
 	t.bookings[b.ID] = b
@@ -444,7 +471,27 @@ func (s *Store) CreateBooking(_ context.Context, companyID string, b slotbook.Bo
 		rec.SealedCancelToken = slices.Clone(rec.SealedCancelToken)
 		t.idempotency[idem.Key] = rec
 	}
+	if b.Event.Key != "" {
+		s.removals[rk] = slotbook.EventRemoval{
+			CompanyID: companyID, EmployeeID: b.EmployeeID, BookingID: b.ID, Event: b.Event,
+			Start: b.Start, End: b.End, Reason: slotbook.RemovalIfUnconfirmed,
+			Due: b.PendingUntil.Add(slotbook.RemovalGrace), Version: slotbook.NewID(),
+		}
+	}
 	return nil
+}
+
+// taken reports whether another booking of b's employee that blocks at at
+// overlaps b, both widened by their buffers. The caller holds the lock.
+func (t *tenant) taken(b slotbook.Booking, at time.Time) bool {
+	start, end := b.Blocked()
+	for _, o := range t.bookings {
+		os, oe := o.Blocked()
+		if o.ID != b.ID && o.EmployeeID == b.EmployeeID && o.Blocks(at) && start.Before(oe) && os.Before(end) {
+			return true
+		}
+	}
+	return false
 }
 
 // Booking implements slotbook.Store.
@@ -456,29 +503,54 @@ func (s *Store) Booking(_ context.Context, companyID, bookingID string) (slotboo
 	return b, err
 }
 
-// ConfirmBooking implements slotbook.Store.
-func (s *Store) ConfirmBooking(_ context.Context, companyID, bookingID string, event slotbook.EventRef, now time.Time) error {
+// ConfirmBooking implements slotbook.Store: the lock makes it exclusive
+// with claims and releases.
+func (s *Store) ConfirmBooking(_ context.Context, companyID, bookingID, eventID string, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, b, err := find(s, companyID, bookingID, "booking", bookings)
 	if err != nil {
 		return err
 	}
-	if b.Status != slotbook.Pending || !b.Blocks(now) {
+	if b.Status != slotbook.Pending {
 		return slotbook.Errorf(slotbook.Conflict, "The booking is not pending.")
 	}
-	b.Status, b.Event, b.PendingUntil = slotbook.Confirmed, event, time.Time{}
+	if t.taken(b, now) {
+		return slotbook.Errorf(slotbook.SlotTaken, "The time was taken meanwhile.")
+	}
+	if b.Event.Key != "" {
+		delete(s.removals, removalKey{companyID, b.EmployeeID, b.Event.Key})
+	}
+	b.Status, b.Event.EventID, b.PendingUntil = slotbook.Confirmed, eventID, time.Time{}
 	t.bookings[bookingID] = b
 	return nil
 }
 
 // CancelBooking implements slotbook.Store.
-func (s *Store) CancelBooking(_ context.Context, companyID, bookingID string) error {
+func (s *Store) CancelBooking(_ context.Context, companyID, bookingID string, removal *slotbook.EventRemoval) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, b, err := find(s, companyID, bookingID, "booking", bookings)
 	if err != nil {
 		return err
+	}
+	switch b.Status {
+	case slotbook.Cancelled:
+		return slotbook.Errorf(slotbook.BookingCancelled, "The booking is cancelled already.")
+	case slotbook.Pending:
+		return slotbook.Errorf(slotbook.Conflict, "The booking is still being made; try again in a moment.")
+	}
+	if removal != nil {
+		r := *removal
+		r.CompanyID, r.EmployeeID = companyID, b.EmployeeID
+		if err := badIDs(r.Event.Connection); err != nil || r.Event.Key == "" {
+			return slotbook.FieldErrorf("removal", "needs a connection and a key")
+		}
+		rk := removalKey{companyID, b.EmployeeID, r.Event.Key}
+		if _, ok := s.removals[rk]; ok {
+			return slotbook.Errorf(slotbook.Conflict, "The event key %s has a removal.", r.Event.Key)
+		}
+		s.removals[rk] = r
 	}
 	b.Status = slotbook.Cancelled
 	t.bookings[bookingID] = b
@@ -486,19 +558,104 @@ func (s *Store) CancelBooking(_ context.Context, companyID, bookingID string) er
 }
 
 // ReleaseBooking implements slotbook.Store.
-func (s *Store) ReleaseBooking(_ context.Context, companyID, bookingID, idempotencyKey string) error {
+func (s *Store) ReleaseBooking(_ context.Context, companyID, bookingID string, r slotbook.Release) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tenant(companyID)
 	if t == nil {
 		return nil
 	}
-	if b, ok := t.bookings[bookingID]; ok && b.Status == slotbook.Confirmed {
-		return slotbook.Errorf(slotbook.Conflict, "A confirmed booking is cancelled, not released.")
+	b, ok := t.bookings[bookingID]
+	if !ok {
+		return nil
+	}
+	switch {
+	case b.Status != slotbook.Pending:
+		return slotbook.Errorf(slotbook.Conflict, "A %s booking is not released.", b.Status)
+	case !r.AbandonedAt.IsZero() && b.PendingUntil.After(r.AbandonedAt):
+		return slotbook.Errorf(slotbook.Conflict, "The booking is not abandoned.")
 	}
 	delete(t.bookings, bookingID)
-	if r, ok := t.idempotency[idempotencyKey]; ok && r.BookingID == bookingID {
-		delete(t.idempotency, idempotencyKey)
+	if rec, ok := t.idempotency[r.IdempotencyKey]; ok && rec.BookingID == bookingID {
+		delete(t.idempotency, r.IdempotencyKey)
+	}
+	if b.Event.Key != "" {
+		rk := removalKey{companyID, b.EmployeeID, b.Event.Key}
+		old, ok := s.removals[rk]
+		switch {
+		case r.RemovalVersion == "":
+			delete(s.removals, rk)
+		case ok && old.BookingID == bookingID:
+			old.Reason, old.Due, old.Version = slotbook.RemovalAbandoned, r.Now, r.RemovalVersion
+			s.removals[rk] = old
+		}
+	}
+	return nil
+}
+
+// removalKey names an EventRemoval.
+type removalKey struct{ company, employee, key string }
+
+// Removals implements slotbook.Store.
+func (s *Store) Removals(_ context.Context, companyID, employeeID string) ([]slotbook.EventRemoval, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []slotbook.EventRemoval{}
+	for k, r := range s.removals {
+		if k.company == companyID && k.employee == employeeID {
+			out = append(out, r)
+		}
+	}
+	sortRemovals(out)
+	return out, nil
+}
+
+// DueRemovals implements slotbook.Store.
+func (s *Store) DueRemovals(_ context.Context, now time.Time, limit int) ([]slotbook.EventRemoval, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []slotbook.EventRemoval{}
+	for _, r := range s.removals {
+		if !r.Due.After(now) {
+			out = append(out, r)
+		}
+	}
+	sortRemovals(out)
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+func sortRemovals(rs []slotbook.EventRemoval) {
+	slices.SortFunc(rs, func(x, y slotbook.EventRemoval) int {
+		return cmp.Or(x.Due.Compare(y.Due), cmp.Compare(x.CompanyID, y.CompanyID), cmp.Compare(x.EmployeeID, y.EmployeeID), cmp.Compare(x.Event.Key, y.Event.Key))
+	})
+}
+
+// PutRemoval implements slotbook.Store.
+func (s *Store) PutRemoval(_ context.Context, r slotbook.EventRemoval, replaces string) error {
+	if err := badIDs(r.CompanyID, r.EmployeeID, r.Event.Connection); err != nil || r.Event.Key == "" || r.Version == "" {
+		return slotbook.FieldErrorf("removal", "needs ids, a key and a version")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rk := removalKey{r.CompanyID, r.EmployeeID, r.Event.Key}
+	old, ok := s.removals[rk]
+	if ok != (replaces != "") || ok && old.Version != replaces {
+		return slotbook.Errorf(slotbook.Conflict, "The removal changed meanwhile.")
+	}
+	s.removals[rk] = r
+	return nil
+}
+
+// DeleteRemoval implements slotbook.Store.
+func (s *Store) DeleteRemoval(_ context.Context, companyID, employeeID, key, version string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rk := removalKey{companyID, employeeID, key}
+	if old, ok := s.removals[rk]; ok && old.Version == version {
+		delete(s.removals, rk)
 	}
 	return nil
 }
@@ -514,6 +671,21 @@ func (s *Store) Idempotency(_ context.Context, companyID, key string, now time.T
 		}
 	}
 	return slotbook.Idempotency{}, notFound("idempotency record")
+}
+
+// UseNonce implements slotbook.Store.
+func (s *Store) UseNonce(_ context.Context, companyID, nonce string, now, expires time.Time) error {
+	if err := badIDs(companyID, nonce); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenantForWrite(companyID)
+	if until, ok := t.nonces[nonce]; ok && until.After(now) {
+		return slotbook.Errorf(slotbook.Conflict, "This one-time value was used already.")
+	}
+	t.nonces[nonce] = expires
+	return nil
 }
 
 func sortedValues[V any](m map[string]V, key func(V) string) []V {
@@ -548,23 +720,33 @@ func (t *tenant) withDefault(k slotbook.Connection) slotbook.Connection {
 	return k
 }
 
+// connection returns a stored connection and its company's data, or
+// NotFound. The caller holds the lock.
+func (s *Store) connection(companyID, employeeID, connectionID string) (*tenant, slotbook.Connection, error) {
+	t := s.tenant(companyID)
+	if t == nil {
+		return nil, slotbook.Connection{}, notFound("calendar connection")
+	}
+	k, ok := t.connections[employeeID][connectionID]
+	if !ok {
+		return nil, slotbook.Connection{}, notFound("calendar connection")
+	}
+	return t, k, nil
+}
+
 // Connection implements slotbook.Store.
 func (s *Store) Connection(_ context.Context, companyID, employeeID, connectionID string) (slotbook.Connection, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	t := s.tenant(companyID)
-	if t == nil {
-		return slotbook.Connection{}, notFound("calendar connection")
-	}
-	k, ok := t.connections[employeeID][connectionID]
-	if !ok {
-		return slotbook.Connection{}, notFound("calendar connection")
+	t, k, err := s.connection(companyID, employeeID, connectionID)
+	if err != nil {
+		return slotbook.Connection{}, err
 	}
 	return t.withDefault(k), nil
 }
 
-// PutConnection implements slotbook.Store.
-func (s *Store) PutConnection(_ context.Context, companyID string, k slotbook.Connection) error {
+// CreateConnection implements slotbook.Store.
+func (s *Store) CreateConnection(_ context.Context, companyID string, k slotbook.Connection) error {
 	if err := badIDs(companyID, k.EmployeeID, k.ID); err != nil {
 		return err
 	}
@@ -582,11 +764,11 @@ func (s *Store) PutConnection(_ context.Context, companyID string, k slotbook.Co
 		m = make(map[string]slotbook.Connection)
 		t.connections[k.EmployeeID] = m
 	}
-	switch {
-	case k.IsDefault:
+	if _, ok := m[k.ID]; ok {
+		return conflict("calendar connection")
+	}
+	if k.IsDefault {
 		t.defaults[k.EmployeeID] = k.ID
-	case t.defaults[k.EmployeeID] == k.ID:
-		delete(t.defaults, k.EmployeeID)
 	}
 	k.IsDefault = false // derived from defaults on read
 	k.SealedSecret = slices.Clone(k.SealedSecret)
@@ -594,17 +776,47 @@ func (s *Store) PutConnection(_ context.Context, companyID string, k slotbook.Co
 	return nil
 }
 
-// SetConnectionAuth implements slotbook.Store.
-func (s *Store) SetConnectionAuth(_ context.Context, companyID, employeeID, connectionID string, sealed []byte, status slotbook.ConnectionStatus) error {
+// UpdateConnection implements slotbook.Store.
+func (s *Store) UpdateConnection(_ context.Context, companyID, employeeID, connectionID string, u slotbook.ConnectionUpdate) (slotbook.Connection, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.tenant(companyID)
-	if t == nil {
-		return notFound("calendar connection")
+	t, k, err := s.connection(companyID, employeeID, connectionID)
+	if err != nil {
+		return slotbook.Connection{}, err
 	}
-	k, ok := t.connections[employeeID][connectionID]
-	if !ok {
-		return notFound("calendar connection")
+	if u.Name != nil {
+		k.Name = *u.Name
+	}
+	if u.CheckConflicts != nil {
+		k.CheckConflicts = *u.CheckConflicts
+	}
+	if u.ShowInOverview != nil {
+		k.ShowInOverview = *u.ShowInOverview
+	}
+	if u.Account != nil {
+		k.Account = *u.Account
+	}
+	switch {
+	case u.IsDefault == nil:
+	case *u.IsDefault:
+		t.defaults[employeeID] = connectionID
+	case t.defaults[employeeID] == connectionID:
+		delete(t.defaults, employeeID)
+	}
+	t.connections[employeeID][connectionID] = k
+	return t.withDefault(k), nil
+}
+
+// SetConnectionAuth implements slotbook.Store.
+func (s *Store) SetConnectionAuth(_ context.Context, companyID, employeeID, connectionID string, expect, sealed []byte, status slotbook.ConnectionStatus) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, k, err := s.connection(companyID, employeeID, connectionID)
+	if err != nil {
+		return err
+	}
+	if expect != nil && !bytes.Equal(expect, k.SealedSecret) {
+		return slotbook.Errorf(slotbook.Conflict, "The connection's credentials changed meanwhile.")
 	}
 	if sealed != nil {
 		k.SealedSecret = slices.Clone(sealed)
@@ -618,12 +830,9 @@ func (s *Store) SetConnectionAuth(_ context.Context, companyID, employeeID, conn
 func (s *Store) DeleteConnection(_ context.Context, companyID, employeeID, connectionID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.tenant(companyID)
-	if t == nil {
-		return notFound("calendar connection")
-	}
-	if _, ok := t.connections[employeeID][connectionID]; !ok {
-		return notFound("calendar connection")
+	t, _, err := s.connection(companyID, employeeID, connectionID)
+	if err != nil {
+		return err
 	}
 	delete(t.connections[employeeID], connectionID)
 	if t.defaults[employeeID] == connectionID {

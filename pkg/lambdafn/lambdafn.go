@@ -6,6 +6,7 @@ package lambdafn
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -42,7 +44,7 @@ const (
 	EnvSecretsPath = "SLOTBOOK_SECRETS_PATH"
 	// EnvStateKey signs OAuth states where there is no SSM path (tests).
 	EnvStateKey = "SLOTBOOK_OAUTH_STATE_KEY"
-	// EnvPublicURL is where the booking pages live (cancel links).
+	// EnvPublicURL is where the booking pages live (links for customers).
 	EnvPublicURL = "SLOTBOOK_PUBLIC_URL"
 	// EnvDashboardURL is the dashboard page, where a browser returning from
 	// a calendar provider's consent page is sent back to.
@@ -58,23 +60,63 @@ const (
 
 // Start serves group on Lambda; it does not return. A configuration that
 // cannot work is reported as an init error, which Lambda shows in its logs.
+// The Book function also takes SweepEvent, which its schedule sends.
 func Start(group httpapi.Group) {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	h, err := New(context.Background(), os.Getenv, time.Now, log, group)
+	h, app, err := build(context.Background(), os.Getenv, time.Now, log, group)
 	if err != nil {
 		log.Error("init", "err", err)
 		lambdaruntime.ReportInitError(err, "Runtime.ConfigError")
 		os.Exit(1)
 	}
+	if group == httpapi.Book {
+		lambda.Start(WithSweep(apigw.NewHandler(h), app, log))
+	}
 	lambda.Start(apigw.NewHandler(h))
+}
+
+// SweepEvent is the payload of the Book function's schedule
+// (template.yaml, BookFunction's Sweep event): it runs slotbook.App.Sweep
+// instead of serving a request. Only a direct invocation can send it; an
+// API Gateway event never has this shape.
+const SweepEvent = `{"slotbook":"sweep"}`
+
+// WithSweep returns a handler of API Gateway events that also runs a
+// Sweep of app when invoked with SweepEvent, answering its report.
+func WithSweep(api apigw.Handler, app *slotbook.App, log *slog.Logger) func(ctx context.Context, payload json.RawMessage) (any, error) {
+	return func(ctx context.Context, payload json.RawMessage) (any, error) {
+		var probe struct {
+			Slotbook string `json:"slotbook"`
+		}
+		if json.Unmarshal(payload, &probe) == nil && probe.Slotbook == "sweep" {
+			rep, err := app.Sweep(ctx)
+			if err != nil {
+				log.ErrorContext(ctx, "sweep failed", "err", err.Error())
+				return nil, errors.New("sweep failed")
+			}
+			log.InfoContext(ctx, "sweep", "removed", rep.Removed, "released", rep.Released, "postponed", rep.Postponed, "kept", rep.Kept)
+			return rep, nil
+		}
+		var e events.APIGatewayV2HTTPRequest
+		if err := json.Unmarshal(payload, &e); err != nil {
+			return nil, fmt.Errorf("lambdafn: not an API Gateway event: %w", err)
+		}
+		return api(ctx, e)
+	}
 }
 
 // New builds the handler of group from the environment that getenv reads;
 // now tells the time.
 func New(ctx context.Context, getenv func(string) string, now func() time.Time, log *slog.Logger, group httpapi.Group) (http.Handler, error) {
+	h, _, err := build(ctx, getenv, now, log, group)
+	return h, err
+}
+
+// build builds the handler of group and the App behind it.
+func build(ctx context.Context, getenv func(string) string, now func() time.Time, log *slog.Logger, group httpapi.Group) (http.Handler, *slotbook.App, error) {
 	table := getenv(EnvTable)
 	if table == "" {
-		return nil, errors.New("lambdafn: " + EnvTable + " is not set")
+		return nil, nil, errors.New("lambdafn: " + EnvTable + " is not set")
 	}
 	var (
 		store   *dynamo.Store
@@ -83,23 +125,23 @@ func New(ctx context.Context, getenv func(string) string, now func() time.Time, 
 	)
 	if endpoint := getenv(EnvEndpoint); endpoint != "" {
 		if store, err = dynamo.Open(ctx, dynamo.Config{Table: table, Endpoint: endpoint}); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if keyFile := getenv(EnvSealKey); keyFile != "" {
 		if secrets, err = seal.NewLocal(keyFile); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	env := getenv
 	if store == nil || secrets == nil || getenv(EnvSecretsPath) != "" {
 		awsCfg, err := config.LoadDefaultConfig(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("lambdafn: AWS configuration: %w", err)
+			return nil, nil, fmt.Errorf("lambdafn: AWS configuration: %w", err)
 		}
 		if path := getenv(EnvSecretsPath); path != "" {
 			if env, err = withSSM(ctx, ssm.NewFromConfig(awsCfg), path, getenv); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if store == nil {
@@ -108,21 +150,21 @@ func New(ctx context.Context, getenv func(string) string, now func() time.Time, 
 		if secrets == nil {
 			keyID := getenv(EnvKMSKey)
 			if keyID == "" {
-				return nil, errors.New("lambdafn: " + EnvKMSKey + " is not set")
+				return nil, nil, errors.New("lambdafn: " + EnvKMSKey + " is not set")
 			}
 			secrets = seal.NewKMS(kms.NewFromConfig(awsCfg), keyID)
 		}
 	}
 	opts, err := calendarOptions(env)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	app := slotbook.NewApp(store, now, append(opts, slotbook.WithSecrets(secrets), slotbook.WithLogger(log))...)
 	var auth apigw.Authenticator
 	if issuer := getenv(EnvJWTIssuer); issuer != "" {
 		auth.Bearer = apigw.NewCognito(issuer, strings.Split(getenv(EnvJWTAudience), ","))
 	}
-	return httpapi.NewHandler(app, auth, log, group), nil
+	return httpapi.NewHandler(app, auth, log, group), app, nil
 }
 
 // calendarOptions configures the calendar providers from the environment.

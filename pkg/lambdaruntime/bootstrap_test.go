@@ -645,6 +645,28 @@ func TestBookBootstrap(t *testing.T) {
 	if got, err := w.store.Booking(t.Context(), "demo", b.ID); err != nil || got.Status != slotbook.Cancelled {
 		t.Errorf("after cancel: %+v, %v", got, err)
 	}
+
+	// The schedule's payload sweeps instead of serving a request: a due
+	// removal of a calendar that was disconnected meanwhile is dropped.
+	gone := slotbook.EventRemoval{CompanyID: "demo", EmployeeID: "ana", BookingID: "b-old",
+		Event: slotbook.EventRef{Connection: "gone", Key: "b-old"}, Start: w.now, End: w.now.Add(time.Hour),
+		Reason: slotbook.RemovalCancelled, Due: w.now.Add(-time.Hour), Version: "v1"}
+	if err := w.store.PutRemoval(t.Context(), gone, ""); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancelCtx := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancelCtx()
+	r, err := w.rt.Invoke(ctx, []byte(lambdafn.SweepEvent))
+	if err != nil || r.Err != nil {
+		t.Fatalf("sweep: %v %v\n%s", err, r.Err, w.out)
+	}
+	var rep slotbook.SweepReport
+	if err := json.Unmarshal(r.Payload, &rep); err != nil || rep.Removed != 1 {
+		t.Errorf("sweep answered %s, want one removal done", r.Payload)
+	}
+	if left, _ := w.store.Removals(t.Context(), "demo", "ana"); len(left) != 0 {
+		t.Errorf("removals after the sweep: %+v", left)
+	}
 	w.checkGranted(t)
 }
 

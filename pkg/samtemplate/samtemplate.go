@@ -142,6 +142,9 @@ type Event struct {
 	PayloadFormatVersion string
 	// Throttle is the route's own throttling (RouteSettings), if any.
 	Throttle *Throttle
+	// Schedule: the rate or cron expression, and the input the function gets.
+	Schedule string
+	Input    string
 }
 
 // RouteKey returns the API Gateway route key, "METHOD /path".
@@ -618,6 +621,9 @@ func decodeFunction(name string, b []byte) (*Function, error) {
 					ev.Throttle.RateLimit = *rs.ThrottlingRateLimit
 				}
 			}
+		}
+		if e.Type == "Schedule" && e.Properties != nil && e.Properties.ScheduleEvent != nil {
+			ev.Schedule, ev.Input = e.Properties.ScheduleEvent.Schedule, deref(e.Properties.ScheduleEvent.Input)
 		}
 		f.Events = append(f.Events, ev)
 	}

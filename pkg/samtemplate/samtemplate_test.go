@@ -192,8 +192,7 @@ func TestPublicRoutesHaveNoAuthorizerAndTheOthersTheJWTOne(t *testing.T) {
 	for name, f := range tpl.Functions {
 		for _, e := range f.Events {
 			if e.Type != "HttpApi" {
-				t.Errorf("%s.%s: event type %s, want HttpApi only", name, e.Name, e.Type)
-				continue
+				continue // the sweeper's schedule: TestTheSweeperRunsOnASchedule
 			}
 			if e.APIID != samtemplate.Ref("HttpApi") {
 				t.Errorf("%s.%s: ApiId = %q, want the template's HttpApi", name, e.Name, e.APIID)
@@ -735,3 +734,29 @@ func toJSON(t *testing.T, v any) string {
 }
 
 func equalJSON(t *testing.T, a, b any) bool { return toJSON(t, a) == toJSON(t, b) }
+
+// TestTheSweeperRunsOnASchedule: the Book function, and only it, is
+// invoked every few minutes with the payload that makes it sweep; every
+// other event of every function is an HTTP API route.
+func TestTheSweeperRunsOnASchedule(t *testing.T) {
+	tpl := load(t, nil)
+	groups := groupOf(t, tpl)
+	sweeps := 0
+	for name, f := range tpl.Functions {
+		for _, e := range f.Events {
+			switch {
+			case e.Type == "HttpApi":
+			case e.Type == "Schedule" && groups[name] == httpapi.Book:
+				sweeps++
+				if e.Schedule != "rate(5 minutes)" || e.Input != lambdafn.SweepEvent {
+					t.Errorf("%s.%s: schedule %q with input %q, want rate(5 minutes) with %s", name, e.Name, e.Schedule, e.Input, lambdafn.SweepEvent)
+				}
+			default:
+				t.Errorf("%s.%s: event of type %s", name, e.Name, e.Type)
+			}
+		}
+	}
+	if sweeps != 1 {
+		t.Errorf("%d sweep schedules, want 1 on the Book function", sweeps)
+	}
+}

@@ -18,7 +18,6 @@ import (
 type App struct {
 	store            Store
 	now              func() time.Time
-	calendars        Calendars
 	secrets          seal.Sealer
 	providers        map[Provider]CalendarProvider
 	oauth            map[Provider]OAuthProvider
@@ -38,9 +37,6 @@ func WithLogger(l *slog.Logger) Option { return func(a *App) { a.log = l } }
 // Option configures an App.
 type Option func(*App)
 
-// WithCalendars sets where bookings are written (default NoCalendars).
-func WithCalendars(c Calendars) Option { return func(a *App) { a.calendars = c } }
-
 // WithSecrets sets the sealer of stored secrets (default: a key that lives
 // only as long as the process, seal.NewEphemeral).
 func WithSecrets(s seal.Sealer) Option { return func(a *App) { a.secrets = s } }
@@ -56,12 +52,6 @@ func NewApp(store Store, now func() time.Time, opts ...Option) *App {
 	}
 	if a.secrets == nil {
 		a.secrets = seal.NewEphemeral()
-	}
-	if a.calendars == nil {
-		a.calendars = NoCalendars{}
-		if len(a.providers) > 0 {
-			a.calendars = providerCalendars{a}
-		}
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -21,33 +22,6 @@ import (
 	"github.com/slotbook/slotbook/pkg/schedule"
 	"github.com/slotbook/slotbook/pkg/seal"
 )
-
-// Calendars writes bookings into employees' default calendars.
-type Calendars interface {
-	// PutBookingEvent writes the event of a booking into employee e's
-	// default calendar and returns where it is; ok is false if the
-	// employee has no default calendar. The event's id derives from
-	// draft.Key (the booking's id), so writing the same booking again does
-	// not make a second event. It returns Unavailable if the calendar
-	// could not be written.
-	PutBookingEvent(ctx context.Context, c Company, e Employee, draft EventDraft) (ref EventRef, ok bool, err error)
-	// DeleteBookingEvent removes an event PutBookingEvent wrote; an event
-	// that is gone already is no error. It returns Unavailable if the
-	// calendar could not be reached.
-	DeleteBookingEvent(ctx context.Context, c Company, e Employee, ref EventRef) error
-}
-
-// NoCalendars is Calendars for employees without external calendars: no
-// one has a default calendar.
-type NoCalendars struct{}
-
-// PutBookingEvent implements Calendars: there is no default calendar.
-func (NoCalendars) PutBookingEvent(context.Context, Company, Employee, EventDraft) (EventRef, bool, error) {
-	return EventRef{}, false, nil
-}
-
-// DeleteBookingEvent implements Calendars: there is nothing to delete.
-func (NoCalendars) DeleteBookingEvent(context.Context, Company, Employee, EventRef) error { return nil }
 
 // Limits of a booking request.
 const (
@@ -77,6 +51,9 @@ func (r BookingRequest) Validate() error {
 	}
 	if !ValidID(r.EmployeeID) {
 		p.Add("employee", "must be an employee id")
+	}
+	if !TimeInRange(r.Start) {
+		p.Add("start", "%s", DateRangeMessage)
 	}
 	checkName(&p, "customer.name", r.Customer.Name, true)
 	switch a, err := mail.ParseAddress(r.Customer.Email); {
@@ -111,8 +88,8 @@ func (r BookingRequest) fingerprint() string {
 	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
 }
 
-// BookingResult is a confirmed booking with its cancel token, which is
-// shown only here.
+// BookingResult is a booking with its cancel token, which is shown only
+// here.
 type BookingResult struct {
 	Booking     Booking
 	CancelToken string
@@ -121,21 +98,40 @@ type BookingResult struct {
 	Replayed bool
 }
 
+// Deadlines of the steps that write a booking's event.
+const (
+	// CalendarWriteDeadline bounds one write of a booking's event: well
+	// inside the 15 s a function may run, so that a request whose calendar
+	// hangs still has the time to clean up and answer.
+	CalendarWriteDeadline = 5 * time.Second
+	// CleanupDeadline bounds the clean-up after a failed step. It runs
+	// under its own deadline even when the request's context has ended:
+	// a client that gives up must not leave an event behind.
+	CleanupDeadline = 4 * time.Second
+)
+
 // Book books a slot. The steps are ordered so that a crash between any two
-// leaves a state that a retry with the same Idempotency-Key completes:
+// leaves a state that a retry with the same Idempotency-Key, or the
+// sweeper (Sweep), completes or undoes — never a booking that its calendar
+// lacks, never an event without a booking:
 //
-//  1. check the start against the slot rules, live (the /slots code path);
-//  2. claim the time: a pending booking, with the idempotency record, in
-//     one atomic write that fails if the time is taken;
-//  3. write the event into the default calendar under an id derived from
-//     the booking's, so that writing it again does not duplicate it;
-//  4. confirm the booking.
+//  1. check the start against the slot rules, live (the /slots code path),
+//     and find the employee's default calendar;
+//  2. claim the time: a pending booking, the idempotency record and, if
+//     there is a default calendar, the event's removal-if-unconfirmed
+//     (naming the event key chosen now), in one atomic write that fails if
+//     the time is taken;
+//  3. write the event under that key, under its own deadline; writing the
+//     same key again does not make a second event;
+//  4. confirm the booking, which drops the removal-if-unconfirmed.
 //
-// If step 3 fails, the claim and the record are released and the answer is
-// Unavailable: never a booking that the calendar lacks, never an event
-// without a booking. A retry with the key after a crash finds the pending
-// booking and does steps 3 and 4 again. A pending booking whose request
-// died blocks its time only for PendingTimeout.
+// If step 3 or 4 fails, the booking is released and its event (found by
+// key, even if the write's answer was lost) removed, or its removal kept
+// due for the sweeper; the answer is Unavailable (SlotTaken if the time
+// was taken meanwhile). A retry with the key finds the pending booking and
+// does steps 3 and 4 again; after the booking was abandoned or released,
+// it books again under the same booking id and cancel token, with a new
+// event key, once the old key's event is gone.
 func (a *App) Book(ctx context.Context, r BookingRequest) (BookingResult, error) {
 	if err := r.Validate(); err != nil {
 		return BookingResult{}, err
@@ -144,42 +140,64 @@ func (a *App) Book(ctx context.Context, r BookingRequest) (BookingResult, error)
 		rec, err := a.store.Idempotency(ctx, r.CompanyID, r.IdempotencyKey, a.now())
 		switch {
 		case err == nil:
-			return a.resume(ctx, r, rec)
+			return a.resume(ctx, r, rec, 0)
 		case ErrorCode(err) != NotFound:
 			return BookingResult{}, err
 		}
 	}
+	id := NewID()
+	res, err := a.claim(ctx, r, id, newCancelToken(), id)
+	if err == nil || r.IdempotencyKey == "" || (ErrorCode(err) != SlotTaken && ErrorCode(err) != Conflict) {
+		return res, err
+	}
+	// Lost a race for the time or the key: if another request with the
+	// same Idempotency-Key holds them, answer as that one does.
+	rec, rerr := a.store.Idempotency(ctx, r.CompanyID, r.IdempotencyKey, a.now())
+	switch {
+	case rerr == nil && rec.BookingID != id:
+		return a.resume(ctx, r, rec, 0)
+	case rerr != nil && ErrorCode(rerr) != NotFound:
+		return BookingResult{}, rerr
+	}
+	return BookingResult{}, err
+}
+
+// claim books r under booking id with the cancel token, writing its event
+// under eventKey (steps 1 to 4 of Book).
+func (a *App) claim(ctx context.Context, r BookingRequest, id, token, eventKey string) (BookingResult, error) {
 	c, svc, emp, err := a.bookingParts(ctx, r.CompanyID, r.ServiceID, r.EmployeeID)
 	if err != nil {
 		return BookingResult{}, err
 	}
-	if err := a.checkFree(ctx, c, svc, emp, r.Start); err != nil {
-		return a.afterRace(ctx, r, err)
+	target, err := a.checkFree(ctx, c, svc, emp, r.Start)
+	if err != nil {
+		return BookingResult{}, err
 	}
-
 	now := a.now()
-	token := newCancelToken()
 	hash := sha256.Sum256([]byte(token))
 	b := Booking{
-		ID: NewID(), EmployeeID: emp.ID, ServiceID: svc.ID,
+		ID: id, EmployeeID: emp.ID, ServiceID: svc.ID,
 		Start: r.Start, End: r.Start.Add(minutes(svc.DurationMinutes)),
 		BufferBefore: minutes(svc.BufferBeforeMinutes), BufferAfter: minutes(svc.BufferAfterMinutes),
 		Customer: r.Customer, Notes: r.Notes, CreatedAt: now,
 		Status: Pending, PendingUntil: now.Add(PendingTimeout), CancelTokenHash: hash[:],
 	}
+	if target != nil {
+		b.Event = EventRef{Connection: target.ID, Key: eventKey}
+	}
 	var idem *Idempotency
 	if r.IdempotencyKey != "" {
-		sealed, err := a.secrets.Seal(ctx, []byte(token), cancelTokenContext(c.ID, b))
+		sealed, err := a.secrets.Seal(ctx, []byte(token), cancelTokenContext(c.ID, emp.ID, id))
 		if err != nil {
 			return BookingResult{}, &Error{Code: Internal, Message: "sealing failed", Err: err}
 		}
-		idem = &Idempotency{Key: r.IdempotencyKey, Fingerprint: r.fingerprint(), BookingID: b.ID,
+		idem = &Idempotency{Key: r.IdempotencyKey, Fingerprint: r.fingerprint(), BookingID: id, EmployeeID: emp.ID,
 			CreatedAt: now, ExpiresAt: now.Add(IdempotencyTTL), SealedCancelToken: sealed}
 	}
 	if err := a.store.CreateBooking(ctx, c.ID, b, idem); err != nil {
-		return a.afterRace(ctx, r, err)
+		return BookingResult{}, err
 	}
-	return a.complete(ctx, c, svc, emp, b, token, r.IdempotencyKey)
+	return a.complete(ctx, c, svc, emp, b, token)
 }
 
 // inCompanyZone returns b with its times in the company's zone, as answers give them.
@@ -190,47 +208,96 @@ func inCompanyZone(c Company, b Booking) Booking {
 	return b
 }
 
-// afterRace handles a booking that lost its time or its key: if another
-// request with the same Idempotency-Key holds them, it answers as that one
-// did; else err stands.
-func (a *App) afterRace(ctx context.Context, r BookingRequest, err error) (BookingResult, error) {
-	code := ErrorCode(err)
-	if r.IdempotencyKey == "" || (code != SlotTaken && code != Conflict) {
-		return BookingResult{}, err
+// errNotBooked is the answer when a booking's calendar step failed.
+func errNotBooked(cause error) error {
+	if ErrorCode(cause) == SlotTaken {
+		return &Error{Code: SlotTaken, Message: "This time was taken meanwhile; nothing was booked. Choose another slot.", Err: cause}
 	}
-	rec, rerr := a.store.Idempotency(ctx, r.CompanyID, r.IdempotencyKey, a.now())
-	switch {
-	case rerr == nil:
-		return a.resume(ctx, r, rec)
-	case ErrorCode(rerr) != NotFound:
-		return BookingResult{}, rerr
-	}
-	return BookingResult{}, err
+	return &Error{Code: Unavailable, Message: "The calendar could not be updated; nothing was booked. Try again.", Err: cause}
 }
 
-// complete writes the calendar event of a claimed booking and confirms it
-// (steps 3 and 4 of Book).
-func (a *App) complete(ctx context.Context, c Company, svc Service, emp Employee, b Booking, token, key string) (BookingResult, error) {
-	ref, _, err := a.calendars.PutBookingEvent(ctx, c, emp, a.eventDraft(c, svc, emp, b, token))
-	if err != nil {
-		return BookingResult{}, a.release(ctx, c, emp, b, EventRef{}, key, err)
-	}
-	if err := a.store.ConfirmBooking(ctx, c.ID, b.ID, ref, a.now()); err != nil {
-		if ErrorCode(err) == Conflict {
-			// Confirmed meanwhile by a concurrent retry, or abandoned.
-			if cur, gerr := a.store.Booking(ctx, c.ID, b.ID); gerr == nil && cur.Status == Confirmed {
-				return BookingResult{Booking: inCompanyZone(c, cur), CancelToken: token}, nil
-			}
+// complete writes the event of a claimed booking and confirms it (steps 3
+// and 4 of Book); if either fails, it lets go of the booking.
+func (a *App) complete(ctx context.Context, c Company, svc Service, emp Employee, b Booking, token string) (BookingResult, error) {
+	eventID := ""
+	if b.Event.Key != "" {
+		k, err := a.store.Connection(ctx, c.ID, emp.ID, b.Event.Connection)
+		if err == nil {
+			wctx, cancel := context.WithTimeout(ctx, CalendarWriteDeadline)
+			eventID, err = a.putEvent(wctx, c, k, a.eventDraft(c, svc, emp, b))
+			cancel()
 		}
-		return BookingResult{}, a.release(ctx, c, emp, b, ref, key, err)
+		if err != nil {
+			return BookingResult{}, a.letGo(ctx, c, b, err)
+		}
 	}
-	b.Status, b.Event, b.PendingUntil = Confirmed, ref, time.Time{}
+	err := a.store.ConfirmBooking(ctx, c.ID, b.ID, eventID, a.now())
+	if err != nil {
+		// Confirmed meanwhile by a concurrent retry, or confirmed though
+		// the answer was lost: then it stands.
+		cctx, cancel := cleanupContext(ctx)
+		cur, gerr := a.store.Booking(cctx, c.ID, b.ID)
+		cancel()
+		if gerr == nil && cur.Status == Confirmed {
+			return BookingResult{Booking: inCompanyZone(c, cur), CancelToken: token}, nil
+		}
+		return BookingResult{}, a.letGo(ctx, c, b, err)
+	}
+	b.Status, b.Event.EventID, b.PendingUntil = Confirmed, eventID, time.Time{}
 	return BookingResult{Booking: inCompanyZone(c, b), CancelToken: token}, nil
 }
 
+// cleanupContext returns the context of a clean-up: ctx's values without
+// its cancellation, under CleanupDeadline.
+func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), CleanupDeadline)
+}
+
+// letGo releases a claimed booking whose calendar step failed, removes its
+// event (it may exist even if the write failed: the answer may have been
+// lost) and returns the error to answer with. The release comes first and
+// keeps the removal due: from then on the event's key is never written
+// again, so the removal cannot race a write. If the release fails, the
+// booking stays pending with its removal-if-unconfirmed, for a retry to
+// complete or the sweeper to undo.
+func (a *App) letGo(ctx context.Context, c Company, b Booking, cause error) error {
+	cctx, cancel := cleanupContext(ctx)
+	defer cancel()
+	rel := Release{Now: a.now()}
+	if b.Event.Key != "" {
+		rel.RemovalVersion = NewID()
+	}
+	if err := a.store.ReleaseBooking(cctx, c.ID, b.ID, rel); err != nil {
+		a.log.WarnContext(ctx, "booking not released", "company", c.ID, "booking", b.ID, "err", err.Error())
+		return errNotBooked(cause)
+	}
+	if b.Event.Key != "" {
+		r := removalOf(c.ID, b, RemovalAbandoned, rel.Now)
+		r.Version = rel.RemovalVersion
+		if err := a.removeEvent(cctx, r); err != nil {
+			a.log.WarnContext(ctx, "event removal left to the sweeper", "company", c.ID, "booking", b.ID, "err", err.Error())
+		}
+	}
+	return errNotBooked(cause)
+}
+
+// removalOf returns the removal of b's event.
+func removalOf(companyID string, b Booking, reason RemovalReason, due time.Time) EventRemoval {
+	ev := b.Event
+	if ev.Key == "" && ev.EventID != "" {
+		ev.Key = b.ID // bookings made before event keys were kept wrote under their id
+	}
+	return EventRemoval{
+		CompanyID: companyID, EmployeeID: b.EmployeeID, BookingID: b.ID, Event: ev,
+		Start: b.Start, End: b.End, Reason: reason, Due: due, Version: NewID(),
+	}
+}
+
 // eventDraft is the calendar event of a booking: service and customer in
-// the title; the booking's details and a cancel link in the description.
-func (a *App) eventDraft(c Company, svc Service, emp Employee, b Booking, token string) EventDraft {
+// the title; the booking's details and a link to it in the dashboard in
+// the description. Never the cancel token: whoever can read the
+// employee's calendar must not be able to cancel the booking.
+func (a *App) eventDraft(c Company, svc Service, emp Employee, b Booking) EventDraft {
 	zone, err := zoneOf(c, emp)
 	if err != nil {
 		zone = time.UTC
@@ -245,68 +312,102 @@ func (a *App) eventDraft(c Company, svc Service, emp Employee, b Booking, token 
 		fmt.Fprintf(&d, "\nNotes: %s", b.Notes)
 	}
 	fmt.Fprintf(&d, "\nBooking: %s", b.ID)
-	if a.publicURL != "" {
-		// The token goes in the fragment, which browsers never send to a server.
-		fmt.Fprintf(&d, "\nCancel: %s/widget/cancel.html#company=%s&booking=%s&token=%s", a.publicURL, c.ID, b.ID, token)
+	if a.dashboardURL != "" {
+		q := url.Values{"employee": {emp.ID}, "date": {schedule.DateOf(b.Start.In(zone)).String()}, "booking": {b.ID}}
+		fmt.Fprintf(&d, "\nIn slotbook: %s#/week?%s", a.dashboardURL, q.Encode())
 	}
 	return EventDraft{
-		Key: b.ID, Title: svc.Name + " – " + b.Customer.Name, Description: d.String(),
+		Key: b.Event.Key, Title: svc.Name + " – " + b.Customer.Name, Description: d.String(),
 		Start: b.Start, End: b.End, TimeZone: zone.String(),
 	}
 }
 
-// release undoes a claim whose calendar step failed and returns the
-// Unavailable error to answer with.
-func (a *App) release(ctx context.Context, c Company, emp Employee, b Booking, ref EventRef, key string, cause error) error {
-	if ref != (EventRef{}) {
-		if err := a.calendars.DeleteBookingEvent(ctx, c, emp, ref); err != nil {
-			cause = err // the event stays; the booking stays pending, blocking, until it is abandoned
-			return &Error{Code: Unavailable, Message: "The calendar could not be updated; nothing was booked. Try again.", Err: cause}
-		}
-	}
-	if err := a.store.ReleaseBooking(ctx, c.ID, b.ID, key); err != nil {
-		cause = err
-	}
-	return &Error{Code: Unavailable, Message: "The calendar could not be updated; nothing was booked. Try again.", Err: cause}
-}
+// maxResumes bounds how often one request follows an Idempotency-Key to
+// the booking it names.
+const maxResumes = 3
 
 // resume answers a request whose Idempotency-Key has a record.
-func (a *App) resume(ctx context.Context, r BookingRequest, rec Idempotency) (BookingResult, error) {
+func (a *App) resume(ctx context.Context, r BookingRequest, rec Idempotency, depth int) (BookingResult, error) {
 	if rec.Fingerprint != r.fingerprint() {
 		return BookingResult{}, Errorf(Unprocessable, "This Idempotency-Key was used for another request.")
 	}
-	b, err := a.store.Booking(ctx, r.CompanyID, rec.BookingID)
-	if err != nil {
-		return BookingResult{}, err
+	if depth >= maxResumes {
+		return BookingResult{}, Errorf(Unavailable, "The booking is being changed by another request; try again.")
 	}
-	tok, err := a.secrets.Open(ctx, rec.SealedCancelToken, cancelTokenContext(r.CompanyID, b))
+	tok, err := a.secrets.Open(ctx, rec.SealedCancelToken, cancelTokenContext(r.CompanyID, rec.EmployeeID, rec.BookingID))
 	if err != nil {
 		return BookingResult{}, &Error{Code: Internal, Message: "opening failed", Err: err}
 	}
 	token := string(tok)
+	b, err := a.store.Booking(ctx, r.CompanyID, rec.BookingID)
+	now := a.now()
 	switch {
-	case b.Status == Pending && b.Blocks(a.now()):
+	case ErrorCode(err) == NotFound:
+		return a.rebook(ctx, r, rec, token, depth)
+	case err != nil:
+		return BookingResult{}, err
+	case b.Status == Pending && b.Blocks(now):
 		c, svc, emp, err := a.bookingParts(ctx, r.CompanyID, b.ServiceID, b.EmployeeID)
 		if err != nil {
 			return BookingResult{}, err
 		}
-		res, err := a.complete(ctx, c, svc, emp, b, token, r.IdempotencyKey)
+		res, err := a.complete(ctx, c, svc, emp, b, token)
 		res.Replayed = err == nil
 		return res, err
 	case b.Status == Pending:
-		// The first request died and its claim was abandoned: start again.
-		if err := a.store.ReleaseBooking(ctx, r.CompanyID, b.ID, r.IdempotencyKey); err != nil {
+		// The first request died and its claim was abandoned. Release it,
+		// keeping the record of the key, and book again.
+		rel := Release{AbandonedAt: now, Now: now}
+		if b.Event.Key != "" {
+			rel.RemovalVersion = NewID()
+		}
+		if err := a.store.ReleaseBooking(ctx, r.CompanyID, b.ID, rel); err != nil && ErrorCode(err) != Conflict {
 			return BookingResult{}, err
 		}
-		return a.Book(ctx, r)
+		return a.resume(ctx, r, rec, depth+1)
 	}
-	// Confirmed (or cancelled since): the first answer again.
+	// Confirmed, or cancelled since: the first answer's status code, with
+	// the booking as it is now.
 	c, err := a.store.Company(ctx, r.CompanyID)
 	if err != nil {
 		return BookingResult{}, err
 	}
-	b.Status = Confirmed
 	return BookingResult{Booking: inCompanyZone(c, b), CancelToken: token, Replayed: true}, nil
+}
+
+// rebook books again under the booking id and cancel token of an earlier
+// attempt with the same Idempotency-Key whose booking is gone (released
+// after a failure, or abandoned). The earlier attempt's event, if any, is
+// removed first: it would block the very time asked for, and its key is
+// never written again. The new attempt writes under a new key, so that a
+// late removal of the old one cannot touch it.
+func (a *App) rebook(ctx context.Context, r BookingRequest, rec Idempotency, token string, depth int) (BookingResult, error) {
+	removals, err := a.store.Removals(ctx, r.CompanyID, rec.EmployeeID)
+	if err != nil {
+		return BookingResult{}, err
+	}
+	for _, rm := range removals {
+		if rm.BookingID != rec.BookingID {
+			continue
+		}
+		wctx, cancel := context.WithTimeout(ctx, CalendarWriteDeadline)
+		err := a.removeEvent(wctx, rm)
+		cancel()
+		if err != nil {
+			return BookingResult{}, &Error{Code: Unavailable, Message: "The calendar could not be updated; nothing was booked. Try again.", Err: err}
+		}
+	}
+	res, err := a.claim(ctx, r, rec.BookingID, token, rec.BookingID+"."+NewID()[:10])
+	if ErrorCode(err) == Conflict {
+		// Another retry with the key claimed the booking first: follow it.
+		rec2, rerr := a.store.Idempotency(ctx, r.CompanyID, r.IdempotencyKey, a.now())
+		if rerr != nil {
+			return BookingResult{}, err
+		}
+		return a.resume(ctx, r, rec2, depth+1)
+	}
+	res.Replayed = err == nil
+	return res, err
 }
 
 // bookingParts loads what a booking needs and checks that the employee
@@ -332,40 +433,58 @@ func (a *App) bookingParts(ctx context.Context, companyID, serviceID, employeeID
 
 // checkFree checks start against the slot rules through the same code as
 // /slots: it computes the employee's slots on the date of start and looks
-// for start among them.
-func (a *App) checkFree(ctx context.Context, c Company, svc Service, emp Employee, start time.Time) error {
+// for start among them. It returns the employee's default calendar, where
+// the booking is to be written, or nil if there is none; Unavailable if
+// that calendar cannot take the booking now.
+func (a *App) checkFree(ctx context.Context, c Company, svc Service, emp Employee, start time.Time) (*Connection, error) {
 	zone, err := zoneOf(c, emp)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	day := schedule.DateOf(start.In(zone))
 	span, err := schedule.Span(day, day, zone)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// The employee's calendars, live, just before the claim.
 	ext, err := a.readExternalBusy(ctx, c, []Employee{emp}, span.Start.Add(-busyMargin), span.End.Add(busyMargin))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if reason, ok := ext.unavailable[emp.ID]; ok {
-		return &Error{Code: Unavailable, Message: "The employee's calendar could not be checked; nothing was booked. Try again.", Err: errors.New(reason)}
+		return nil, &Error{Code: Unavailable, Message: "The employee's calendar could not be checked; nothing was booked. Try again.", Err: errors.New(reason)}
+	}
+	var target *Connection
+	for _, k := range ext.connections[emp.ID] {
+		if !k.IsDefault {
+			continue
+		}
+		if _, ok := a.providers[k.Provider]; !ok || k.Provider == ICS {
+			return nil, Errorf(Unavailable, "The employee's default calendar cannot take bookings; nothing was booked.")
+		}
+		if k.Status == NeedsReauth {
+			return nil, Errorf(Unavailable, "The employee's default calendar must be connected again; nothing was booked.")
+		}
+		target = &k
 	}
 	q := SlotQuery{CompanyID: c.ID, ServiceID: svc.ID, EmployeeID: emp.ID, From: day, To: day, Timezone: zone.String()}
 	slots, err := a.employeeSlots(ctx, c, svc, emp, q, span, zone, ext.busy[emp.ID])
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !slices.ContainsFunc(slots, func(s Slot) bool { return s.Start.Equal(start) }) {
-		return Errorf(SlotTaken, "This time is not free (any more). Choose another slot.")
+		return nil, Errorf(SlotTaken, "This time is not free (any more). Choose another slot.")
 	}
-	return nil
+	return target, nil
 }
 
 // CancelBooking cancels a booking with its cancel token, or, without one,
-// as the signed-in caller (an admin, or staff for their own bookings). The
-// calendar event is removed first, so that a retry after a failure still
-// finds a booking to cancel.
+// as the signed-in caller (an admin, or staff for their own bookings). It
+// never fails because of the calendar: the time is freed at once, the
+// event's removal recorded in the same step and tried now; a calendar that
+// cannot be written keeps the removal due, and it is retried (Sweep, and
+// at once when the calendar is connected again). A cancelled booking
+// answers BookingCancelled.
 func (a *App) CancelBooking(ctx context.Context, companyID, bookingID, token string) error {
 	var c Company
 	var err error
@@ -391,19 +510,28 @@ func (a *App) CancelBooking(ctx context.Context, companyID, bookingID, token str
 	} else if err := Authorize(ctx, c, EditEmployee, b.EmployeeID); err != nil {
 		return err
 	}
-	if b.Status == Cancelled {
-		return nil
+	switch {
+	case b.Status == Cancelled:
+		return Errorf(BookingCancelled, "This booking is cancelled already.")
+	case b.Status == Pending && !b.Blocks(a.now()):
+		return Errorf(NotFound, "There is no such booking.") // an abandoned claim was never a booking
 	}
-	if b.Event != (EventRef{}) {
-		emp, err := a.store.Employee(ctx, companyID, b.EmployeeID)
-		if err != nil && ErrorCode(err) != NotFound {
-			return err
-		}
-		if err := a.calendars.DeleteBookingEvent(ctx, c, emp, b.Event); err != nil {
-			return &Error{Code: Unavailable, Message: "The calendar event could not be removed; the booking stands. Try again.", Err: err}
+	var removal *EventRemoval
+	if b.Event.Key != "" || b.Event.EventID != "" {
+		r := removalOf(companyID, b, RemovalCancelled, a.now())
+		removal = &r
+	}
+	if err := a.store.CancelBooking(ctx, companyID, bookingID, removal); err != nil {
+		return err
+	}
+	if removal != nil {
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CalendarWriteDeadline)
+		defer cancel()
+		if err := a.removeEvent(wctx, *removal); err != nil {
+			a.log.WarnContext(ctx, "event removal left to the sweeper", "company", companyID, "booking", bookingID, "err", err.Error())
 		}
 	}
-	return a.store.CancelBooking(ctx, companyID, bookingID)
+	return nil
 }
 
 // Bookings lists the bookings of a company (or one employee) that overlap
@@ -441,12 +569,16 @@ func (a *App) Bookings(ctx context.Context, companyID, employeeID string, from, 
 	} else if _, err := a.store.Employee(ctx, companyID, employeeID); err != nil {
 		return nil, err
 	}
-	lists := make([][]Booking, len(ids))
+	lists := make([][]Booking, 2*len(ids))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(maxParallel)
 	for i, id := range ids {
 		g.Go(func() (err error) {
-			lists[i], err = a.store.Bookings(gctx, companyID, id, start, end)
+			lists[2*i], err = a.store.Bookings(gctx, companyID, id, start, end)
+			return err
+		})
+		g.Go(func() (err error) {
+			lists[2*i+1], err = a.store.CancelledBookings(gctx, companyID, id, start, end)
 			return err
 		})
 	}
@@ -477,6 +609,6 @@ func newCancelToken() string {
 }
 
 // cancelTokenContext binds a sealed cancel token to its booking.
-func cancelTokenContext(companyID string, b Booking) seal.Context {
-	return seal.Context{Company: companyID, Employee: b.EmployeeID, Connection: "cancel-token:" + b.ID}
+func cancelTokenContext(companyID, employeeID, bookingID string) seal.Context {
+	return seal.Context{Company: companyID, Employee: employeeID, Connection: "cancel-token:" + bookingID}
 }

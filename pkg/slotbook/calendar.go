@@ -55,6 +55,10 @@ type Connection struct {
 	// sealed for (company, employee, connection). Never shown.
 	SealedSecret []byte
 	CreatedAt    time.Time
+	// PendingRemovals counts the events of cancelled or abandoned bookings
+	// that wait to be removed from this calendar (App.Connections counts
+	// them; it is not stored).
+	PendingRemovals int
 }
 
 // Account is what a provider needs to reach one account during one

@@ -2,30 +2,22 @@ package slotbook
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
-	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
 
-// StateTTL is how long an OAuth authorization URL stays valid.
-const StateTTL = 15 * time.Minute
-
-// WithOAuth sets the OAuth providers and the key that signs the state of
-// their authorization URLs (every instance that may see the callback needs
-// the same key).
-func WithOAuth(p map[Provider]OAuthProvider, stateKey []byte) Option {
-	return func(a *App) { a.oauth, a.stateKey = p, stateKey }
-}
+// MaxCalendarIDLength is the longest calendar id (a CalDAV path, a Graph
+// id) a connection keeps.
+const MaxCalendarIDLength = 1024
 
 // WithPrivateCalendarHosts lets CalDAV and ICS URLs name loopback and
-// private addresses: for local mode and tests only, since on AWS such a URL
-// would let a caller make slotbook reach into its own network.
+// private addresses, and CalDAV servers be plain http: for local mode and
+// tests only, since on AWS such a URL would let a caller make slotbook
+// reach into its own network (and a password would cross it in the clear).
+// The providers enforce the same at every connection they make.
 func WithPrivateCalendarHosts() Option {
 	return func(a *App) { a.privateHosts = true }
 }
@@ -53,7 +45,8 @@ type ConnectResult struct {
 	AuthorizationURL string
 }
 
-// Connections lists an employee's calendar connections.
+// Connections lists an employee's calendar connections, each with the
+// number of events that wait to be removed from it.
 func (a *App) Connections(ctx context.Context, companyID, employeeID string) ([]Connection, error) {
 	if _, err := a.authorize(ctx, companyID, Read, ""); err != nil {
 		return nil, err
@@ -61,12 +54,25 @@ func (a *App) Connections(ctx context.Context, companyID, employeeID string) ([]
 	if _, err := a.store.Employee(ctx, companyID, employeeID); err != nil {
 		return nil, err
 	}
-	return a.store.Connections(ctx, companyID, employeeID)
+	list, err := a.store.Connections(ctx, companyID, employeeID)
+	if err != nil {
+		return nil, err
+	}
+	removals, err := a.store.Removals(ctx, companyID, employeeID)
+	if err != nil {
+		return nil, err
+	}
+	waiting := waitingRemovals(removals, a.now())
+	for i := range list {
+		list[i].PendingRemovals = waiting[list[i].ID]
+	}
+	return list, nil
 }
 
 // Connect connects a calendar: CalDAV and ICS at once, after a test query
 // succeeded; Google and Microsoft by returning the consent page, after
-// which OAuthCallback stores the connection.
+// which CompleteOAuth, called by the same signed-in user, stores the
+// connection.
 func (a *App) Connect(ctx context.Context, r ConnectRequest) (ConnectResult, error) {
 	if _, err := a.authorize(ctx, r.CompanyID, EditEmployee, r.EmployeeID); err != nil {
 		return ConnectResult{}, err
@@ -83,21 +89,13 @@ func (a *App) Connect(ctx context.Context, r ConnectRequest) (ConnectResult, err
 		if err := p.Err(); err != nil {
 			return ConnectResult{}, err
 		}
-		op, ok := a.oauth[r.Provider]
-		if !ok {
-			return ConnectResult{}, Errorf(Unprocessable, "Connecting %s calendars is not configured here.", r.Provider)
-		}
-		state := a.signState(oauthState{Company: r.CompanyID, Employee: r.EmployeeID, Provider: r.Provider, Expires: a.now().Add(StateTTL).Unix(), Nonce: NewID()})
-		return ConnectResult{AuthorizationURL: op.AuthCodeURL(state)}, nil
+		u, err := a.consentURL(ctx, oauthState{Company: r.CompanyID, Employee: r.EmployeeID, Provider: r.Provider})
+		return ConnectResult{AuthorizationURL: u}, err
 	case CalDAV, ICS:
-		a.checkCalendarURL(&p, r.URL)
+		a.checkCalendarURL(&p, r.Provider, r.URL)
 		if r.Provider == CalDAV {
 			checkName(&p, "username", r.Username, true)
-			if r.Password == "" {
-				p.Add("password", "is required")
-			} else if len(r.Password) > 1024 {
-				p.Add("password", "must be at most 1024 bytes")
-			}
+			checkPassword(&p, r.Password)
 		} else if r.Username != "" || r.Password != "" {
 			p.Add("username", "is not taken for an ICS feed")
 		}
@@ -123,19 +121,18 @@ func (a *App) Connect(ctx context.Context, r ConnectRequest) (ConnectResult, err
 	}
 	cal := cals[0]
 	if r.CalendarID != "" {
-		found := false
-		for _, c := range cals {
-			if c.ID == r.CalendarID {
-				cal, found = c, true
-			}
-		}
-		if !found {
+		i := slices.IndexFunc(cals, func(c CalendarInfo) bool { return c.ID == r.CalendarID })
+		if i < 0 {
 			return ConnectResult{}, FieldErrorf("calendarId", "is not a calendar of this account")
 		}
+		cal = cals[i]
+	}
+	if len(cal.ID) > MaxCalendarIDLength {
+		return ConnectResult{}, unprocessableField("calendarId", "the server names this calendar with an id longer than %d characters, which slotbook cannot keep", MaxCalendarIDLength)
 	}
 	k := Connection{
 		ID: NewID(), EmployeeID: r.EmployeeID, Provider: r.Provider, CalendarID: cal.ID,
-		Name: firstNonEmpty(r.Name, cal.Name), Status: Connected, CreatedAt: a.now(),
+		Name: firstNonEmpty(r.Name, CleanName(cal.Name)), Status: Connected, CreatedAt: a.now(),
 	}
 	secret := r.Password
 	if r.Provider == CalDAV {
@@ -155,27 +152,61 @@ func (a *App) Connect(ctx context.Context, r ConnectRequest) (ConnectResult, err
 	if k.SealedSecret, err = a.secrets.Seal(ctx, []byte(secret), secretContext(r.CompanyID, k)); err != nil {
 		return ConnectResult{}, &Error{Code: Internal, Message: "sealing failed", Err: err}
 	}
-	if err := a.store.PutConnection(ctx, r.CompanyID, k); err != nil {
+	if err := a.store.CreateConnection(ctx, r.CompanyID, k); err != nil {
 		return ConnectResult{}, err
 	}
 	return ConnectResult{Connection: k}, nil
 }
 
+func checkPassword(p *Problems, pw string) {
+	if pw == "" {
+		p.Add("password", "is required")
+	} else if len(pw) > 1024 {
+		p.Add("password", "must be at most 1024 bytes")
+	}
+}
+
+// unprocessableField returns an Unprocessable error that names one field.
+func unprocessableField(field, format string, args ...any) *Error {
+	e := FieldErrorf(field, format, args...)
+	e.Code = Unprocessable
+	return e
+}
+
 // testQuery lists an account's calendars, as the proof that slotbook can
-// read it; it fails with Unprocessable (refused) or Unavailable.
+// read it. A refusal or a wrong address is the user's to fix: it names
+// the field at fault (the URL, or the password); a server that cannot be
+// reached is Unavailable.
 func (a *App) testQuery(ctx context.Context, prov CalendarProvider, acct Account) ([]CalendarInfo, error) {
 	ctx, cancel := context.WithTimeout(ctx, 2*cmpDuration(a.calendarDeadline, DefaultCalendarDeadline))
 	defer cancel()
 	cals, err := prov.Calendars(ctx, acct)
-	switch {
-	case errors.Is(err, ErrCalendarAuth):
-		return nil, &Error{Code: Unprocessable, Message: "The calendar refused these credentials.", Err: err}
-	case err != nil:
-		return nil, &Error{Code: Unavailable, Message: "The calendar could not be reached or read.", Err: err}
-	case len(cals) == 0:
-		return nil, Errorf(Unprocessable, "The account has no calendar.")
+	credentials := "password"
+	if acct.Provider == ICS {
+		credentials = "url"
 	}
-	return cals, nil
+	oauth := acct.Provider == Google || acct.Provider == Microsoft
+	switch {
+	case err == nil && len(cals) == 0:
+		return nil, Errorf(Unprocessable, "The account has no calendar.")
+	case err == nil:
+		return cals, nil
+	case errors.Is(err, ErrAddressNotAllowed):
+		e := FieldErrorf("url", "must be an https URL of a public host")
+		e.Err = err
+		return nil, e
+	case errors.Is(err, ErrCalendarNotFound) && !oauth:
+		e := unprocessableField("url", "no calendar was found at this address, or this account may not see it")
+		e.Err = err
+		return nil, e
+	case errors.Is(err, ErrCalendarAuth) && !oauth:
+		e := unprocessableField(credentials, "the calendar refused these credentials")
+		e.Err = err
+		return nil, e
+	case errors.Is(err, ErrCalendarAuth):
+		return nil, &Error{Code: Unprocessable, Message: "The calendar refused the access granted.", Err: err}
+	}
+	return nil, &Error{Code: Unavailable, Message: "The calendar could not be reached or read.", Err: err}
 }
 
 func cmpDuration(d, def time.Duration) time.Duration {
@@ -216,18 +247,15 @@ func (a *App) applySwitches(ctx context.Context, companyID string, k *Connection
 	if err != nil {
 		return err
 	}
-	k.IsDefault = true
-	for _, o := range conns {
-		if o.IsDefault {
-			k.IsDefault = false
-		}
-	}
+	k.IsDefault = !slices.ContainsFunc(conns, func(o Connection) bool { return o.IsDefault })
 	return nil
 }
 
-// checkCalendarURL accepts http(s) URLs of public hosts (any host with
-// WithPrivateCalendarHosts). webcal:// is read as https://.
-func (a *App) checkCalendarURL(p *Problems, raw string) {
+// checkCalendarURL accepts http(s) URLs (webcal:// is read as https://);
+// a CalDAV server must be https unless WithPrivateCalendarHosts. Whether
+// the host is public is decided where it is dialled: by the providers,
+// after DNS, for every connection they make.
+func (a *App) checkCalendarURL(p *Problems, provider Provider, raw string) {
 	if raw == "" {
 		p.Add("url", "is required")
 		return
@@ -237,16 +265,8 @@ func (a *App) checkCalendarURL(p *Problems, raw string) {
 		p.Add("url", "must be an http or https URL")
 		return
 	}
-	if a.privateHosts {
-		return
-	}
-	host := u.Hostname()
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") || strings.HasSuffix(host, ".internal") {
-		p.Add("url", "must name a public host")
-		return
-	}
-	if ip := net.ParseIP(host); ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsUnspecified() || ip.IsLinkLocalMulticast()) {
-		p.Add("url", "must name a public host")
+	if provider == CalDAV && u.Scheme != "https" && !a.privateHosts {
+		p.Add("url", "must be an https URL: the password goes with every request")
 	}
 }
 
@@ -256,7 +276,8 @@ type ConnectionSwitches struct {
 	CheckConflicts, ShowInOverview, IsDefault *bool
 }
 
-// UpdateConnection changes a connection's switches.
+// UpdateConnection changes a connection's switches, and nothing else: its
+// secret and status stay as they are, whatever happens to them meanwhile.
 func (a *App) UpdateConnection(ctx context.Context, companyID, employeeID, connectionID string, sw ConnectionSwitches) (Connection, error) {
 	if _, err := a.authorize(ctx, companyID, EditEmployee, employeeID); err != nil {
 		return Connection{}, err
@@ -268,7 +289,6 @@ func (a *App) UpdateConnection(ctx context.Context, companyID, employeeID, conne
 	var p Problems
 	if sw.Name != nil {
 		checkName(&p, "name", *sw.Name, true)
-		k.Name = *sw.Name
 	}
 	if sw.IsDefault != nil && *sw.IsDefault && k.Provider == ICS {
 		p.Add("isDefault", "an ICS feed is read-only and cannot be the default calendar")
@@ -276,19 +296,9 @@ func (a *App) UpdateConnection(ctx context.Context, companyID, employeeID, conne
 	if err := p.Err(); err != nil {
 		return Connection{}, err
 	}
-	if sw.CheckConflicts != nil {
-		k.CheckConflicts = *sw.CheckConflicts
-	}
-	if sw.ShowInOverview != nil {
-		k.ShowInOverview = *sw.ShowInOverview
-	}
-	if sw.IsDefault != nil {
-		k.IsDefault = *sw.IsDefault
-	}
-	if err := a.store.PutConnection(ctx, companyID, k); err != nil {
-		return Connection{}, err
-	}
-	return k, nil
+	return a.store.UpdateConnection(ctx, companyID, employeeID, connectionID, ConnectionUpdate{
+		Name: sw.Name, CheckConflicts: sw.CheckConflicts, ShowInOverview: sw.ShowInOverview, IsDefault: sw.IsDefault,
+	})
 }
 
 // DeleteConnection disconnects a calendar; its sealed secret goes with it.
@@ -299,93 +309,97 @@ func (a *App) DeleteConnection(ctx context.Context, companyID, employeeID, conne
 	return a.store.DeleteConnection(ctx, companyID, employeeID, connectionID)
 }
 
-// oauthState is what the signed state of an authorization URL carries.
-type oauthState struct {
-	Company  string   `json:"c"`
-	Employee string   `json:"e"`
-	Provider Provider `json:"p"`
-	Expires  int64    `json:"x"`
-	Nonce    string   `json:"n"`
+// ReconnectRequest asks to give an existing connection new credentials.
+type ReconnectRequest struct {
+	CompanyID, EmployeeID, ConnectionID string
+	// Password is a CalDAV account's new password.
+	Password string
+	// URL is an ICS feed's new address (its secret).
+	URL string
 }
 
-func (a *App) signState(s oauthState) string {
-	body, _ := json.Marshal(s)
-	mac := hmac.New(sha256.New, a.stateKey)
-	mac.Write(body)
-	return base64.RawURLEncoding.EncodeToString(body) + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
-}
-
-func (a *App) verifyState(raw string) (oauthState, error) {
-	bad := Errorf(Forbidden, "The authorization link is not valid or has expired; connect again.")
-	b64, sig, ok := strings.Cut(raw, ".")
-	if !ok || len(raw) > 1024 {
-		return oauthState{}, bad
+// Reconnect gives a connection new credentials in place: same id, same
+// switches, same default mark, status connected again. Google and
+// Microsoft answer with the consent page (CompleteOAuth finishes); CalDAV
+// takes a new password and ICS a new feed URL after a test query, which
+// must still show the connection's calendar. Events that wait to be removed
+// from the calendar are removed at once.
+func (a *App) Reconnect(ctx context.Context, r ReconnectRequest) (ConnectResult, error) {
+	if _, err := a.authorize(ctx, r.CompanyID, EditEmployee, r.EmployeeID); err != nil {
+		return ConnectResult{}, err
 	}
-	body, err1 := base64.RawURLEncoding.DecodeString(b64)
-	got, err2 := base64.RawURLEncoding.DecodeString(sig)
-	if err1 != nil || err2 != nil {
-		return oauthState{}, bad
-	}
-	mac := hmac.New(sha256.New, a.stateKey)
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
-		return oauthState{}, bad
-	}
-	var s oauthState
-	if json.Unmarshal(body, &s) != nil || a.now().Unix() > s.Expires || !ValidID(s.Company) || !ValidID(s.Employee) {
-		return oauthState{}, bad
-	}
-	return s, nil
-}
-
-// OAuthCallback finishes connecting a Google or Microsoft calendar: it
-// checks the signed state, trades the code for a refresh token, finds the
-// account's primary calendar and stores the connection with the refresh
-// token sealed. providerError is the error the provider sent instead of a
-// code (the user declined).
-func (a *App) OAuthCallback(ctx context.Context, code, state, providerError string) (Connection, error) {
-	s, err := a.verifyState(state)
+	k, err := a.store.Connection(ctx, r.CompanyID, r.EmployeeID, r.ConnectionID)
 	if err != nil {
-		return Connection{}, err
+		return ConnectResult{}, err
 	}
-	if providerError != "" {
-		return Connection{}, Errorf(Forbidden, "The calendar was not connected: access was not granted.")
-	}
-	if code == "" || len(code) > 4096 {
-		return Connection{}, FieldErrorf("code", "is required")
-	}
-	op, ok1 := a.oauth[s.Provider]
-	prov, ok2 := a.providers[s.Provider]
-	if !ok1 || !ok2 {
-		return Connection{}, Errorf(Unprocessable, "Connecting %s calendars is not configured here.", s.Provider)
-	}
-	refresh, err := op.Exchange(ctx, code)
-	if err != nil {
-		if errors.Is(err, ErrCalendarAuth) {
-			return Connection{}, &Error{Code: Forbidden, Message: "The provider did not accept the authorization; connect again.", Err: err}
+	var p Problems
+	switch k.Provider {
+	case Google, Microsoft:
+		if r.Password != "" || r.URL != "" {
+			p.Add("password", "is not taken for %s; it reconnects through its consent page", k.Provider)
+			return ConnectResult{}, p.Err()
 		}
-		return Connection{}, &Error{Code: Unavailable, Message: "The provider could not be reached; connect again.", Err: err}
+		u, err := a.consentURL(ctx, oauthState{Company: r.CompanyID, Employee: r.EmployeeID, Provider: k.Provider, Connection: k.ID})
+		return ConnectResult{AuthorizationURL: u}, err
+	case CalDAV:
+		checkPassword(&p, r.Password)
+		if r.URL != "" {
+			p.Add("url", "cannot change: connect the other server as a new calendar")
+		}
+	case ICS:
+		a.checkCalendarURL(&p, ICS, r.URL)
+		if r.Password != "" {
+			p.Add("password", "is not taken for an ICS feed")
+		}
 	}
-	k := Connection{ID: NewID(), EmployeeID: s.Employee, Provider: s.Provider, Status: Connected, CreatedAt: a.now()}
-	var rotated string
-	acct := Account{Provider: s.Provider, Secret: refresh, OnRotate: func(_ context.Context, t string) error { rotated = t; return nil }}
+	if err := p.Err(); err != nil {
+		return ConnectResult{}, err
+	}
+	prov, ok := a.providers[k.Provider]
+	if !ok {
+		return ConnectResult{}, Errorf(Unprocessable, "Connecting %s calendars is not configured here.", k.Provider)
+	}
+	acct := Account{Provider: k.Provider, URL: k.URL, Username: k.Username, Secret: r.Password}
+	secret := r.Password
+	if k.Provider == ICS {
+		acct.URL, acct.Secret, secret = r.URL, "", r.URL
+	}
 	cals, err := a.testQuery(ctx, prov, acct)
 	if err != nil {
-		return Connection{}, err
+		return ConnectResult{}, err
 	}
-	cal := cals[0]
-	k.CalendarID, k.Name, k.Account = cal.ID, cal.Name, firstNonEmpty(cal.Owner, cal.ID)
-	if rotated != "" {
-		refresh = rotated
+	if k.Provider != ICS && !slices.ContainsFunc(cals, func(c CalendarInfo) bool { return c.ID == k.CalendarID }) {
+		return ConnectResult{}, unprocessableField("password", "opens an account that does not have this calendar")
 	}
-	if err := a.applySwitches(ctx, s.Company, &k, nil, nil, nil, !cal.ReadOnly); err != nil {
-		return Connection{}, err
-	}
-	if k.SealedSecret, err = a.secrets.Seal(ctx, []byte(refresh), secretContext(s.Company, k)); err != nil {
+	k, err = a.reauthorize(ctx, r.CompanyID, k, secret, nil)
+	return ConnectResult{Connection: k}, err
+}
+
+// reauthorize stores a connection's new secret in place, status
+// connected, with the account's address where it is known now, and
+// removes the events that waited for the calendar.
+func (a *App) reauthorize(ctx context.Context, companyID string, k Connection, secret string, account *string) (Connection, error) {
+	sealed, err := a.secrets.Seal(ctx, []byte(secret), secretContext(companyID, k))
+	if err != nil {
 		return Connection{}, &Error{Code: Internal, Message: "sealing failed", Err: err}
 	}
-	if err := a.store.PutConnection(ctx, s.Company, k); err != nil {
+	if err := a.store.SetConnectionAuth(ctx, companyID, k.EmployeeID, k.ID, nil, sealed, Connected); err != nil {
 		return Connection{}, err
 	}
-	return k, nil
+	if account != nil && *account != k.Account {
+		if _, err := a.store.UpdateConnection(ctx, companyID, k.EmployeeID, k.ID, ConnectionUpdate{Account: account}); err != nil {
+			return Connection{}, err
+		}
+	}
+	a.retryRemovals(ctx, companyID, k.EmployeeID, k.ID)
+	list, err := a.Connections(ctx, companyID, k.EmployeeID)
+	if err != nil {
+		return Connection{}, err
+	}
+	for _, c := range list {
+		if c.ID == k.ID {
+			return c, nil
+		}
+	}
+	return Connection{}, Errorf(NotFound, "There is no such calendar connection.")
 }

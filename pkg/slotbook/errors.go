@@ -26,6 +26,9 @@ const (
 	Conflict Code = "conflict"
 	// SlotTaken: the time asked for is no longer free.
 	SlotTaken Code = "slot_taken"
+	// BookingCancelled: the booking was cancelled; it cannot be cancelled
+	// or moved (again).
+	BookingCancelled Code = "booking_cancelled"
 	// Unavailable: a dependency could not be reached; try again later.
 	Unavailable Code = "unavailable"
 	// Internal: a fault of slotbook's own. Its text is never shown.

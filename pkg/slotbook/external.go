@@ -27,9 +27,9 @@ const DefaultCalendarDeadline = 3 * time.Second
 // maxProviderCalls caps the provider calls one request runs at once.
 const maxProviderCalls = 32
 
-// WithProviders sets the calendar providers. Bookings are then written
-// into employees' default calendars through them, unless WithCalendars
-// sets another writer.
+// WithProviders sets the calendar providers, through which external
+// calendars are read and bookings written into employees' default
+// calendars.
 func WithProviders(p map[Provider]CalendarProvider) Option {
 	return func(a *App) { a.providers = p }
 }
@@ -39,8 +39,9 @@ func WithCalendarDeadline(d time.Duration) Option {
 	return func(a *App) { a.calendarDeadline = d }
 }
 
-// WithPublicURL sets the address of the booking pages, for the cancel
-// link in calendar events.
+// WithPublicURL sets the address of the booking pages (the widget and its
+// cancel page), where links meant for the customer point. Calendar events
+// never carry them: the employee's calendar is not the customer's.
 func WithPublicURL(u string) Option {
 	return func(a *App) { a.publicURL = strings.TrimSuffix(u, "/") }
 }
@@ -82,7 +83,19 @@ func (a *App) account(ctx context.Context, companyID string, k Connection, group
 			if err != nil {
 				return err
 			}
-			if err := a.store.SetConnectionAuth(ctx, companyID, g.EmployeeID, g.ID, sealed, Connected); err != nil {
+			// Only over the secret this call opened: a grant given
+			// meanwhile (the connection was re-authorised) stays.
+			err = a.store.SetConnectionAuth(ctx, companyID, g.EmployeeID, g.ID, g.SealedSecret, sealed, Connected)
+			if err != nil && ErrorCode(err) != Conflict {
+				return err
+			}
+		}
+		return nil
+	}
+	acct.OnAddress = func(ctx context.Context, address string) error {
+		address = CleanName(address)
+		for _, g := range group {
+			if _, err := a.store.UpdateConnection(ctx, companyID, g.EmployeeID, g.ID, ConnectionUpdate{Account: &address}); err != nil && ErrorCode(err) != NotFound {
 				return err
 			}
 		}
@@ -104,6 +117,7 @@ func calendarRef(k Connection, acct Account) string {
 type externalBusy struct {
 	busy        map[string][]schedule.Interval // employee → busy times
 	unavailable map[string]string              // employee → reason
+	connections map[string][]Connection        // employee → calendar connections
 }
 
 // readExternalBusy reads the busy times in [from, to) of every calendar
@@ -116,7 +130,7 @@ type externalBusy struct {
 // providers read all-day events and floating times.
 func (a *App) readExternalBusy(ctx context.Context, c Company, employees []Employee, from, to time.Time) (externalBusy, error) {
 	companyID := c.ID
-	out := externalBusy{busy: map[string][]schedule.Interval{}, unavailable: map[string]string{}}
+	out := externalBusy{busy: map[string][]schedule.Interval{}, unavailable: map[string]string{}, connections: map[string][]Connection{}}
 	if len(a.providers) == 0 {
 		return out, nil
 	}
@@ -135,6 +149,9 @@ func (a *App) readExternalBusy(ctx context.Context, c Company, employees []Emplo
 	}
 	if err := g.Wait(); err != nil {
 		return externalBusy{}, err
+	}
+	for i, e := range employees {
+		out.connections[e.ID] = conns[i]
 	}
 
 	// One call per employee and account.
@@ -242,74 +259,74 @@ func (a *App) batchBusy(ctx context.Context, companyID string, conns []Connectio
 }
 
 // markNeedsReauth records that the provider refused the connections'
-// credentials. It is a status, not calendar data.
+// credentials. It is a status, not calendar data. A connection whose
+// secret changed since it was read (re-authorised meanwhile) keeps its
+// status.
 func (a *App) markNeedsReauth(ctx context.Context, companyID string, conns []Connection) {
 	for _, k := range conns {
-		a.store.SetConnectionAuth(context.WithoutCancel(ctx), companyID, k.EmployeeID, k.ID, nil, NeedsReauth)
+		a.store.SetConnectionAuth(context.WithoutCancel(ctx), companyID, k.EmployeeID, k.ID, k.SealedSecret, nil, NeedsReauth)
 	}
 }
 
-// providerCalendars writes bookings into employees' default calendars
-// through the providers.
-type providerCalendars struct{ app *App }
-
-// PutBookingEvent implements Calendars.
-func (pc providerCalendars) PutBookingEvent(ctx context.Context, c Company, e Employee, draft EventDraft) (EventRef, bool, error) {
-	a := pc.app
-	conns, err := a.store.Connections(ctx, c.ID, e.ID)
-	if err != nil {
-		return EventRef{}, false, err
-	}
-	for _, k := range conns {
-		if !k.IsDefault {
-			continue
-		}
-		p, ok := a.providers[k.Provider]
-		if !ok || k.Provider == ICS {
-			return EventRef{}, false, Errorf(Unavailable, "The default calendar cannot take bookings.")
-		}
-		if k.Status == NeedsReauth {
-			return EventRef{}, false, Errorf(Unavailable, "The default calendar must be connected again.")
-		}
-		acct, err := a.account(ctx, c.ID, k, []Connection{k})
-		if err != nil {
-			return EventRef{}, false, err
-		}
-		id, err := p.PutEvent(ctx, acct, k.CalendarID, draft)
-		if err != nil {
-			if errors.Is(err, ErrCalendarAuth) {
-				a.markNeedsReauth(ctx, c.ID, []Connection{k})
-			}
-			return EventRef{}, false, &Error{Code: Unavailable, Message: "The calendar could not be written.", Err: err}
-		}
-		return EventRef{Connection: k.ID, EventID: id}, true, nil
-	}
-	return EventRef{}, false, nil
-}
-
-// DeleteBookingEvent implements Calendars.
-func (pc providerCalendars) DeleteBookingEvent(ctx context.Context, c Company, e Employee, ref EventRef) error {
-	a := pc.app
-	k, err := a.store.Connection(ctx, c.ID, e.ID, ref.Connection)
-	if ErrorCode(err) == NotFound {
-		return nil // the calendar was disconnected; there is nothing slotbook may touch
-	}
-	if err != nil {
-		return err
-	}
+// putEvent writes draft into calendar k and returns the event's id.
+func (a *App) putEvent(ctx context.Context, c Company, k Connection, draft EventDraft) (string, error) {
 	p, ok := a.providers[k.Provider]
-	if !ok {
-		return Errorf(Unavailable, "The calendar cannot be reached.")
+	if !ok || k.Provider == ICS {
+		return "", Errorf(Unavailable, "The default calendar cannot take bookings.")
+	}
+	if k.Status == NeedsReauth {
+		return "", Errorf(Unavailable, "The default calendar must be connected again.")
 	}
 	acct, err := a.account(ctx, c.ID, k, []Connection{k})
 	if err != nil {
-		return err
+		return "", err
 	}
-	if err := p.DeleteEvent(ctx, acct, k.CalendarID, ref.EventID); err != nil {
+	id, err := p.PutEvent(ctx, acct, k.CalendarID, draft)
+	if err != nil {
 		if errors.Is(err, ErrCalendarAuth) {
 			a.markNeedsReauth(ctx, c.ID, []Connection{k})
 		}
-		return &Error{Code: Unavailable, Message: "The calendar could not be written.", Err: err}
+		return "", &Error{Code: Unavailable, Message: "The calendar could not be written.", Err: err}
 	}
-	return nil
+	return id, nil
+}
+
+// errNeedsReauth says why a removal waits: its calendar must be connected again.
+var errNeedsReauth = errors.New("the calendar must be connected again")
+
+// removeEvent removes the event r names from its calendar — by its id if
+// known, else by its key — and then drops r. A calendar that was
+// disconnected is not touched (slotbook may no longer reach it) and r is
+// dropped too. It fails if the calendar cannot be written now; r then
+// stays.
+func (a *App) removeEvent(ctx context.Context, r EventRemoval) error {
+	k, err := a.store.Connection(ctx, r.CompanyID, r.EmployeeID, r.Event.Connection)
+	switch {
+	case ErrorCode(err) == NotFound:
+		return a.store.DeleteRemoval(ctx, r.CompanyID, r.EmployeeID, r.Event.Key, r.Version)
+	case err != nil:
+		return err
+	case k.Status == NeedsReauth:
+		return errNeedsReauth
+	}
+	p, ok := a.providers[k.Provider]
+	if !ok {
+		return fmt.Errorf("no provider for %s", k.Provider)
+	}
+	acct, err := a.account(ctx, r.CompanyID, k, []Connection{k})
+	if err != nil {
+		return err
+	}
+	if r.Event.EventID != "" {
+		err = p.DeleteEvent(ctx, acct, k.CalendarID, r.Event.EventID)
+	} else {
+		err = p.DeleteDraftEvent(ctx, acct, k.CalendarID, EventDraft{Key: r.Event.Key, Start: r.Start, End: r.End})
+	}
+	if err != nil {
+		if errors.Is(err, ErrCalendarAuth) {
+			a.markNeedsReauth(ctx, r.CompanyID, []Connection{k})
+		}
+		return err
+	}
+	return a.store.DeleteRemoval(ctx, r.CompanyID, r.EmployeeID, r.Event.Key, r.Version)
 }

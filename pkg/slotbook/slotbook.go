@@ -123,10 +123,18 @@ const (
 // longer than one request may run.
 const PendingTimeout = 2 * time.Minute
 
-// EventRef names the event a booking wrote into an external calendar.
+// EventRef names the event a booking has, or may have, in an external
+// calendar.
 type EventRef struct {
 	Connection string // the calendar connection's id
-	EventID    string // the provider's id of the event
+	// Key is the key the event is written under (EventDraft.Key). It is
+	// chosen when the time is claimed, before the write, so that the event
+	// can be found and removed even when the provider's answer to the write
+	// was lost. A key is written at most once: after slotbook has asked for
+	// the removal of a key's event, it never writes that key again.
+	Key string
+	// EventID is the provider's id of the event, once the write answered.
+	EventID string
 }
 
 // Booking is a customer's appointment with an employee.
@@ -147,7 +155,9 @@ type Booking struct {
 	// CancelTokenHash is the SHA-256 of the cancel token; the token itself
 	// is never stored in the clear.
 	CancelTokenHash []byte
-	// Event is the calendar event written for the booking, if any.
+	// Event is the calendar event of the booking: where it is written (or
+	// is being written) and under which key; empty if the employee had no
+	// default calendar.
 	Event EventRef
 }
 
@@ -163,6 +173,51 @@ func (b Booking) Blocked() (start, end time.Time) {
 	return b.Start.Add(-b.BufferBefore), b.End.Add(b.BufferAfter)
 }
 
+// RemovalReason says why an event must leave its calendar.
+type RemovalReason string
+
+// The reasons of an EventRemoval.
+const (
+	// RemovalIfUnconfirmed is recorded when a booking's time is claimed and
+	// its event is about to be written. Confirming the booking drops it. If
+	// the booking is still not confirmed when the removal is due, its
+	// request died: the booking is released and the event, if it was
+	// written, removed.
+	RemovalIfUnconfirmed RemovalReason = "unconfirmed"
+	// RemovalAbandoned: the booking never came about; its event may exist.
+	RemovalAbandoned RemovalReason = "abandoned"
+	// RemovalCancelled: the booking was cancelled.
+	RemovalCancelled RemovalReason = "cancelled"
+)
+
+// RemovalGrace is how long after a pending booking's PendingUntil its
+// RemovalIfUnconfirmed falls due: the claim is abandoned by then, for
+// certain, even with clocks a little apart.
+const RemovalGrace = time.Minute
+
+// EventRemoval is an event that slotbook wrote, or may have written, into
+// an employee's calendar and that must be removed: it is kept until the
+// calendar takes the removal, so that a calendar that cannot be written now
+// (a revoked grant, an outage, a crash) never keeps an event that blocks a
+// time nobody booked. It holds ids and times, never an event's content.
+type EventRemoval struct {
+	CompanyID  string
+	EmployeeID string
+	BookingID  string
+	// Event names the connection, the key and, if known, the event's id.
+	Event EventRef
+	// Start and End are the event's time: where to look for it by key.
+	Start, End time.Time
+	Reason     RemovalReason
+	// Due is when the removal is to be tried (next).
+	Due time.Time
+	// Attempts counts the tries that failed.
+	Attempts int
+	// Version tells this state of the removal from later ones, so that a
+	// sweeper holding an old state cannot drop or postpone a newer one.
+	Version string
+}
+
 // IdempotencyTTL is how long an Idempotency-Key is remembered.
 const IdempotencyTTL = 24 * time.Hour
 
@@ -174,7 +229,10 @@ type Idempotency struct {
 	// request is refused.
 	Fingerprint string
 	BookingID   string
-	CreatedAt   time.Time
+	// EmployeeID is the booking's employee, for a retry that finds the
+	// booking gone.
+	EmployeeID string
+	CreatedAt  time.Time
 	// ExpiresAt ends the record; after it the key may be used again.
 	ExpiresAt time.Time
 	// SealedCancelToken is the booking's cancel token, sealed, so that a

@@ -56,45 +56,93 @@ type Store interface {
 	// DeleteService removes a service, or returns NotFound.
 	DeleteService(ctx context.Context, companyID, serviceID string) error
 
-	// Bookings returns an employee's bookings whose time overlaps
-	// [from, to), ordered by start.
+	// Bookings returns an employee's live bookings (pending or confirmed)
+	// whose time overlaps [from, to), ordered by start. Cancelled bookings
+	// are kept apart (CancelledBookings), so that they never slow the reads
+	// of slots and claims.
 	Bookings(ctx context.Context, companyID, employeeID string, from, to time.Time) ([]Booking, error)
-	// CreateBooking records a booking if no other booking of the employee
-	// that blocks its time at b.CreatedAt (Booking.Blocks) overlaps it,
-	// both widened by their buffers; else it returns SlotTaken. It returns Conflict if the id is taken. With idem, the
+	// CancelledBookings returns an employee's cancelled bookings whose time
+	// overlaps [from, to), ordered by start.
+	CancelledBookings(ctx context.Context, companyID, employeeID string, from, to time.Time) ([]Booking, error)
+	// CreateBooking records a booking (pending, as Book makes them; tests
+	// and seeds may record confirmed ones) if no other booking of the
+	// employee that blocks its time at b.CreatedAt (Booking.Blocks)
+	// overlaps it, both widened by their buffers; else it returns
+	// SlotTaken. It returns Conflict if the id is taken. With idem, the
 	// idempotency record is written in the same atomic step, and Conflict
 	// is returned if a record of idem.Key exists that has not expired at
 	// idem.CreatedAt (expiry is decided by ExpiresAt, never by whether a
-	// TTL sweep has removed the record yet).
+	// TTL sweep has removed the record yet) and names another booking. If
+	// b.Event.Key is set, an
+	// EventRemoval of that key (RemovalIfUnconfirmed, due RemovalGrace
+	// after b.PendingUntil) is recorded in the same atomic step, and
+	// Conflict is returned if one of that key exists. A pending booking
+	// that is never confirmed or released is swept away some time (at most
+	// days) after it was abandoned.
 	CreateBooking(ctx context.Context, companyID string, b Booking, idem *Idempotency) error
-	// Booking returns a booking by id, or NotFound.
+	// Booking returns a booking by id, live or cancelled, or NotFound.
 	Booking(ctx context.Context, companyID, bookingID string) (Booking, error)
-	// ConfirmBooking turns a pending booking that has not been abandoned at
-	// now into a confirmed one with its calendar event. It returns NotFound,
-	// or Conflict if the booking is not pending or was abandoned.
-	ConfirmBooking(ctx context.Context, companyID, bookingID string, event EventRef, now time.Time) error
-	// CancelBooking marks a booking cancelled, which frees its time at
-	// once; cancelling twice is no error. It returns NotFound.
-	CancelBooking(ctx context.Context, companyID, bookingID string) error
-	// ReleaseBooking removes a booking that never became confirmed, with
-	// the idempotency record of idempotencyKey if that names it, so that
-	// the time and the key are free again. Removing a missing booking is no
-	// error; a confirmed one is Conflict (it must be cancelled instead).
-	ReleaseBooking(ctx context.Context, companyID, bookingID, idempotencyKey string) error
+	// ConfirmBooking turns a pending booking into a confirmed one whose
+	// event has the id eventID, and drops its RemovalIfUnconfirmed. It is
+	// exclusive with every claim that overlaps the booking and with
+	// ReleaseBooking: once the booking is abandoned, another claim may take
+	// its time, and then the confirmation fails (SlotTaken), however late
+	// it arrives; of a confirmation and a release, one fails. It returns
+	// NotFound, Conflict if the booking is not pending, SlotTaken if a
+	// booking that blocks at now overlaps it.
+	ConfirmBooking(ctx context.Context, companyID, bookingID, eventID string, now time.Time) error
+	// CancelBooking moves a confirmed booking to the cancelled ones, which
+	// frees its time at once. With removal, the removal of its event is
+	// recorded in the same atomic step. It returns NotFound,
+	// BookingCancelled if the booking is cancelled already, and Conflict
+	// if it is pending (not yet made).
+	CancelBooking(ctx context.Context, companyID, bookingID string, removal *EventRemoval) error
+	// ReleaseBooking removes a booking that never became confirmed, so
+	// that its time (and, as r says, its Idempotency-Key) is free again.
+	// Its RemovalIfUnconfirmed, if any, becomes a RemovalAbandoned due at
+	// r.Now when r.RemovalVersion is set (the event may have been
+	// written), and is dropped otherwise. Releasing a missing booking is no error; a
+	// confirmed or cancelled one is Conflict, as is one that r.AbandonedAt
+	// requires to be abandoned and is not.
+	ReleaseBooking(ctx context.Context, companyID, bookingID string, r Release) error
+
+	// Removals returns the EventRemovals of an employee, ordered by due time.
+	Removals(ctx context.Context, companyID, employeeID string) ([]EventRemoval, error)
+	// DueRemovals returns at most limit EventRemovals of any company that
+	// are due at now, the longest due first. It is the sweeper's one
+	// cross-tenant read.
+	DueRemovals(ctx context.Context, now time.Time, limit int) ([]EventRemoval, error)
+	// PutRemoval records a removal (a new Version); if one of the same
+	// company, employee and key exists, it is replaced only if it has the
+	// Version given in replaces, else Conflict. An empty replaces creates
+	// (Conflict if one exists).
+	PutRemoval(ctx context.Context, r EventRemoval, replaces string) error
+	// DeleteRemoval drops the removal of (company, employee, key) if it is
+	// still at version; else (or if it is gone) nothing happens.
+	DeleteRemoval(ctx context.Context, companyID, employeeID, key, version string) error
+
 	// Connections returns an employee's calendar connections, ordered by
 	// id, with IsDefault set on the employee's default one.
 	Connections(ctx context.Context, companyID, employeeID string) ([]Connection, error)
 	// Connection returns one calendar connection, or NotFound.
 	Connection(ctx context.Context, companyID, employeeID, connectionID string) (Connection, error)
-	// PutConnection creates or replaces a connection of an existing
-	// employee (NotFound otherwise). If k.IsDefault, k becomes the
-	// employee's one default connection, atomically; if k is the default
-	// and k.IsDefault is false, the employee has no default any more.
-	PutConnection(ctx context.Context, companyID string, k Connection) error
-	// SetConnectionAuth replaces a connection's sealed secret (unless
-	// sealed is nil) and status, leaving its switches alone. It returns
+	// CreateConnection adds a connection of an existing employee (NotFound
+	// otherwise; Conflict if the id is taken). If k.IsDefault, k becomes
+	// the employee's one default connection, atomically.
+	CreateConnection(ctx context.Context, companyID string, k Connection) error
+	// UpdateConnection changes the fields of a connection that u sets,
+	// and nothing else, and returns the connection as it is now. It never
+	// brings back a connection deleted meanwhile (NotFound). Setting
+	// IsDefault makes the connection the employee's one default,
+	// atomically; clearing it on the default leaves the employee without.
+	UpdateConnection(ctx context.Context, companyID, employeeID, connectionID string, u ConnectionUpdate) (Connection, error)
+	// SetConnectionAuth sets a connection's status and, unless sealed is
+	// nil, its sealed secret, leaving its switches alone. If expect is not
+	// nil, it does so only while the stored sealed secret is still expect,
+	// and returns Conflict otherwise: a grant that failed, or a refresh
+	// token that was rotated, must not overwrite a newer grant. It returns
 	// NotFound.
-	SetConnectionAuth(ctx context.Context, companyID, employeeID, connectionID string, sealed []byte, status ConnectionStatus) error
+	SetConnectionAuth(ctx context.Context, companyID, employeeID, connectionID string, expect, sealed []byte, status ConnectionStatus) error
 	// DeleteConnection removes a connection (and the default mark, if it
 	// was the default), or returns NotFound.
 	DeleteConnection(ctx context.Context, companyID, employeeID, connectionID string) error
@@ -102,4 +150,35 @@ type Store interface {
 	// Idempotency returns the record of key that has not expired at now,
 	// or NotFound.
 	Idempotency(ctx context.Context, companyID, key string, now time.Time) (Idempotency, error)
+
+	// UseNonce records that the one-time value nonce of a company has been
+	// used, until expires. It returns Conflict if it was used before and
+	// has not expired at now.
+	UseNonce(ctx context.Context, companyID, nonce string, now, expires time.Time) error
+}
+
+// Release says how ReleaseBooking lets go of a booking that never became
+// confirmed.
+type Release struct {
+	// IdempotencyKey, if set, drops that key's record too, if it names the
+	// booking.
+	IdempotencyKey string
+	// AbandonedAt, if not zero, releases the booking only if it is pending
+	// and was abandoned by then (its PendingUntil is not after it).
+	AbandonedAt time.Time
+	// RemovalVersion, if set, keeps the removal of the booking's event as
+	// a RemovalAbandoned of this version, due at Now: the event may have
+	// been written. Empty drops the removal-if-unconfirmed.
+	RemovalVersion string
+	// Now is when the release happens.
+	Now time.Time
+}
+
+// ConnectionUpdate names the fields of a connection to change; nil fields
+// stay as they are.
+type ConnectionUpdate struct {
+	Name                                      *string
+	CheckConflicts, ShowInOverview, IsDefault *bool
+	// Account is the account's address, where a provider learned it later.
+	Account *string
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 	_ "time/tzdata" // LoadZone must work where the system has no zone database (provided.al2023)
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/slotbook/slotbook/pkg/schedule"
@@ -82,6 +83,63 @@ func LoadZone(name string) (*time.Location, error) {
 	}
 	zones.Store(name, z)
 	return z, nil
+}
+
+// The dates slotbook takes. A date, or a time whose date, lies outside them
+// is refused (Invalid, naming the field), so that no stored key and no
+// range can roll over into the year 10000.
+var (
+	FirstDate = schedule.Date{Year: 2000, Month: time.January, Day: 1}
+	LastDate  = schedule.Date{Year: 2199, Month: time.December, Day: 31}
+)
+
+// DateInRange reports whether d lies within FirstDate … LastDate.
+func DateInRange(d schedule.Date) bool {
+	return !d.Before(FirstDate) && !LastDate.Before(d)
+}
+
+// TimeInRange reports whether t's date in UTC lies within FirstDate …
+// LastDate.
+func TimeInRange(t time.Time) bool {
+	return DateInRange(schedule.DateOf(t.UTC()))
+}
+
+// DateRangeMessage says which dates are taken, for a field error.
+var DateRangeMessage = fmt.Sprintf("must lie between %s and %s", FirstDate, LastDate)
+
+// CleanName makes a name that an external calendar sent fit to keep and
+// to show: invalid UTF-8, control and format characters out (line breaks
+// and tabs become spaces; the zero-width joiner of emoji stays), runs of
+// spaces folded, trimmed, and at most MaxNameLength characters. A server
+// may send anything, of any size.
+func CleanName(s string) string {
+	var b strings.Builder
+	n, space := 0, false
+	for _, r := range s {
+		if n == MaxNameLength {
+			break
+		}
+		switch {
+		case r == utf8.RuneError:
+			continue
+		case unicode.IsSpace(r):
+			space = n > 0
+			continue
+		case unicode.Is(unicode.Cc, r), unicode.Is(unicode.Cf, r) && r != '\u200d', unicode.Is(unicode.Co, r):
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			n++
+			space = false
+			if n == MaxNameLength {
+				break
+			}
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
 }
 
 func checkName(p *Problems, field, s string, required bool) {
@@ -196,6 +254,9 @@ func (a Availability) Validate() error {
 	dates := make(map[schedule.Date]bool, len(a.Overrides))
 	for i, o := range a.Overrides {
 		field := fmt.Sprintf("overrides[%d]", i)
+		if !DateInRange(o.Date) {
+			p.Add(field+".date", "%s", DateRangeMessage)
+		}
 		if dates[o.Date] {
 			p.Add(field+".date", "%s has another override", o.Date)
 		}
@@ -235,6 +296,10 @@ func (a Absence) Validate() error {
 		p.Add("id", "must be 1 to 64 letters, digits, '-' or '_'")
 	}
 	switch {
+	case !TimeInRange(a.Start):
+		p.Add("start", "%s", DateRangeMessage)
+	case !TimeInRange(a.End):
+		p.Add("end", "%s", DateRangeMessage)
 	case !a.End.After(a.Start):
 		p.Add("end", "must be after start")
 	case a.End.Sub(a.Start) > MaxAbsenceDays*24*time.Hour:

@@ -34,7 +34,12 @@ func Run(t *testing.T, newStore func(t *testing.T) slotbook.Store) {
 		{"Idempotency", testIdempotency},
 		{"HostileIDsReachNothing", testHostileIDs},
 		{"BookingLifecycle", testBookingLifecycle},
+		{"ConfirmAfterTakeover", testConfirmAfterTakeover},
+		{"ConfirmRacesTakeover", testConfirmRacesTakeover},
+		{"Removals", testRemovals},
+		{"Nonces", testNonces},
 		{"Connections", testConnections},
+		{"ConnectionWritesRace", testConnectionWritesRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -514,6 +519,20 @@ func pending(id, employee string, start, end, created time.Time) slotbook.Bookin
 	return b
 }
 
+// withEvent gives a pending booking an event to be written under key.
+func withEvent(b slotbook.Booking, key string) slotbook.Booking {
+	b.Event = slotbook.EventRef{Connection: "k1", Key: key}
+	return b
+}
+
+func ids(bs []slotbook.Booking) []string {
+	out := []string{}
+	for _, b := range bs {
+		out = append(out, b.ID)
+	}
+	return out
+}
+
 // testBookingLifecycle walks a booking through pending, confirmed and
 // cancelled, and a claim through release.
 func testBookingLifecycle(t *testing.T, s slotbook.Store) {
@@ -533,26 +552,33 @@ func testBookingLifecycle(t *testing.T, s slotbook.Store) {
 	_, err = s.Booking(ctx, "acme-2", "p1")
 	wantCode(t, "booking of another company", err, slotbook.NotFound)
 
-	// A pending claim blocks overlapping claims while it lasts…
+	// A pending claim blocks overlapping claims while it lasts.
 	wantCode(t, "claim over a pending one", s.CreateBooking(ctx, "acme", pending("p2", "ana", at(22, 9, 30), at(22, 10, 30), now.Add(time.Minute)), nil), slotbook.SlotTaken)
-	// …and it cannot be confirmed once abandoned.
-	wantCode(t, "confirm after timeout", s.ConfirmBooking(ctx, "acme", "p1", slotbook.EventRef{}, now.Add(slotbook.PendingTimeout)), slotbook.Conflict)
-	ev := slotbook.EventRef{Connection: "k1", EventID: "ev1"}
-	ok(t, "confirm", s.ConfirmBooking(ctx, "acme", "p1", ev, now.Add(time.Second)))
+	wantCode(t, "cancel a pending booking", s.CancelBooking(ctx, "acme", "p1", nil), slotbook.Conflict)
+	ok(t, "confirm", s.ConfirmBooking(ctx, "acme", "p1", "ev1", now.Add(time.Second)))
 	got, _ = s.Booking(ctx, "acme", "p1")
-	if got.Status != slotbook.Confirmed || got.Event != ev {
+	if got.Status != slotbook.Confirmed || got.Event.EventID != "ev1" {
 		t.Errorf("confirmed booking = %+v", got)
 	}
-	wantCode(t, "confirm twice", s.ConfirmBooking(ctx, "acme", "p1", ev, now.Add(time.Second)), slotbook.Conflict)
-	wantCode(t, "confirm unknown", s.ConfirmBooking(ctx, "acme", "nope", ev, now), slotbook.NotFound)
-	wantCode(t, "release a confirmed booking", s.ReleaseBooking(ctx, "acme", "p1", ""), slotbook.Conflict)
+	wantCode(t, "confirm twice", s.ConfirmBooking(ctx, "acme", "p1", "ev1", now.Add(time.Second)), slotbook.Conflict)
+	wantCode(t, "confirm unknown", s.ConfirmBooking(ctx, "acme", "nope", "ev1", now), slotbook.NotFound)
+	wantCode(t, "release a confirmed booking", s.ReleaseBooking(ctx, "acme", "p1", slotbook.Release{Now: now}), slotbook.Conflict)
 
-	// Cancelling frees the time at once, and twice is fine.
-	ok(t, "cancel", s.CancelBooking(ctx, "acme", "p1"))
-	ok(t, "cancel twice", s.CancelBooking(ctx, "acme", "p1"))
-	wantCode(t, "cancel unknown", s.CancelBooking(ctx, "acme", "nope"), slotbook.NotFound)
-	if got, _ := s.Booking(ctx, "acme", "p1"); got.Status != slotbook.Cancelled {
+	// Cancelling frees the time at once and moves the booking out of the
+	// live ones; twice is BookingCancelled.
+	ok(t, "cancel", s.CancelBooking(ctx, "acme", "p1", nil))
+	wantCode(t, "cancel twice", s.CancelBooking(ctx, "acme", "p1", nil), slotbook.BookingCancelled)
+	wantCode(t, "cancel unknown", s.CancelBooking(ctx, "acme", "nope", nil), slotbook.NotFound)
+	if got, _ := s.Booking(ctx, "acme", "p1"); got.Status != slotbook.Cancelled || got.Event.EventID != "ev1" || got.Customer.Name != "Chris" {
 		t.Errorf("cancelled booking = %+v", got)
+	}
+	day := func(d int) (time.Time, time.Time) { return at(d, 0, 0), at(d+1, 0, 0) }
+	from, to := day(22)
+	if live, _ := s.Bookings(ctx, "acme", "ana", from, to); len(live) != 0 {
+		t.Errorf("Bookings lists the cancelled booking: %v", ids(live))
+	}
+	if gone, _ := s.CancelledBookings(ctx, "acme", "ana", from, to); !reflect.DeepEqual(ids(gone), []string{"p1"}) {
+		t.Errorf("CancelledBookings = %v, want [p1]", ids(gone))
 	}
 	ok(t, "book the freed time", s.CreateBooking(ctx, "acme", pending("p3", "ana", at(22, 9, 0), at(22, 10, 0), now.Add(time.Minute)), nil))
 
@@ -560,23 +586,220 @@ func testBookingLifecycle(t *testing.T, s slotbook.Store) {
 	ok(t, "claim after abandonment", s.CreateBooking(ctx, "acme", pending("p4", "ana", at(22, 9, 0), at(22, 10, 0), now.Add(time.Minute+slotbook.PendingTimeout)), nil))
 
 	// Releasing removes the claim and its key, and only its own key.
-	rec := &slotbook.Idempotency{Key: "k", Fingerprint: "f", BookingID: "p5", CreatedAt: now, ExpiresAt: now.Add(slotbook.IdempotencyTTL), SealedCancelToken: []byte("sealed")}
+	rec := &slotbook.Idempotency{Key: "k", Fingerprint: "f", BookingID: "p5", EmployeeID: "bob", CreatedAt: now, ExpiresAt: now.Add(slotbook.IdempotencyTTL), SealedCancelToken: []byte("sealed")}
 	ok(t, "claim with key", s.CreateBooking(ctx, "acme", pending("p5", "bob", at(23, 9, 0), at(23, 10, 0), now), rec))
-	if r, err := s.Idempotency(ctx, "acme", "k", now); err != nil || string(r.SealedCancelToken) != "sealed" {
+	if r, err := s.Idempotency(ctx, "acme", "k", now); err != nil || string(r.SealedCancelToken) != "sealed" || r.EmployeeID != "bob" {
 		t.Errorf("Idempotency = %+v, %v", r, err)
 	}
-	ok(t, "release", s.ReleaseBooking(ctx, "acme", "p5", "k"))
+	wantCode(t, "release before abandonment", s.ReleaseBooking(ctx, "acme", "p5", slotbook.Release{IdempotencyKey: "k", AbandonedAt: now.Add(time.Minute), Now: now}), slotbook.Conflict)
+	ok(t, "release", s.ReleaseBooking(ctx, "acme", "p5", slotbook.Release{IdempotencyKey: "k", Now: now}))
 	_, err = s.Booking(ctx, "acme", "p5")
 	wantCode(t, "released booking", err, slotbook.NotFound)
 	_, err = s.Idempotency(ctx, "acme", "k", now)
 	wantCode(t, "released key", err, slotbook.NotFound)
-	ok(t, "release twice", s.ReleaseBooking(ctx, "acme", "p5", "k"))
+	ok(t, "release twice", s.ReleaseBooking(ctx, "acme", "p5", slotbook.Release{IdempotencyKey: "k", Now: now}))
 	rec6 := *rec
 	rec6.BookingID = "p6"
 	ok(t, "the time and key are free again", s.CreateBooking(ctx, "acme", pending("p6", "bob", at(23, 9, 0), at(23, 10, 0), now), &rec6))
-	ok(t, "release another booking with the same key", s.ReleaseBooking(ctx, "acme", "p3", "k"))
+	ok(t, "release another booking with the same key", s.ReleaseBooking(ctx, "acme", "p3", slotbook.Release{IdempotencyKey: "k", AbandonedAt: now.Add(time.Hour), Now: now}))
 	if r, err := s.Idempotency(ctx, "acme", "k", now); err != nil || r.BookingID != "p6" {
 		t.Errorf("the key of p6 went with p3: %+v, %v", r, err)
+	}
+
+	// A retry books again under the id its key names: released without
+	// its key, the booking can be claimed anew with the same id and key.
+	ok(t, "release keeping the key", s.ReleaseBooking(ctx, "acme", "p6", slotbook.Release{AbandonedAt: now.Add(slotbook.PendingTimeout), Now: now}))
+	later := now.Add(slotbook.PendingTimeout + time.Minute)
+	rec7 := rec6
+	rec7.CreatedAt = later
+	ok(t, "claim again under the same id and key", s.CreateBooking(ctx, "acme", pending("p6", "bob", at(23, 9, 0), at(23, 10, 0), later), &rec7))
+	rec8 := rec6
+	rec8.BookingID, rec8.CreatedAt = "p8", later
+	wantCode(t, "the key still names p6", s.CreateBooking(ctx, "acme", pending("p8", "bob", at(24, 9, 0), at(24, 10, 0), later), &rec8), slotbook.Conflict)
+}
+
+// testConfirmAfterTakeover: once a pending booking is abandoned, another
+// claim may take its time, and then its confirmation fails however late it
+// comes; a late confirmation nobody overtook still succeeds.
+func testConfirmAfterTakeover(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	now := at(20, 12, 0)
+	abandoned := now.Add(slotbook.PendingTimeout + time.Second)
+	ok(t, "claim a", s.CreateBooking(ctx, "acme", pending("a", "ana", at(22, 9, 0), at(22, 10, 0), now), nil))
+	ok(t, "claim b over abandoned a", s.CreateBooking(ctx, "acme", pending("b", "ana", at(22, 9, 30), at(22, 10, 30), abandoned), nil))
+	wantCode(t, "confirm a after b took its time", s.ConfirmBooking(ctx, "acme", "a", "ev-a", abandoned.Add(time.Second)), slotbook.SlotTaken)
+	if a, _ := s.Booking(ctx, "acme", "a"); a.Status != slotbook.Pending {
+		t.Errorf("a = %+v, want still pending", a)
+	}
+	ok(t, "confirm b", s.ConfirmBooking(ctx, "acme", "b", "ev-b", abandoned.Add(time.Second)))
+
+	ok(t, "claim c", s.CreateBooking(ctx, "acme", pending("c", "ana", at(23, 9, 0), at(23, 10, 0), now), nil))
+	ok(t, "confirm c late, nobody took its time", s.ConfirmBooking(ctx, "acme", "c", "ev-c", abandoned.Add(time.Hour)))
+}
+
+// testConfirmRacesTakeover runs a late confirmation of an abandoned booking
+// against an overlapping claim, again and again: never both.
+func testConfirmRacesTakeover(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	now := at(1, 12, 0)
+	abandoned := now.Add(slotbook.PendingTimeout + time.Second)
+	for i := range 12 {
+		start := at(2+i, 9, 0)
+		a, b := fmt.Sprintf("a%d", i), fmt.Sprintf("b%d", i)
+		ok(t, "claim "+a, s.CreateBooking(ctx, "acme", pending(a, "ana", start, start.Add(time.Hour), now), nil))
+		var confirmErr, claimErr error
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			confirmErr = s.ConfirmBooking(ctx, "acme", a, "ev", abandoned)
+		}()
+		go func() {
+			defer wg.Done()
+			claimErr = s.CreateBooking(ctx, "acme", pending(b, "ana", start.Add(30*time.Minute), start.Add(90*time.Minute), abandoned), nil)
+		}()
+		wg.Wait()
+		if (confirmErr == nil) == (claimErr == nil) {
+			t.Fatalf("round %d: confirm %v, claim %v; want exactly one to succeed", i, confirmErr, claimErr)
+		}
+		live, err := s.Bookings(ctx, "acme", "ana", start, start.Add(2*time.Hour))
+		ok(t, "list", err)
+		blocking := 0
+		for _, x := range live {
+			if x.Blocks(abandoned) {
+				blocking++
+			}
+		}
+		if blocking != 1 {
+			t.Fatalf("round %d: %d bookings hold the time, want 1: %+v", i, blocking, live)
+		}
+	}
+}
+
+// testRemovals records, turns, postpones and drops EventRemovals.
+func testRemovals(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	setup(t, s, "acme-2")
+	now := at(20, 12, 0)
+	due := now.Add(slotbook.PendingTimeout + slotbook.RemovalGrace)
+
+	// A claim with an event records its removal-if-unconfirmed, due only
+	// after the claim is abandoned; confirming drops it.
+	ok(t, "claim with event", s.CreateBooking(ctx, "acme", withEvent(pending("p1", "ana", at(22, 9, 0), at(22, 10, 0), now), "p1"), nil))
+	list, err := s.Removals(ctx, "acme", "ana")
+	ok(t, "removals", err)
+	if len(list) != 1 || list[0].Reason != slotbook.RemovalIfUnconfirmed || list[0].BookingID != "p1" || list[0].Event.Key != "p1" ||
+		list[0].Event.Connection != "k1" || !list[0].Due.Equal(due) || !list[0].Start.Equal(at(22, 9, 0)) || list[0].Version == "" {
+		t.Fatalf("Removals = %+v", list)
+	}
+	if d, _ := s.DueRemovals(ctx, due.Add(-time.Second), 10); len(d) != 0 {
+		t.Errorf("due before its time: %+v", d)
+	}
+	if d, _ := s.DueRemovals(ctx, due, 10); len(d) != 1 || d[0].CompanyID != "acme" || d[0].EmployeeID != "ana" {
+		t.Errorf("DueRemovals at its time = %+v", d)
+	}
+	wantCode(t, "a second claim with the same key", s.CreateBooking(ctx, "acme", withEvent(pending("p1x", "ana", at(25, 9, 0), at(25, 10, 0), now), "p1"), nil), slotbook.Conflict)
+	ok(t, "confirm", s.ConfirmBooking(ctx, "acme", "p1", "ev1", now.Add(time.Second)))
+	if list, _ := s.Removals(ctx, "acme", "ana"); len(list) != 0 {
+		t.Errorf("removal after confirmation: %+v", list)
+	}
+
+	// Releasing with a removal version turns it into a removal due now.
+	ok(t, "claim p2", s.CreateBooking(ctx, "acme", withEvent(pending("p2", "ana", at(23, 9, 0), at(23, 10, 0), now), "p2.x1"), nil))
+	ok(t, "release p2", s.ReleaseBooking(ctx, "acme", "p2", slotbook.Release{RemovalVersion: "v2", Now: now.Add(time.Minute)}))
+	list, _ = s.Removals(ctx, "acme", "ana")
+	if len(list) != 1 || list[0].Reason != slotbook.RemovalAbandoned || list[0].Version != "v2" || !list[0].Due.Equal(now.Add(time.Minute)) || list[0].Event.Key != "p2.x1" {
+		t.Fatalf("after release: %+v", list)
+	}
+	// Releasing without one drops it.
+	ok(t, "claim p3", s.CreateBooking(ctx, "acme", withEvent(pending("p3", "bob", at(23, 9, 0), at(23, 10, 0), now), "p3"), nil))
+	ok(t, "release p3", s.ReleaseBooking(ctx, "acme", "p3", slotbook.Release{Now: now}))
+	if list, _ := s.Removals(ctx, "acme", "bob"); len(list) != 0 {
+		t.Errorf("removal after a release without version: %+v", list)
+	}
+
+	// Postponing replaces only the version it read; deleting too.
+	r := list0(t, s, "acme", "ana")
+	next := r
+	next.Due, next.Attempts, next.Version = now.Add(time.Hour), 1, "v3"
+	wantCode(t, "postpone a stale version", s.PutRemoval(ctx, next, "stale"), slotbook.Conflict)
+	wantCode(t, "create over an existing one", s.PutRemoval(ctx, next, ""), slotbook.Conflict)
+	ok(t, "postpone", s.PutRemoval(ctx, next, "v2"))
+	if d, _ := s.DueRemovals(ctx, now.Add(30*time.Minute), 10); len(d) != 0 {
+		t.Errorf("postponed removal is due early: %+v", d)
+	}
+	ok(t, "delete with a stale version does nothing", s.DeleteRemoval(ctx, "acme", "ana", "p2.x1", "v2"))
+	if list, _ := s.Removals(ctx, "acme", "ana"); len(list) != 1 || list[0].Attempts != 1 {
+		t.Errorf("after stale delete: %+v", list)
+	}
+	ok(t, "delete", s.DeleteRemoval(ctx, "acme", "ana", "p2.x1", "v3"))
+	if list, _ := s.Removals(ctx, "acme", "ana"); len(list) != 0 {
+		t.Errorf("after delete: %+v", list)
+	}
+
+	// Cancelling records a removal in the same step; removals are kept per
+	// company and employee; DueRemovals reads every company, oldest first.
+	rm := &slotbook.EventRemoval{BookingID: "p1", Event: slotbook.EventRef{Connection: "k1", Key: "p1", EventID: "ev1"},
+		Start: at(22, 9, 0), End: at(22, 10, 0), Reason: slotbook.RemovalCancelled, Due: now.Add(2 * time.Minute), Version: "v4"}
+	ok(t, "cancel with removal", s.CancelBooking(ctx, "acme", "p1", rm))
+	ok(t, "removal of acme-2", s.PutRemoval(ctx, slotbook.EventRemoval{CompanyID: "acme-2", EmployeeID: "ana", BookingID: "q1",
+		Event: slotbook.EventRef{Connection: "k9", Key: "q1"}, Start: at(22, 9, 0), End: at(22, 10, 0),
+		Reason: slotbook.RemovalCancelled, Due: now.Add(time.Minute), Version: "v5"}, ""))
+	if list, _ := s.Removals(ctx, "acme", "ana"); len(list) != 1 || list[0].Event.EventID != "ev1" || list[0].CompanyID != "acme" || list[0].EmployeeID != "ana" {
+		t.Errorf("acme's removals = %+v", list)
+	}
+	if list, _ := s.Removals(ctx, "acme", "bob"); len(list) != 0 {
+		t.Errorf("bob sees ana's removals: %+v", list)
+	}
+	d, err := s.DueRemovals(ctx, now.Add(time.Hour), 10)
+	ok(t, "due", err)
+	if len(d) != 2 || d[0].CompanyID != "acme-2" || d[1].CompanyID != "acme" {
+		t.Errorf("DueRemovals = %+v, want acme-2's then acme's", d)
+	}
+	if d, _ := s.DueRemovals(ctx, now.Add(time.Hour), 1); len(d) != 1 || d[0].CompanyID != "acme-2" {
+		t.Errorf("DueRemovals with limit 1 = %+v", d)
+	}
+}
+
+func list0(t *testing.T, s slotbook.Store, c, e string) slotbook.EventRemoval {
+	t.Helper()
+	list, err := s.Removals(t.Context(), c, e)
+	ok(t, "removals", err)
+	if len(list) == 0 {
+		t.Fatalf("no removal of %s/%s", c, e)
+	}
+	return list[0]
+}
+
+// testNonces: a one-time value is used once until it expires.
+func testNonces(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	now := at(20, 12, 0)
+	ok(t, "first use", s.UseNonce(ctx, "acme", "n1", now, now.Add(15*time.Minute)))
+	wantCode(t, "second use", s.UseNonce(ctx, "acme", "n1", now.Add(time.Minute), now.Add(16*time.Minute)), slotbook.Conflict)
+	ok(t, "another company", s.UseNonce(ctx, "acme-2", "n1", now, now.Add(15*time.Minute)))
+	ok(t, "after expiry", s.UseNonce(ctx, "acme", "n1", now.Add(16*time.Minute), now.Add(30*time.Minute)))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if s.UseNonce(ctx, "acme", "n2", now, now.Add(time.Minute)) == nil {
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Errorf("%d of 10 concurrent uses won, want 1", wins)
 	}
 }
 
@@ -588,14 +811,17 @@ func conn(id, employee string, p slotbook.Provider, isDefault bool) slotbook.Con
 	}
 }
 
+func ptr[T any](v T) *T { return &v }
+
 func testConnections(t *testing.T, s slotbook.Store) {
 	ctx := t.Context()
 	setup(t, s, "acme")
-	wantCode(t, "connection of an unknown employee", s.PutConnection(ctx, "acme", conn("k0", "zed", slotbook.Google, false)), slotbook.NotFound)
-	ok(t, "google", s.PutConnection(ctx, "acme", conn("k1", "ana", slotbook.Google, true)))
+	wantCode(t, "connection of an unknown employee", s.CreateConnection(ctx, "acme", conn("k0", "zed", slotbook.Google, false)), slotbook.NotFound)
+	ok(t, "google", s.CreateConnection(ctx, "acme", conn("k1", "ana", slotbook.Google, true)))
+	wantCode(t, "same id again", s.CreateConnection(ctx, "acme", conn("k1", "ana", slotbook.Google, false)), slotbook.Conflict)
 	ics := conn("k2", "ana", slotbook.ICS, false)
 	ics.URL, ics.CheckConflicts, ics.ShowInOverview = "https://feeds.example/a.ics", true, true
-	ok(t, "ics", s.PutConnection(ctx, "acme", ics))
+	ok(t, "ics", s.CreateConnection(ctx, "acme", ics))
 
 	list, err := s.Connections(ctx, "acme", "ana")
 	ok(t, "list", err)
@@ -607,7 +833,7 @@ func testConnections(t *testing.T, s slotbook.Store) {
 	}
 
 	// A new default takes the mark from the old one: never two.
-	ok(t, "caldav as default", s.PutConnection(ctx, "acme", conn("k3", "ana", slotbook.CalDAV, true)))
+	ok(t, "caldav as default", s.CreateConnection(ctx, "acme", conn("k3", "ana", slotbook.CalDAV, true)))
 	list, _ = s.Connections(ctx, "acme", "ana")
 	var defaults []string
 	for _, k := range list {
@@ -619,34 +845,49 @@ func testConnections(t *testing.T, s slotbook.Store) {
 		t.Errorf("defaults = %v, want [k3]", defaults)
 	}
 	// Unsetting the default leaves none; unsetting a non-default changes nothing.
-	ok(t, "k1 not default", s.PutConnection(ctx, "acme", conn("k1", "ana", slotbook.Google, false)))
+	_, err = s.UpdateConnection(ctx, "acme", "ana", "k1", slotbook.ConnectionUpdate{IsDefault: ptr(false)})
+	ok(t, "k1 not default", err)
 	if k, _ := s.Connection(ctx, "acme", "ana", "k3"); !k.IsDefault {
 		t.Errorf("k3 lost its default when k1 was saved: %+v", k)
 	}
-	ok(t, "k3 not default", s.PutConnection(ctx, "acme", conn("k3", "ana", slotbook.CalDAV, false)))
-	if k, _ := s.Connection(ctx, "acme", "ana", "k3"); k.IsDefault {
+	k, err := s.UpdateConnection(ctx, "acme", "ana", "k3", slotbook.ConnectionUpdate{IsDefault: ptr(false)})
+	ok(t, "k3 not default", err)
+	if k.IsDefault {
 		t.Errorf("k3 still default: %+v", k)
 	}
 
-	ok(t, "needs reauth", s.SetConnectionAuth(ctx, "acme", "ana", "k1", nil, slotbook.NeedsReauth))
-	k, err := s.Connection(ctx, "acme", "ana", "k1")
-	ok(t, "get", err)
-	if k.Status != slotbook.NeedsReauth || string(k.SealedSecret) != "sealed-k1" || !k.CheckConflicts {
-		t.Errorf("after SetConnectionAuth(nil): %+v", k)
+	// An update changes only what it names: never the status or the secret.
+	ok(t, "needs reauth", s.SetConnectionAuth(ctx, "acme", "ana", "k1", nil, nil, slotbook.NeedsReauth))
+	k, err = s.UpdateConnection(ctx, "acme", "ana", "k1", slotbook.ConnectionUpdate{Name: ptr("Renamed"), ShowInOverview: ptr(true), Account: ptr("ana@real.example")})
+	ok(t, "update switches", err)
+	if k.Name != "Renamed" || !k.ShowInOverview || !k.CheckConflicts || k.Account != "ana@real.example" || k.Status != slotbook.NeedsReauth || string(k.SealedSecret) != "sealed-k1" {
+		t.Errorf("after UpdateConnection: %+v", k)
 	}
-	ok(t, "rotate", s.SetConnectionAuth(ctx, "acme", "ana", "k1", []byte("sealed-rotated"), slotbook.Connected))
-	if k, _ := s.Connection(ctx, "acme", "ana", "k1"); k.Status != slotbook.Connected || string(k.SealedSecret) != "sealed-rotated" {
+	_, err = s.UpdateConnection(ctx, "acme", "ana", "nope", slotbook.ConnectionUpdate{Name: ptr("x")})
+	wantCode(t, "update unknown", err, slotbook.NotFound)
+
+	// Credentials: compare and swap.
+	wantCode(t, "rotate over another secret", s.SetConnectionAuth(ctx, "acme", "ana", "k1", []byte("sealed-old"), []byte("sealed-rotated"), slotbook.Connected), slotbook.Conflict)
+	ok(t, "rotate", s.SetConnectionAuth(ctx, "acme", "ana", "k1", []byte("sealed-k1"), []byte("sealed-rotated"), slotbook.Connected))
+	if k, _ := s.Connection(ctx, "acme", "ana", "k1"); k.Status != slotbook.Connected || string(k.SealedSecret) != "sealed-rotated" || k.Name != "Renamed" {
 		t.Errorf("after rotation: %+v", k)
 	}
-	wantCode(t, "auth of unknown", s.SetConnectionAuth(ctx, "acme", "ana", "nope", nil, slotbook.Connected), slotbook.NotFound)
+	wantCode(t, "auth of unknown", s.SetConnectionAuth(ctx, "acme", "ana", "nope", nil, nil, slotbook.Connected), slotbook.NotFound)
 
-	ok(t, "default again", s.PutConnection(ctx, "acme", conn("k3", "ana", slotbook.CalDAV, true)))
+	_, err = s.UpdateConnection(ctx, "acme", "ana", "k3", slotbook.ConnectionUpdate{IsDefault: ptr(true)})
+	ok(t, "default again", err)
 	ok(t, "delete the default", s.DeleteConnection(ctx, "acme", "ana", "k3"))
 	wantCode(t, "delete twice", s.DeleteConnection(ctx, "acme", "ana", "k3"), slotbook.NotFound)
 	_, err = s.Connection(ctx, "acme", "ana", "k3")
 	wantCode(t, "deleted", err, slotbook.NotFound)
+	// An update after the delete does not bring it back.
+	_, err = s.UpdateConnection(ctx, "acme", "ana", "k3", slotbook.ConnectionUpdate{ShowInOverview: ptr(true)})
+	wantCode(t, "update after delete", err, slotbook.NotFound)
+	_, err = s.Connection(ctx, "acme", "ana", "k3")
+	wantCode(t, "still deleted", err, slotbook.NotFound)
+	wantCode(t, "auth after delete", s.SetConnectionAuth(ctx, "acme", "ana", "k3", nil, []byte("x"), slotbook.Connected), slotbook.NotFound)
 	// A connection made later with the deleted default's id is not default by inheritance.
-	ok(t, "reuse id", s.PutConnection(ctx, "acme", conn("k3", "ana", slotbook.CalDAV, false)))
+	ok(t, "reuse id", s.CreateConnection(ctx, "acme", conn("k3", "ana", slotbook.CalDAV, false)))
 	if k, _ := s.Connection(ctx, "acme", "ana", "k3"); k.IsDefault {
 		t.Errorf("re-created k3 inherited the default: %+v", k)
 	}
@@ -660,5 +901,56 @@ func testConnections(t *testing.T, s slotbook.Store) {
 	ok(t, "re-create employee", s.CreateEmployee(ctx, "acme", slotbook.Employee{ID: "ana", Name: "Ana"}))
 	if left, _ := s.Connections(ctx, "acme", "ana"); len(left) != 0 {
 		t.Errorf("connections survived their employee: %+v", left)
+	}
+}
+
+// testConnectionWritesRace runs switch updates against a delete, and two
+// rotations from the same secret against each other: a deleted connection
+// never comes back, and only one rotation wins.
+func testConnectionWritesRace(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	for i := range 10 {
+		id := fmt.Sprintf("r%d", i)
+		ok(t, "create", s.CreateConnection(ctx, "acme", conn(id, "ana", slotbook.Google, i%2 == 0)))
+		var wg sync.WaitGroup
+		for j := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.UpdateConnection(ctx, "acme", "ana", id, slotbook.ConnectionUpdate{ShowInOverview: ptr(j%2 == 0), IsDefault: ptr(j == 1)})
+			}()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.DeleteConnection(ctx, "acme", "ana", id)
+		}()
+		wg.Wait()
+		// Whatever the order, after the delete the connection is gone for good.
+		s.DeleteConnection(ctx, "acme", "ana", id)
+		s.UpdateConnection(ctx, "acme", "ana", id, slotbook.ConnectionUpdate{Name: ptr("late")})
+		if _, err := s.Connection(ctx, "acme", "ana", id); slotbook.ErrorCode(err) != slotbook.NotFound {
+			t.Fatalf("round %d: deleted connection is back: %v", i, err)
+		}
+	}
+	ok(t, "create k", s.CreateConnection(ctx, "acme", conn("k", "ana", slotbook.Microsoft, false)))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for i := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if s.SetConnectionAuth(ctx, "acme", "ana", "k", []byte("sealed-k"), fmt.Appendf(nil, "rotated-%d", i), slotbook.Connected) == nil {
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Errorf("%d of 6 rotations from the same secret won, want 1", wins)
 	}
 }

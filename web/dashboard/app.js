@@ -292,6 +292,7 @@ function expireSession(msg) {
 // signOut clears the session; in Cognito mode it also ends the hosted-UI session.
 function signOut() {
   clearSession();
+  sessionStorage.removeItem(OAUTH_KEY);
   if (cognito()) {
     const a = state.cfg.auth;
     const q = new URLSearchParams({ client_id: a.clientId, logout_uri: pageUrl() });
@@ -853,9 +854,22 @@ async function pageWeek({ params }) {
   const byDate = new Map(columns.map((c) => [c.attrs['data-date'], c]));
   for (const e of ov.employees) collect(e, ov.from, ov.to, (b) => byDate.get(b.date)?.blocks.push(b));
   const who = ov.employees.find((e) => e.id === emp) || ov.employees[0];
+  openLinkedBooking(params.get('booking'), who, { employee: emp, date });
   return h('section', {},
     pageHead(`Week of ${who?.name || employeeName(emp)}`, h('span', { class: 'muted zone' }, `Times in ${ov.timezone}`)),
     toolbar, await calendarErrors(ov.employees), renderGrid('week', columns), legend());
+}
+
+// openLinkedBooking opens the booking a link names (#/week?…&booking=id, the link in the
+// booking's calendar event) once the page is drawn, and drops it from the address.
+function openLinkedBooking(id, emp, params) {
+  if (!id) return;
+  history.replaceState(null, '', `#/week?${new URLSearchParams(params)}`);
+  const b = emp?.bookings.find((x) => x.id === id);
+  setTimeout(() => {
+    if (b) openBooking(b, emp, null);
+    else showError('This booking is not in this week any more: it was cancelled or moved.');
+  }, 0);
 }
 
 // pageDay: one date with one column per employee.
@@ -1202,12 +1216,44 @@ async function connectOAuth(emp, provider) {
 // CONNECT_ERRORS explains the problem codes the API sends back with a
 // browser returning from Google's or Microsoft's consent page.
 const CONNECT_ERRORS = {
-  forbidden: 'The calendar was not connected: access was not granted, or the link expired. Connect it again.',
+  forbidden: 'The calendar was not connected: access was not granted. Connect it again.',
   not_found: 'The calendar was not connected: the employee no longer exists.',
   unprocessable: 'The calendar was not connected: the account has no usable calendar, or this provider is not set up here.',
   unavailable: 'The calendar was not connected: the provider could not be reached. Try again in a moment.',
-  invalid_input: 'The calendar was not connected: the provider sent an incomplete answer. Connect it again.',
+  invalid_input: 'The calendar was not connected: the link was not valid or has expired. Connect it again.',
 };
+
+// OAUTH_KEY holds a consent page's code until the user who started the flow is signed in.
+const OAUTH_KEY = 'slotbook.oauth';
+
+// takeOAuthReturn moves the code and state a consent page sent back (#/calendars?…&oauthCode=…
+// &oauthState=…) out of the address bar into sessionStorage, before anything else runs.
+function takeOAuthReturn() {
+  const m = location.hash.match(/^#\/calendars\?(.*)$/);
+  if (!m) return;
+  const q = new URLSearchParams(m[1]);
+  if (!q.get('oauthCode') || !q.get('oauthState')) return;
+  sessionStorage.setItem(OAUTH_KEY, JSON.stringify({ employee: q.get('employee') || '', code: q.get('oauthCode'), state: q.get('oauthState') }));
+  q.delete('oauthCode'); q.delete('oauthState');
+  history.replaceState(null, '', `${location.pathname}${location.search}#/calendars?${q}`);
+}
+
+// completeOAuth hands a held code to the API with the signed-in user's credentials: only the
+// user who started the flow may complete it. It tells whether there was one.
+async function completeOAuth() {
+  const held = sessionStorage.getItem(OAUTH_KEY);
+  if (!held) return false;
+  sessionStorage.removeItem(OAUTH_KEY);
+  let o;
+  try { o = JSON.parse(held); } catch { return false; }
+  try {
+    const k = await api('POST', `/employees/${eid(o.employee)}/calendars/oauth`, { code: o.code, state: o.state });
+    setTimeout(() => announce(`Calendar connected: ${k.name || k.account}`), 60);
+  } catch (e) {
+    if (e.status !== 401) setTimeout(() => showError(`The calendar was not connected: ${e.message}`), 60);
+  }
+  return true;
+}
 
 // connectOutcome reports the result of a consent page the API sent the
 // browser back from (#/calendars?connected=… or ?connectError=…) once,
@@ -1222,11 +1268,36 @@ function connectOutcome(params, emp) {
   }, 60);
 }
 
+// reconnectOAuth asks for a consent page that re-authorises connection c in place, and opens it.
+async function reconnectOAuth(emp, c) {
+  try {
+    const r = await api('POST', `/employees/${eid(emp)}/calendars/${eid(c.id)}/reconnect`);
+    const u = new URL(r.authorizationUrl);
+    if (u.protocol !== 'https:') throw new Error('the API sent a consent page that is not https');
+    location.assign(u.href);
+  } catch (e) { if (e.status !== 401) showError(`${PROVIDERS[c.provider]} could not be reconnected: ${e.message}`); }
+}
+
+// reconnectForm asks for a CalDAV account's new password, or an ICS feed's new address.
+function reconnectForm(emp, c) {
+  const caldav = c.provider === 'caldav';
+  const form = onSubmit(h('form', { class: 'stack reconnect', novalidate: true, 'aria-label': `Reconnect ${c.name || c.calendarId}` }, formError(),
+    caldav ? field('New password', input('password', '', { type: 'password', required: true, autocomplete: 'new-password' }))
+      : field('New feed URL', input('url', '', { type: 'url', required: true, autocomplete: 'off' })),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Reconnect'))), async (fd) => {
+    await api('POST', `/employees/${eid(emp)}/calendars/${eid(c.id)}/reconnect`, caldav ? { password: fd.get('password') } : { url: fd.get('url') });
+    announce('Calendar reconnected');
+    await render();
+  });
+  return form;
+}
+
 // pageCalendars: one employee's calendar connections, switches, removal and new connections.
 async function pageCalendars({ params }) {
   const emps = visibleEmployees();
   const emp = params.get('employee') || emps[0]?.id || '';
   connectOutcome(params, emp);
+  if (await completeOAuth()) return pageCalendars({ params: new URLSearchParams({ employee: emp }) });
   const head = [pageHead('Calendars'), h('div', { class: 'toolbar' }, employeeSelect(emps, emp, (e) => go('calendars', { employee: e })))];
   if (!emp) return h('section', {}, head, h('p', {}, 'There are no employees yet.'));
   const { calendars } = await api('GET', `/employees/${eid(emp)}/calendars`);
@@ -1249,18 +1320,25 @@ async function pageCalendars({ params }) {
   };
   const cards = calendars.map((c) => {
     const reauth = c.status === 'needs_reauth';
-    const reconnect = reauth && can ? h('button', {
-      type: 'button', onclick: () => {
-        if (c.provider === 'google' || c.provider === 'microsoft') return connectOAuth(emp, c.provider);
-        if (caldavForm) { caldavForm.elements.username.value = c.account; caldavForm.elements.url.focus(); }
+    const oauth = c.provider === 'google' || c.provider === 'microsoft';
+    let panel = null;
+    const reconnect = can ? h('button', {
+      type: 'button', class: reauth ? '' : 'secondary', onclick: (ev) => {
+        if (oauth) return reconnectOAuth(emp, c);
+        if (!panel) { panel = reconnectForm(emp, c); ev.target.closest('article').append(panel); }
+        panel.querySelector('input').focus();
       },
     }, 'Reconnect') : null;
+    const waiting = c.pendingRemovals > 0 ? h('p', { class: 'note', 'data-pending-removals': c.pendingRemovals },
+      `${c.pendingRemovals === 1 ? 'The event of 1 cancelled booking is' : `The events of ${c.pendingRemovals} cancelled bookings are`} still in this calendar: `
+      + 'slotbook could not remove them and keeps trying; they go as soon as the calendar can be written again.') : null;
     return h('article', { class: `card cal${reauth ? ' reauth' : ''}`, 'data-calendar': c.id, 'aria-labelledby': `cal-${c.id}` },
       h('div', { class: 'cal-head' },
         h('h3', { id: `cal-${c.id}` }, c.name || c.calendarId || PROVIDERS[c.provider]),
         h('span', { class: `badge ${reauth ? 'bad' : 'ok'}` }, reauth ? 'Needs re-authorisation' : 'Connected')),
       h('p', { class: 'muted' }, `${PROVIDERS[c.provider] || c.provider}${c.account ? ` · ${c.account}` : ''}`),
       reauth ? h('p', { class: 'problem' }, 'The provider refused the stored access. Until it is reconnected, this employee gets no free slots.') : null,
+      waiting,
       h('div', { class: 'switches' },
         toggle(c, 'checkConflicts', 'Check conflicts'),
         toggle(c, 'showInOverview', 'Show event titles in the overview'),
@@ -1337,6 +1415,7 @@ async function boot() {
   let message = null;
   if (cognito()) message = await finishCognitoLogin();
   window.addEventListener('hashchange', () => {
+    takeOAuthReturn();
     if (!/^#token=/.test(location.hash)) return render();
     takeFragmentToken();
     if (useFragmentToken()) startSession();
@@ -1346,7 +1425,9 @@ async function boot() {
   await startSession();
 }
 
-// The link token leaves the address bar before anything else, so that a quick change of the
-// fragment cannot lose it; it counts once the configuration is loaded.
+// The link token, and a consent page's code, leave the address bar before anything else, so
+// that a quick change of the fragment cannot lose them; they count once the configuration is
+// loaded and the user is signed in.
 takeFragmentToken();
+takeOAuthReturn();
 boot().catch((e) => showError(`The dashboard could not start: ${e.message}`));

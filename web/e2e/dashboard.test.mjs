@@ -187,13 +187,43 @@ test("staff see only themselves and cannot change company settings", async (t) =
   assert.equal(await p.getByRole("button", { name: "Save settings" }).count(), 0);
 });
 
-test("a browser back from a declined consent page lands on the calendars page with the reason", async (t) => {
+test("a browser back from a consent page with a state that is not ours lands on the calendars page with the reason", async (t) => {
   const p = await signIn(t);
-  // What Google sends the browser to when the user declines; the state is not valid here either.
   await p.goto(`${base}/v1/oauth/callback?error=access_denied&state=forged`);
   await p.waitForURL(/\/dashboard\/#\/calendars/);
-  await p.getByText(/The calendar was not connected: access was not granted/).waitFor();
+  await p.getByText(/The calendar was not connected: the link was not valid or has expired/).waitFor();
   assert.doesNotMatch(p.url(), /connectError/, "the outcome is shown once, then dropped from the address");
+});
+
+test("Microsoft 365 is connected through its consent page and shows the mailbox; a declined consent says so", async (t) => {
+  const p = await signIn(t);
+  // The consent page: the API names an https address, which hands over to the Graph stand-in
+  // (it approves as the signed-in mailbox), or declines as a user who said no.
+  let decline = true;
+  await p.route("https://login.microsoftonline.test/**", (route) => {
+    const u = new URL(route.request().url());
+    const state = encodeURIComponent(u.searchParams.get("state"));
+    const location = decline
+      ? `${base}/v1/oauth/callback?error=access_denied&error_description=User+declined+CONSENT-MARKER&state=${state}`
+      : `${process.env.SLOTBOOK_GRAPH_AUTHORIZE}${u.search}`;
+    return route.fulfill({ status: 302, headers: { location } });
+  });
+  await p.goto(`${base}/dashboard/#/calendars?employee=ana`);
+  await p.getByRole("button", { name: "Connect Microsoft 365" }).click();
+  await p.getByText(/The calendar was not connected: access was not granted/).waitFor();
+  assert.equal(await p.getByText(/CONSENT-MARKER/).count(), 0, "the provider's words are not shown");
+
+  decline = false;
+  await p.getByRole("button", { name: "Connect Microsoft 365" }).click();
+  const card = p.locator("article.cal", { hasText: "Microsoft 365" });
+  await card.getByText(`Microsoft 365 · ${process.env.SLOTBOOK_GRAPH_MAILBOX}`).waitFor();
+  await card.getByText("Connected", { exact: true }).waitFor();
+  assert.doesNotMatch(p.url(), /oauthCode|oauthState/, "the code leaves the address bar");
+  await shot(p, "dashboard-microsoft");
+  // Leave ana without it for the other tests.
+  await card.getByRole("button", { name: /^Remove/ }).click();
+  await p.getByRole("button", { name: "Yes, remove" }).click();
+  await card.waitFor({ state: "detached" });
 });
 
 test("Cognito mode: the hosted UI's code flow with PKCE signs in, refreshes and signs out", async (t) => {

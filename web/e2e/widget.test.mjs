@@ -90,6 +90,12 @@ test("the cancel link in the confirmation cancels the booking; the same time can
   assert.ok(!c.url().includes("token="), "the page forgets the token once used");
   const b = (await bookingsAround(start)).find((x) => x.id === id);
   assert.ok(!b || b.status === "cancelled", `booking is ${b?.status}`);
+  // The same link again: the page says the appointment is cancelled already.
+  const link = await p.getByRole("link", { name: "Cancel this booking" }).getAttribute("href");
+  const c2 = await page(browser, t);
+  await c2.goto(new URL(link, p.url()).href);
+  await c2.getByRole("button", { name: "Yes, cancel my appointment" }).click();
+  await c2.getByText("This appointment is cancelled already.").waitFor();
 
   // Back in the widget: the same time, the same details, a new booking (not the first answer again).
   await p.getByRole("button", { name: "Book another appointment" }).click();

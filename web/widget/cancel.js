@@ -1,5 +1,5 @@
-// The cancel page behind the link in a booking confirmation and in the
-// calendar event: cancel.html#company=…&booking=…&token=…[&api=…][&lang=…].
+// The cancel page behind the link in a booking confirmation (only the
+// customer gets it): cancel.html#company=…&booking=…&token=…[&api=…][&lang=…].
 // The token travels in the fragment, so it never reaches a server log; the
 // page sends it once, in the X-Cancel-Token header, when the customer confirms.
 (async () => {
@@ -12,6 +12,7 @@
       working: "Cancelling…",
       done: "Your appointment is cancelled.",
       gone: "This appointment is already cancelled or no longer exists.",
+      already: "This appointment is cancelled already.",
       bad: "This cancel link is not complete. Please use the whole link from your confirmation.",
       denied: "This cancel link is not valid for this appointment.",
       failed: "The appointment could not be cancelled right now. Please try again in a moment.",
@@ -23,6 +24,7 @@
       working: "Wird abgesagt …",
       done: "Ihr Termin ist abgesagt.",
       gone: "Dieser Termin ist bereits abgesagt oder existiert nicht mehr.",
+      already: "Dieser Termin ist bereits abgesagt.",
       bad: "Dieser Absage-Link ist unvollständig. Bitte verwenden Sie den ganzen Link aus Ihrer Bestätigung.",
       denied: "Dieser Absage-Link gilt nicht für diesen Termin.",
       failed: "Der Termin konnte gerade nicht abgesagt werden. Bitte versuchen Sie es gleich noch einmal.",
@@ -92,6 +94,10 @@
       return say(t.done);
     }
     if (res.status === 404) return say(t.gone, "error");
+    if (res.status === 409 && (await res.json().catch(() => ({}))).code === "booking_cancelled") {
+      history.replaceState(null, "", location.pathname);
+      return say(t.already);
+    }
     if (res.status === 401 || res.status === 403) return say(t.denied, "error");
     again();
   });
