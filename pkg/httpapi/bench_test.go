@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/slotbook/slotbook/pkg/calendartest"
+	"github.com/slotbook/slotbook/pkg/dynamotest"
 	"github.com/slotbook/slotbook/pkg/seal"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 )
@@ -67,4 +68,30 @@ func BenchmarkSlotsTenEmployeesTwoCalendars(b *testing.B) {
 func zurichB(day, hour, minute int) time.Time {
 	z, _ := time.LoadLocation("Europe/Zurich")
 	return time.Date(2027, 3, day, hour, minute, 0, 0, z)
+}
+
+// BenchmarkSlotsAfterCancellations: a slots request on DynamoDB Local for
+// a day on which one time was booked and cancelled 300 times (a customer,
+// or a bot, booking and cancelling in a loop). Cancelled bookings must not
+// stay in the range every slots read and every claim queries.
+func BenchmarkSlotsAfterCancellations(b *testing.B) {
+	e := newEnvOn(b, dynamotest.NewStore(b))
+	admin := token(b, "boss", "acme", slotbook.RoleAdmin)
+	e.seed(admin)
+	for i := range 300 {
+		body := bookingBody("2027-03-22T10:00:00+01:00")
+		body["customer"].(map[string]any)["name"] = fmt.Sprintf("Loop %d", i)
+		var c confirmation
+		e.must(201, "POST", "/v1/companies/acme/bookings", "", body).Decode(b, &c)
+		e.must(204, "DELETE", "/v1/companies/acme/bookings/"+c.ID, admin, nil)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, httptest.NewRequest("GET", slotsOfMonday, nil))
+		if rec.Code != 200 {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	}
 }
