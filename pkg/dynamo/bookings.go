@@ -323,14 +323,22 @@ func (s *Store) bookingKey(ctx context.Context, companyID, bookingID string) (pk
 }
 
 // bookingItemOf reads a booking's item through its reference; found is
-// false if either is missing.
+// false if either is missing. A booking that moved between the two reads
+// (cancelled: from B# to BC#) is followed to its new key.
 func (s *Store) bookingItemOf(ctx context.Context, companyID, bookingID string) (bookingItem, bool, error) {
-	pk, sk, found, err := s.bookingKey(ctx, companyID, bookingID)
 	var it bookingItem
-	if found {
-		found, err = s.get(ctx, "get booking", pk, sk, &it)
+	last := ""
+	for range 3 {
+		pk, sk, found, err := s.bookingKey(ctx, companyID, bookingID)
+		if err != nil || !found || sk == last {
+			return it, false, err
+		}
+		if found, err = s.get(ctx, "get booking", pk, sk, &it); err != nil || found {
+			return it, found, err
+		}
+		last = sk
 	}
-	return it, found && err == nil, err
+	return it, false, nil
 }
 
 // Booking implements slotbook.Store.

@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) slotbook.Store) {
 		{"Nonces", testNonces},
 		{"Connections", testConnections},
 		{"ConnectionWritesRace", testConnectionWritesRace},
+		{"BookingWritesRace", testBookingWritesRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -952,5 +953,93 @@ func testConnectionWritesRace(t *testing.T, s slotbook.Store) {
 	wg.Wait()
 	if wins != 1 {
 		t.Errorf("%d of 6 rotations from the same secret won, want 1", wins)
+	}
+}
+
+// testBookingWritesRace runs the writes of one booking against each
+// other: of concurrent cancels one succeeds and the booking is cancelled
+// once; of a confirmation and a release of the same claim exactly one
+// succeeds; of concurrent postponements of one removal version one wins.
+func testBookingWritesRace(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	now := at(1, 12, 0)
+	race := func(n int, f func(i int) error) (wins int, codes map[slotbook.Code]int) {
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		codes = map[slotbook.Code]int{}
+		gate := make(chan struct{})
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-gate
+				err := f(i)
+				mu.Lock()
+				defer mu.Unlock()
+				if err == nil {
+					wins++
+				} else {
+					codes[slotbook.ErrorCode(err)]++
+				}
+			}()
+		}
+		close(gate)
+		wg.Wait()
+		return wins, codes
+	}
+	for round := range 4 {
+		id := fmt.Sprintf("c%d", round)
+		start := at(2+round, 9, 0)
+		ok(t, "book "+id, s.CreateBooking(ctx, "acme", booking(id, "ana", start, start.Add(time.Hour), 0, 0), nil))
+		wins, codes := race(6, func(int) error { return s.CancelBooking(ctx, "acme", id, nil) })
+		if wins != 1 || codes[slotbook.BookingCancelled] != 5 {
+			t.Fatalf("round %d: concurrent cancels: %d won, others %v; want 1 and 5 booking_cancelled", round, wins, codes)
+		}
+		gone, err := s.CancelledBookings(ctx, "acme", "ana", start, start.Add(time.Hour))
+		ok(t, "cancelled", err)
+		live, err := s.Bookings(ctx, "acme", "ana", start, start.Add(time.Hour))
+		ok(t, "live", err)
+		if len(gone) != 1 || len(live) != 0 {
+			t.Fatalf("round %d: cancelled %v, live %v; want the booking once, cancelled", round, ids(gone), ids(live))
+		}
+
+		p := fmt.Sprintf("p%d", round)
+		ok(t, "claim "+p, s.CreateBooking(ctx, "acme", withEvent(pending(p, "bob", start, start.Add(time.Hour), now), p), nil))
+		wins, codes = race(2, func(i int) error {
+			if i == 0 {
+				return s.ConfirmBooking(ctx, "acme", p, "ev", now.Add(time.Second))
+			}
+			return s.ReleaseBooking(ctx, "acme", p, slotbook.Release{RemovalVersion: "v-" + p, Now: now})
+		})
+		if wins != 1 {
+			t.Fatalf("round %d: confirm against release: %d won (%v), want exactly 1", round, wins, codes)
+		}
+		b, err := s.Booking(ctx, "acme", p)
+		removals, _ := s.Removals(ctx, "acme", "bob")
+		switch {
+		case err == nil && b.Status == slotbook.Confirmed:
+			if len(removals) != 0 {
+				t.Fatalf("round %d: confirmed, yet its event is to be removed: %+v", round, removals)
+			}
+		case slotbook.ErrorCode(err) == slotbook.NotFound:
+			if len(removals) != 1 || removals[0].Reason != slotbook.RemovalAbandoned {
+				t.Fatalf("round %d: released, removals %+v; want its event's removal", round, removals)
+			}
+			ok(t, "drop", s.DeleteRemoval(ctx, "acme", "bob", p, removals[0].Version))
+		default:
+			t.Fatalf("round %d: after the race the booking is %+v, %v", round, b, err)
+		}
+	}
+	r := slotbook.EventRemoval{CompanyID: "acme", EmployeeID: "ana", BookingID: "r1", Event: slotbook.EventRef{Connection: "k1", Key: "r1"},
+		Start: now, End: now.Add(time.Hour), Reason: slotbook.RemovalCancelled, Due: now, Version: "v0"}
+	ok(t, "removal", s.PutRemoval(ctx, r, ""))
+	wins, _ := race(6, func(i int) error {
+		next := r
+		next.Version, next.Attempts = fmt.Sprintf("v%d", i+1), 1
+		return s.PutRemoval(ctx, next, "v0")
+	})
+	if wins != 1 {
+		t.Errorf("%d of 6 postponements of one version won, want 1", wins)
 	}
 }
