@@ -2,6 +2,9 @@ package main
 
 import (
 	"bufio"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,6 +60,25 @@ func TestBrowser(t *testing.T) {
 	graph := graphtest.New(t)
 	mailbox := graph.AddMailbox("adele.vance@contoso.example", "Adele Vance")
 	graph.SignInAs(mailbox.Address)
+	// What the browser tests may do to the mailbox: revoke its grants, and
+	// count slotbook's events in it.
+	control := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/revoke":
+			graph.RevokeRefreshTokens(mailbox.Address)
+		case "/events":
+			n := 0
+			for _, e := range graph.Events(mailbox.DefaultCalendarID) {
+				if e.TransactionID != "" {
+					n++
+				}
+			}
+			fmt.Fprint(w, n)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer control.Close()
 	srv := start(t, map[string]string{
 		"PORT":                             "0",
 		"SLOTBOOK_DYNAMODB_ENDPOINT":       dynamotest.Endpoint(t),
@@ -96,6 +118,7 @@ func TestBrowser(t *testing.T) {
 		"SLOTBOOK_CALDAV_CALENDAR="+davCalendar,
 		"SLOTBOOK_GRAPH_AUTHORIZE="+graph.AuthURL,
 		"SLOTBOOK_GRAPH_MAILBOX="+mailbox.Address,
+		"SLOTBOOK_GRAPH_CONTROL="+control.URL,
 	)
 	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.StdoutPipe()

@@ -1330,8 +1330,9 @@ async function pageCalendars({ params }) {
       },
     }, 'Reconnect') : null;
     const waiting = c.pendingRemovals > 0 ? h('p', { class: 'note', 'data-pending-removals': c.pendingRemovals },
-      `${c.pendingRemovals === 1 ? 'The event of 1 cancelled booking is' : `The events of ${c.pendingRemovals} cancelled bookings are`} still in this calendar: `
-      + 'slotbook could not remove them and keeps trying; they go as soon as the calendar can be written again.') : null;
+      c.pendingRemovals === 1
+        ? 'The event of 1 cancelled booking is still in this calendar: slotbook could not remove it and keeps trying; it goes as soon as the calendar can be written again.'
+        : `The events of ${c.pendingRemovals} cancelled bookings are still in this calendar: slotbook could not remove them and keeps trying; they go as soon as the calendar can be written again.`) : null;
     return h('article', { class: `card cal${reauth ? ' reauth' : ''}`, 'data-calendar': c.id, 'aria-labelledby': `cal-${c.id}` },
       h('div', { class: 'cal-head' },
         h('h3', { id: `cal-${c.id}` }, c.name || c.calendarId || PROVIDERS[c.provider]),

@@ -220,6 +220,36 @@ test("Microsoft 365 is connected through its consent page and shows the mailbox;
   await card.getByText("Connected", { exact: true }).waitFor();
   assert.doesNotMatch(p.url(), /oauthCode|oauthState/, "the code leaves the address bar");
   await shot(p, "dashboard-microsoft");
+
+  // A booking lands in the mailbox. Then the grant is revoked: cancelling still works, and the
+  // event waits, shown on the calendar, until the calendar is reconnected in place.
+  const control = process.env.SLOTBOOK_GRAPH_CONTROL;
+  const events = async () => Number(await (await fetch(`${control}/events`)).text());
+  const today = new Date().toISOString().slice(0, 10);
+  const later = new Date(Date.now() + 13 * 86400e3).toISOString().slice(0, 10);
+  const slots = await api("GET", `/slots?service=haircut&employee=ana&from=${today}&to=${later}`);
+  const start = slots.body.slots[0].start;
+  const booked = await api("POST", "/bookings", { service: "haircut", employee: "ana", start, customer: { name: "Mia Graph", email: "mia@mail.example" } });
+  assert.equal(booked.status, 201);
+  assert.equal(await events(), 1, "the booking is in the mailbox");
+  await fetch(`${control}/revoke`);
+  await p.goto(`${base}/dashboard/#/week?employee=ana&date=${start.slice(0, 10)}`);
+  await p.getByText(/could not be read: needs re-authorisation/).waitFor();
+  await p.getByRole("button", { name: /Mia Graph/ }).click();
+  await p.getByRole("button", { name: "Cancel booking" }).click();
+  await p.getByRole("button", { name: "Yes, cancel" }).click();
+  await p.getByText("Booking cancelled").waitFor();
+  assert.equal(await events(), 1, "the event stays while the calendar cannot be written");
+  await p.goto(`${base}/dashboard/#/calendars?employee=ana`);
+  await card.getByText("Needs re-authorisation").waitFor();
+  await card.getByText(/The event of 1 cancelled booking is still in this calendar/).waitFor();
+  await shot(p, "dashboard-pending-removal");
+  await card.getByRole("button", { name: "Reconnect" }).click();
+  await card.getByText("Connected", { exact: true }).waitFor();
+  assert.equal(await card.getByText(/cancelled booking/).count(), 0, "the waiting event is gone");
+  assert.equal(await events(), 0, "reconnecting removed the event");
+  assert.equal(await p.locator("article.cal").count(), 1, "reconnecting made no second connection");
+
   // Leave ana without it for the other tests.
   await card.getByRole("button", { name: /^Remove/ }).click();
   await p.getByRole("button", { name: "Yes, remove" }).click();
