@@ -8,11 +8,9 @@
 package dynamotest
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/slotbook/slotbook/pkg/dynamo"
+	"github.com/slotbook/slotbook/pkg/servertest"
 )
 
 // EndpointEnv names a DynamoDB endpoint to use instead of starting one.
@@ -38,17 +37,15 @@ var (
 	once     sync.Once
 	endpoint string
 	startErr error
-	proc     *exec.Cmd
+	proc     *servertest.Process
 )
 
 // Main runs the tests of a package and stops DynamoDB Local afterwards, if
 // this binary started it. Call it from TestMain: os.Exit(dynamotest.Main(m)).
 func Main(m *testing.M) int {
 	code := m.Run()
-	if proc != nil && proc.Process != nil {
-		proc.Process.Kill()
-		proc.Wait()
-		os.RemoveAll(proc.Dir)
+	if proc != nil {
+		proc.Stop()
 	}
 	return code
 }
@@ -65,10 +62,8 @@ func Endpoint(t testing.TB) string {
 		endpoint, startErr = start()
 	})
 	if startErr != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("dynamotest: DynamoDB Local is required under CI=true: %v", startErr)
-		}
-		t.Skipf("dynamotest: no DynamoDB Local: %v", startErr)
+		servertest.SkipOrFail(t, fmt.Sprintf("dynamotest: DynamoDB Local is required under CI=true: %v", startErr),
+			fmt.Sprintf("dynamotest: no DynamoDB Local: %v", startErr))
 	}
 	return endpoint
 }
@@ -144,58 +139,31 @@ func start() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	port, err := freePort()
-	if err != nil {
-		return "", err
-	}
-	cmd := exec.Command("java", "-Djava.library.path="+filepath.Join(dir, "DynamoDBLocal_lib"),
-		"-jar", filepath.Join(dir, "DynamoDBLocal.jar"), "-inMemory", "-port", fmt.Sprint(port))
-	// DynamoDB Local writes a metadata file into its working directory.
-	if cmd.Dir, err = os.MkdirTemp("", "dynamodb-local-"); err != nil {
-		return "", err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return "", err
-	}
-	cmd.Stderr = cmd.Stdout
-	if err := cmd.Start(); err != nil {
-		return "", err
-	}
-	proc = cmd
-	go func() { // drain, so the JVM never blocks on a full pipe
-		s := bufio.NewScanner(stdout)
-		for s.Scan() {
-		}
-	}()
-	ep := fmt.Sprintf("http://127.0.0.1:%d", port)
-	client := dynamodb.New(dynamodb.Options{
-		BaseEndpoint: aws.String(ep), Region: "local",
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	p, err := servertest.Start(servertest.Program{
+		Name: "DynamoDB Local", Path: "java",
+		Args: func(port int) []string {
+			return []string{"-Djava.library.path=" + filepath.Join(dir, "DynamoDBLocal_lib"),
+				"-jar", filepath.Join(dir, "DynamoDBLocal.jar"), "-inMemory", "-port", fmt.Sprint(port)}
+		},
+		// DynamoDB Local writes a metadata file into its working directory.
+		TempDir: true,
+		Ready: func(url string) bool {
+			client := dynamodb.New(dynamodb.Options{
+				BaseEndpoint: aws.String(url), Region: "local",
+				Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			_, err := client.ListTables(ctx, &dynamodb.ListTablesInput{})
+			return err == nil
+		},
+		Within: 60 * time.Second, Poll: 200 * time.Millisecond,
 	})
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		_, err := client.ListTables(ctx, &dynamodb.ListTablesInput{})
-		cancel()
-		if err == nil {
-			return ep, nil
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	cmd.Process.Kill()
-	cmd.Wait()
-	proc = nil
-	return "", errors.New("DynamoDB Local did not answer within 60 s")
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, err
+		return "", err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	proc = p
+	return p.URL, nil
 }
 
 // NewStore returns a store on a fresh table of DynamoDB Local; the table

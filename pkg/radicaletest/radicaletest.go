@@ -22,20 +22,19 @@ package radicaletest
 
 import (
 	"bytes"
-	"context"
+	"encoding/base64"
 	"encoding/xml"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/slotbook/slotbook/pkg/servertest"
 )
 
 // Options configure a Radicale server.
@@ -57,10 +56,7 @@ type Server struct {
 	// Dir holds the storage folder, the htpasswd and the rights file.
 	Dir string
 
-	cmd      *exec.Cmd
-	exited   chan struct{}
-	log      *syncBuffer
-	stopOnce sync.Once
+	proc *servertest.Process
 }
 
 // Available reports whether radicale can be started here.
@@ -74,26 +70,25 @@ func Available() bool {
 func Start(t testing.TB, opts Options) *Server {
 	t.Helper()
 	if !Available() {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("radicaletest: radicale is required under CI=true (apt-get install -y radicale)")
-		}
-		t.Skip("radicaletest: radicale is not installed (apt-get install -y radicale)")
+		servertest.SkipOrFail(t, "radicaletest: radicale is required under CI=true (apt-get install -y radicale)",
+			"radicaletest: radicale is not installed (apt-get install -y radicale)")
 	}
 	dir := t.TempDir()
 	if err := writeFiles(dir, opts); err != nil {
 		t.Fatalf("radicaletest: %v", err)
 	}
-	var lastErr error
-	for range 3 { // another process may take the free port first
-		s, err := start(dir, opts)
-		if err == nil {
-			t.Cleanup(s.Stop)
-			return s
-		}
-		lastErr = err
+	proc, err := servertest.Start(servertest.Program{
+		Name: "radicale", Path: "radicale",
+		Args: func(port int) []string { return Args(dir, port, opts) },
+		// Any answer will do: with password checks, it is a 401.
+		Ready:  func(url string) bool { return servertest.Status(http.MethodOptions, url+"/") != 0 },
+		Within: 20 * time.Second, Poll: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatalf("radicaletest: %v", err)
 	}
-	t.Fatalf("radicaletest: %v", lastErr)
-	return nil
+	t.Cleanup(proc.Stop)
+	return &Server{URL: proc.URL, Dir: dir, proc: proc}
 }
 
 // Args returns the command line that starts Radicale on port with its
@@ -144,60 +139,12 @@ func writeFiles(dir string, opts Options) error {
 	return nil
 }
 
-func start(dir string, opts Options) (*Server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Dir: dir, exited: make(chan struct{}), log: &syncBuffer{}}
-	s.cmd = exec.Command("radicale", Args(dir, port, opts)...)
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start radicale: %w", err)
-	}
-	go func() {
-		s.cmd.Wait()
-		close(s.exited)
-	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.exited:
-			return nil, fmt.Errorf("radicale exited at start: %s", s.log.String())
-		default:
-		}
-		if s.answers() {
-			return s, nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	s.Stop()
-	return nil, fmt.Errorf("radicale did not answer within 20 s: %s", s.log.String())
-}
-
-func (s *Server) answers() bool {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, http.MethodOptions, s.URL+"/", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return true
-}
-
 // Stop stops the server; a second call does nothing. Tests use it to see
 // what a client does when its server is gone.
-func (s *Server) Stop() {
-	s.stopOnce.Do(func() {
-		s.cmd.Process.Kill()
-		<-s.exited
-	})
-}
+func (s *Server) Stop() { s.proc.Stop() }
 
 // Log returns what Radicale wrote (warnings and errors).
-func (s *Server) Log() string { return s.log.String() }
+func (s *Server) Log() string { return s.proc.Log() }
 
 // MakeCalendar creates the calendar /<user>/<name>/ for VEVENTs with a
 // display name, and returns its path.
@@ -273,29 +220,20 @@ func (s *Server) Objects(t testing.TB, user, password, calendarPath string) []st
 // holds header name/value pairs.
 func (s *Server) Do(t testing.TB, method, user, password, path, contentType, body string, extra ...string) (int, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, s.URL+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("radicaletest: %v", err)
-	}
-	req.SetBasicAuth(user, password)
+	header := []string{"Authorization", basicAuth(user, password)}
 	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+		header = append(header, "Content-Type", contentType)
 	}
-	for i := 0; i+1 < len(extra); i += 2 {
-		req.Header.Set(extra[i], extra[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
+	status, answer, err := servertest.Do(10*time.Second, method, s.URL+path, strings.NewReader(body), append(header, extra...)...)
 	if err != nil {
 		t.Fatalf("radicaletest: %s %s: %v", method, path, err)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("radicaletest: %s %s: %v", method, path, err)
-	}
-	return resp.StatusCode, string(b)
+	return status, answer
+}
+
+// basicAuth is the Authorization header of HTTP basic authentication.
+func basicAuth(user, password string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+password))
 }
 
 func xmlEscape(s string) string {
@@ -304,34 +242,4 @@ func xmlEscape(s string) string {
 		return ""
 	}
 	return b.String()
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// syncBuffer collects Radicale's output from two pipes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf.Len() > 1<<20 {
-		return len(p), nil // enough to diagnose; never block Radicale
-	}
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

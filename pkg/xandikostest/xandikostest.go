@@ -21,20 +21,17 @@ package xandikostest
 
 import (
 	"bytes"
-	"context"
 	"encoding/xml"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/slotbook/slotbook/pkg/servertest"
 )
 
 // The collections --defaults creates.
@@ -53,10 +50,7 @@ type Server struct {
 	// collection).
 	Dir string
 
-	cmd      *exec.Cmd
-	exited   chan struct{}
-	log      *syncBuffer
-	stopOnce sync.Once
+	proc *servertest.Process
 }
 
 // Available reports whether xandikos can be started here.
@@ -70,22 +64,25 @@ func Available() bool {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	if !Available() {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("xandikostest: xandikos is required under CI=true (apt-get install -y xandikos)")
-		}
-		t.Skip("xandikostest: xandikos is not installed (apt-get install -y xandikos)")
+		servertest.SkipOrFail(t, "xandikostest: xandikos is required under CI=true (apt-get install -y xandikos)",
+			"xandikostest: xandikos is not installed (apt-get install -y xandikos)")
 	}
-	var lastErr error
-	for range 3 { // another process may take the free port first
-		s, err := start(t.TempDir())
-		if err == nil {
-			t.Cleanup(s.Stop)
-			return s
-		}
-		lastErr = err
+	dir := t.TempDir()
+	proc, err := servertest.Start(servertest.Program{
+		Name: "xandikos", Path: "xandikos",
+		Args: func(port int) []string { return Args(dir, port) },
+		// --defaults creates the default calendar before Xandikos
+		// listens, but be sure.
+		Ready: func(url string) bool {
+			return servertest.Status("PROPFIND", url+Calendar, "Depth", "0") == http.StatusMultiStatus
+		},
+		Within: 30 * time.Second, Poll: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatalf("xandikostest: %v", err)
 	}
-	t.Fatalf("xandikostest: %v", lastErr)
-	return nil
+	t.Cleanup(proc.Stop)
+	return &Server{URL: proc.URL, Dir: dir, proc: proc}
 }
 
 // Args returns the command line that starts Xandikos on port serving dir.
@@ -93,62 +90,11 @@ func Args(dir string, port int) []string {
 	return []string{"-d", dir, "--defaults", "-l", "127.0.0.1", "-p", fmt.Sprint(port)}
 }
 
-func start(dir string) (*Server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Dir: dir, exited: make(chan struct{}), log: &syncBuffer{}}
-	s.cmd = exec.Command("xandikos", Args(dir, port)...)
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start xandikos: %w", err)
-	}
-	go func() {
-		s.cmd.Wait()
-		close(s.exited)
-	}()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.exited:
-			return nil, fmt.Errorf("xandikos exited at start: %s", s.log.String())
-		default:
-		}
-		if s.answers() {
-			return s, nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	s.Stop()
-	return nil, fmt.Errorf("xandikos did not answer within 30 s: %s", s.log.String())
-}
-
-// answers reports whether the default calendar exists yet: --defaults
-// creates it before Xandikos listens, but be sure.
-func (s *Server) answers() bool {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "PROPFIND", s.URL+Calendar, nil)
-	req.Header.Set("Depth", "0")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusMultiStatus
-}
-
 // Stop stops the server; a second call does nothing.
-func (s *Server) Stop() {
-	s.stopOnce.Do(func() {
-		s.cmd.Process.Kill()
-		<-s.exited
-	})
-}
+func (s *Server) Stop() { s.proc.Stop() }
 
 // Log returns what Xandikos wrote (its access log and errors).
-func (s *Server) Log() string { return s.log.String() }
+func (s *Server) Log() string { return s.proc.Log() }
 
 // MakeCalendar creates the calendar /user/calendars/<name>/ for VEVENTs
 // with a display name, and returns its path.
@@ -219,56 +165,12 @@ func (s *Server) Objects(t testing.TB, calendarPath string) []string {
 // name/value pairs.
 func (s *Server) Do(t testing.TB, method, path, contentType, body string, extra ...string) (int, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, s.URL+path, strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("xandikostest: %v", err)
-	}
 	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+		extra = append([]string{"Content-Type", contentType}, extra...)
 	}
-	for i := 0; i+1 < len(extra); i += 2 {
-		req.Header.Set(extra[i], extra[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
+	status, answer, err := servertest.Do(10*time.Second, method, s.URL+path, strings.NewReader(body), extra...)
 	if err != nil {
 		t.Fatalf("xandikostest: %s %s: %v", method, path, err)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("xandikostest: %s %s: %v", method, path, err)
-	}
-	return resp.StatusCode, string(b)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// syncBuffer collects Xandikos's output from two pipes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf.Len() > 1<<20 {
-		return len(p), nil // enough to diagnose; never block Xandikos
-	}
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	return status, answer
 }

@@ -50,11 +50,11 @@
 // A browser (or an HTTP client that does not follow redirects) that opens
 // p.AuthCodeURL(state) is sent to callbackURL?code=…&state=…&scope=…; the
 // code trades for a refresh token of ann. ann.RefreshToken stands for a
-// connection made earlier. The package imports nothing of slotbook's.
+// connection made earlier. The package imports nothing of slotbook's but
+// pkg/oauthtest, the OAuth 2 server it shares with graphtest.
 package googletest
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
@@ -71,6 +71,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/slotbook/slotbook/pkg/oauthtest"
 )
 
 // The client credentials the token endpoint accepts.
@@ -191,23 +193,17 @@ type Server struct {
 	t   testing.TB
 	srv *httptest.Server
 
-	mu         sync.Mutex
-	n          int
-	accounts   map[string]*account // by lower-case address
-	calendars  map[string]*calendar
-	refresh    map[string]string // refresh token → account key
-	access     map[string]string // access token → account key
-	codes      map[string]grant
-	consented  map[string]bool // accounts that have been given a refresh token
-	rotate     bool
-	pageSize   int
-	signIn     string
-	deny       bool
-	omitted    map[string]bool
-	requests   []Request
-	tokenForms []url.Values
-	fails      []*scripted
-	tokenFails []*scripted
+	// oauth is Google's OAuth 2 server; its accounts are account keys.
+	oauth *oauthtest.Server
+	fails oauthtest.Scripts[string, Failure] // by API method
+
+	mu        sync.Mutex
+	n         int
+	accounts  map[string]*account // by lower-case address
+	calendars map[string]*calendar
+	pageSize  int
+	omitted   map[string]bool
+	requests  []Request
 }
 
 type account struct {
@@ -226,17 +222,6 @@ type calendar struct {
 	events                []*Event
 }
 
-type grant struct {
-	account, clientID, redirectURI string
-	refresh                        bool
-}
-
-type scripted struct {
-	op   string
-	left int
-	f    Failure
-}
-
 // New starts a server for the test and stops it when the test ends. It
 // holds no accounts yet: add them with AddAccount.
 func New(t testing.TB) *Server {
@@ -245,15 +230,12 @@ func New(t testing.TB) *Server {
 		t:         t,
 		accounts:  map[string]*account{},
 		calendars: map[string]*calendar{},
-		refresh:   map[string]string{},
-		access:    map[string]string{},
-		codes:     map[string]grant{},
-		consented: map[string]bool{},
 		omitted:   map[string]bool{},
+		oauth:     oauthtest.New(googleOAuth),
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /token", s.token)
-	mux.HandleFunc("GET /o/oauth2/auth", s.authorize)
+	mux.HandleFunc("POST /token", s.oauth.Token)
+	mux.HandleFunc("GET /o/oauth2/auth", s.oauth.Authorize)
 	mux.HandleFunc("GET /calendar/v3/users/me/calendarList", s.api("calendarList.list", s.calendarList))
 	mux.HandleFunc("POST /calendar/v3/freeBusy", s.api("freebusy.query", s.freeBusy))
 	mux.HandleFunc("GET /calendar/v3/calendars/{cal}/events", s.api("events.list", s.eventsList))
@@ -281,14 +263,6 @@ func (s *Server) next() int {
 	return s.n
 }
 
-// newRefreshToken issues a refresh token for account a. s.mu is held.
-func (s *Server) newRefreshToken(a string) string {
-	rt := fmt.Sprintf("1//0g%s-rt%d", TokenMarker, s.next())
-	s.refresh[rt] = a
-	s.consented[a] = true
-	return rt
-}
-
 // AddAccount adds an account whose primary calendar has the address email
 // as its id, described by primary (its ID is ignored), and returns it with
 // a refresh token.
@@ -306,7 +280,7 @@ func (s *Server) AddAccount(email string, primary Calendar) Account {
 		primary.Summary = email
 	}
 	s.addCalendar(k, primary)
-	return Account{Email: email, RefreshToken: s.newRefreshToken(k)}
+	return Account{Email: email, RefreshToken: s.oauth.AddAccount(k)}
 }
 
 // AddCalendar adds a calendar to the calendar list of the account email
@@ -414,27 +388,28 @@ func (s *Server) Requests(op string) []Request {
 }
 
 // TokenRequests returns the forms posted to the token endpoint.
-func (s *Server) TokenRequests() []url.Values {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.tokenForms)
-}
+func (s *Server) TokenRequests() []url.Values { return s.oauth.TokenRequests() }
 
 // Fail makes the next n requests of the API method op (any if empty)
 // answer f instead; n < 0 makes every such request fail. Scripts are tried
 // in the order given.
 func (s *Server) Fail(op string, n int, f Failure) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fails = append(s.fails, &scripted{op: op, left: n, f: f})
+	var match func(string) bool
+	if op != "" {
+		match = func(o string) bool { return o == op }
+	}
+	s.fails.Add(n, f, match)
 }
 
 // FailToken makes the next n requests to the token endpoint answer f
 // instead (n < 0: every one). f.Reason is the OAuth error code.
-func (s *Server) FailToken(n int, f Failure) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokenFails = append(s.tokenFails, &scripted{left: n, f: f})
+func (s *Server) FailToken(n int, f Failure) { s.oauth.FailToken(n, f.oauth()) }
+
+// oauth is f as the OAuth kit scripts it: Reason is the code; Domain
+// goes to the API's error envelope only.
+func (f Failure) oauth() oauthtest.Failure {
+	return oauthtest.Failure{Status: f.Status, Code: f.Reason, Message: f.Message, RetryAfter: f.RetryAfter,
+		Body: f.Body, Apply: f.Apply, Drop: f.Drop, Hang: f.Hang}
 }
 
 // OmitFromFreeBusy makes freeBusy leave the calendar calendarID out of its
@@ -447,11 +422,7 @@ func (s *Server) OmitFromFreeBusy(calendarID string) {
 
 // SetRotation sets whether a refresh issues a new refresh token. Google
 // does not by default (false).
-func (s *Server) SetRotation(on bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rotate = on
-}
+func (s *Server) SetRotation(on bool) { s.oauth.SetRotation(on) }
 
 // SetPageSize caps the items of one page of a listing (0: no cap beyond
 // maxResults).
@@ -465,99 +436,18 @@ func (s *Server) SetPageSize(n int) {
 // consent, on the authorize endpoint from now on.
 func (s *Server) SignInAs(email string) {
 	s.t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.accounts[key(email)] == nil {
+	if !s.oauth.SignInAs(key(email)) {
 		s.t.Fatalf("googletest: SignInAs: no account %s", email)
 	}
-	s.signIn = key(email)
 }
 
 // DenyConsent makes the next sign-in decline the consent: the authorize
 // endpoint redirects with error=access_denied.
-func (s *Server) DenyConsent() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.deny = true
-}
+func (s *Server) DenyConsent() { s.oauth.DenyConsent() }
 
 // RevokeRefreshTokens revokes every refresh token of the account email:
 // refreshing answers invalid_grant.
-func (s *Server) RevokeRefreshTokens(email string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := key(email)
-	for rt, a := range s.refresh {
-		if a == k {
-			delete(s.refresh, rt)
-		}
-	}
-}
-
-// take returns the first scripted failure of list for op, if any.
-func (s *Server) take(list *[]*scripted, op string) *Failure {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, sc := range *list {
-		if sc.op != "" && sc.op != op {
-			continue
-		}
-		f := sc.f
-		if sc.left > 0 {
-			if sc.left--; sc.left == 0 {
-				*list = slices.Delete(*list, i, i+1)
-			}
-		}
-		return &f
-	}
-	return nil
-}
-
-// fail answers f; normal is the handler that Apply runs first.
-func fail(w http.ResponseWriter, r *http.Request, f Failure, oauth bool, normal func(w http.ResponseWriter)) {
-	if f.Apply {
-		normal(httptest.NewRecorder())
-	}
-	if f.Hang {
-		<-r.Context().Done()
-		return
-	}
-	if f.Drop {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler)
-	}
-	if f.RetryAfter != "" {
-		w.Header().Set("Retry-After", f.RetryAfter)
-	}
-	if f.Body != "" {
-		if strings.HasPrefix(strings.TrimSpace(f.Body), "{") {
-			w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-		} else {
-			w.Header().Set("Content-Type", "text/html; charset=UTF-8")
-		}
-		w.WriteHeader(f.Status)
-		io.WriteString(w, f.Body)
-		return
-	}
-	msg := f.Message
-	if msg == "" {
-		msg = "Scripted failure. " + MessageMarker
-	}
-	if oauth {
-		if f.Reason == "" {
-			w.WriteHeader(f.Status)
-			return
-		}
-		writeJSON(w, f.Status, map[string]string{"error": f.Reason, "error_description": msg})
-		return
-	}
-	googleError(w, f.Status, f.Domain, f.Reason, msg)
-}
+func (s *Server) RevokeRefreshTokens(email string) { s.oauth.RevokeRefreshTokens(key(email)) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
@@ -577,126 +467,67 @@ func googleError(w http.ResponseWriter, status int, domain, reason, message stri
 	}})
 }
 
-// authorize is the consent page, approved (or declined, see DenyConsent)
-// by the account set with SignInAs, or by the only account.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if q.Get("client_id") != ClientID {
-		http.Error(w, "Error 401: invalid_client. The OAuth client was not found. "+MessageMarker, http.StatusUnauthorized)
-		return
-	}
-	redirect, err := url.Parse(q.Get("redirect_uri"))
-	if err != nil || !redirect.IsAbs() {
-		http.Error(w, "Error 400: redirect_uri_mismatch. "+MessageMarker, http.StatusBadRequest)
-		return
-	}
-	back := redirect.Query()
-	if st := q.Get("state"); st != "" {
-		back.Set("state", st)
-	}
-	s.mu.Lock()
-	deny := s.deny
-	s.deny = false
-	who := s.signIn
-	if who == "" && len(s.accounts) == 1 {
-		for k := range s.accounts {
-			who = k
-		}
-	}
-	switch {
-	case q.Get("response_type") != "code":
-		back.Set("error", "unsupported_response_type")
-	case deny:
-		back.Set("error", "access_denied")
-	case who == "":
-		s.mu.Unlock()
-		http.Error(w, "googletest: no account signs in: call SignInAs", http.StatusBadRequest)
-		return
-	default:
-		code := fmt.Sprintf("4/0A%s-code%d", TokenMarker, s.next())
-		offline := q.Get("access_type") == "offline"
+// notFound answers that the account has no such calendar or event.
+func notFound(w http.ResponseWriter) {
+	googleError(w, http.StatusNotFound, "global", "notFound", "Not Found. "+MessageMarker)
+}
+
+// readOnly answers that the account may not write to the calendar.
+func readOnly(w http.ResponseWriter) {
+	googleError(w, http.StatusForbidden, "calendar", "requiredAccessLevel", "You need to have writer access to this calendar. "+MessageMarker)
+}
+
+// invalidTimes answers that an event's start or end cannot be read.
+func invalidTimes(w http.ResponseWriter) {
+	googleError(w, http.StatusBadRequest, "global", "invalid", "Invalid start or end time. "+MessageMarker)
+}
+
+// googleOAuth is Google's OAuth 2 server: a code gives a refresh token
+// only for access_type=offline, and only on the first consent of an
+// account unless prompt=consent; refresh tokens are not rotated
+// (developers.google.com/identity/protocols/oauth2/web-server); errors are
+// {error, error_description} alone.
+var googleOAuth = oauthtest.Config{
+	Name:          "googletest",
+	ClientID:      ClientID,
+	ClientSecret:  ClientSecret,
+	MessageMarker: MessageMarker,
+	Code:          func(n int) string { return fmt.Sprintf("4/0A%s-code%d", TokenMarker, n) },
+	AccessToken:   func(n int) string { return fmt.Sprintf("ya29.a0%s-at%d", TokenMarker, n) },
+	RefreshToken:  func(n int) string { return fmt.Sprintf("1//0g%s-rt%d", TokenMarker, n) },
+	Offline: func(q url.Values, consented bool) bool {
 		consent := slices.Contains(strings.Fields(q.Get("prompt")), "consent")
-		s.codes[code] = grant{
-			account: who, clientID: ClientID, redirectURI: q.Get("redirect_uri"),
-			refresh: offline && (consent || !s.consented[who]),
-		}
-		back.Set("code", code)
-		back.Set("scope", q.Get("scope"))
-	}
-	s.mu.Unlock()
-	redirect.RawQuery = back.Encode()
-	http.Redirect(w, r, redirect.String(), http.StatusFound)
-}
-
-// token serves the refresh_token and authorization_code grants, client
-// credentials in the form or as HTTP basic authentication.
-func (s *Server) token(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	form, _ := url.ParseQuery(string(body))
-	s.mu.Lock()
-	s.tokenForms = append(s.tokenForms, form)
-	s.mu.Unlock()
-	if f := s.take(&s.tokenFails, ""); f != nil {
-		fail(w, r, *f, true, func(w http.ResponseWriter) {
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			s.grantToken(w, r, form)
-		})
-		return
-	}
-	s.grantToken(w, r, form)
-}
-
-func (s *Server) grantToken(w http.ResponseWriter, r *http.Request, form url.Values) {
-	id, secret := form.Get("client_id"), form.Get("client_secret")
-	if u, p, ok := r.BasicAuth(); ok {
-		id, secret = u, p
-	}
-	if id != ClientID || secret != ClientSecret {
-		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client", "error_description": "The OAuth client was not found. " + MessageMarker})
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var a, refresh string
-	switch form.Get("grant_type") {
-	case "refresh_token":
-		rt := form.Get("refresh_token")
-		a = s.refresh[rt]
-		if a == "" {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant", "error_description": "Token has been expired or revoked: " + rt + " " + MessageMarker})
+		return q.Get("access_type") == "offline" && (consent || !consented)
+	},
+	EchoScope:           true,
+	UnknownClientStatus: http.StatusUnauthorized,
+	Texts: oauthtest.Texts{
+		UnknownClient:        "Error 401: invalid_client. The OAuth client was not found. ",
+		BadRedirect:          "Error 400: redirect_uri_mismatch. ",
+		InvalidClient:        "The OAuth client was not found. ",
+		InvalidRefreshToken:  "Token has been expired or revoked: ",
+		InvalidCode:          "Malformed auth code. ",
+		UnsupportedGrantType: "Invalid grant_type. ",
+	},
+	ContentType: "application/json; charset=UTF-8",
+	TokenFields: map[string]any{
+		"expires_in": 3599,
+		"scope":      "https://www.googleapis.com/auth/calendar.freebusy https://www.googleapis.com/auth/calendar.events https://www.googleapis.com/auth/calendar.calendarlist.readonly",
+		"token_type": "Bearer",
+	},
+	WriteError: func(w http.ResponseWriter, status int, code, description string) {
+		if code == "" { // a scripted failure without an error code
+			w.WriteHeader(status)
 			return
 		}
-		if s.rotate {
-			refresh = s.newRefreshToken(a)
+		writeJSON(w, status, map[string]string{"error": code, "error_description": description})
+	},
+	BodyType: func(body string) string {
+		if strings.HasPrefix(strings.TrimSpace(body), "{") {
+			return "application/json; charset=UTF-8"
 		}
-	case "authorization_code":
-		code := form.Get("code")
-		g, ok := s.codes[code]
-		delete(s.codes, code)
-		if !ok || g.clientID != id || g.redirectURI != form.Get("redirect_uri") {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant", "error_description": "Malformed auth code. " + MessageMarker})
-			return
-		}
-		a = g.account
-		if g.refresh {
-			refresh = s.newRefreshToken(a)
-		}
-	default:
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type", "error_description": "Invalid grant_type. " + MessageMarker})
-		return
-	}
-	at := fmt.Sprintf("ya29.a0%s-at%d", TokenMarker, s.next())
-	s.access[at] = a
-	ans := map[string]any{
-		"access_token": at,
-		"expires_in":   3599,
-		"scope":        "https://www.googleapis.com/auth/calendar.freebusy https://www.googleapis.com/auth/calendar.events https://www.googleapis.com/auth/calendar.calendarlist.readonly",
-		"token_type":   "Bearer",
-	}
-	if refresh != "" {
-		ans["refresh_token"] = refresh
-	}
-	writeJSON(w, http.StatusOK, ans)
+		return "text/html; charset=UTF-8"
+	},
 }
 
 // api wraps a Calendar API handler: it records the request, checks the
@@ -709,8 +540,8 @@ func (s *Server) api(op string, h func(w http.ResponseWriter, r *http.Request, a
 		s.requests = append(s.requests, Request{
 			Op: op, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: body, At: time.Now(),
 		})
-		a := s.access[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
 		s.mu.Unlock()
+		a := s.oauth.Account(r)
 		normal := func(w http.ResponseWriter) {
 			if a == "" {
 				googleError(w, http.StatusUnauthorized, "global", "authError", "Request had invalid authentication credentials. "+MessageMarker)
@@ -718,8 +549,10 @@ func (s *Server) api(op string, h func(w http.ResponseWriter, r *http.Request, a
 			}
 			h(w, r, a, body)
 		}
-		if f := s.take(&s.fails, op); f != nil {
-			fail(w, r, *f, false, normal)
+		if f, ok := s.fails.Take(op); ok {
+			s.oauth.AnswerFailure(w, r, f.oauth(), normal, func(w http.ResponseWriter, status int, reason, message string) {
+				googleError(w, status, f.Domain, reason, message)
+			})
 			return
 		}
 		normal(w)
@@ -957,7 +790,7 @@ func (s *Server) eventsList(w http.ResponseWriter, r *http.Request, a string, _ 
 	ent, cal := s.entryFor(a, r.PathValue("cal"))
 	if ent == nil {
 		s.mu.Unlock()
-		googleError(w, http.StatusNotFound, "global", "notFound", "Not Found. "+MessageMarker)
+		notFound(w)
 		return
 	}
 	type listed struct {
@@ -1044,7 +877,7 @@ func decodeEvent(body []byte) (e Event, ok bool) {
 func (s *Server) eventsInsert(w http.ResponseWriter, r *http.Request, a string, body []byte) {
 	e, ok := decodeEvent(body)
 	if !ok {
-		googleError(w, http.StatusBadRequest, "global", "invalid", "Invalid start or end time. "+MessageMarker)
+		invalidTimes(w)
 		return
 	}
 	if e.ID != "" && !validEventID(e.ID) {
@@ -1056,10 +889,10 @@ func (s *Server) eventsInsert(w http.ResponseWriter, r *http.Request, a string, 
 	ent, cal := s.entryFor(a, r.PathValue("cal"))
 	switch {
 	case ent == nil:
-		googleError(w, http.StatusNotFound, "global", "notFound", "Not Found. "+MessageMarker)
+		notFound(w)
 		return
 	case !canWrite(ent):
-		googleError(w, http.StatusForbidden, "calendar", "requiredAccessLevel", "You need to have writer access to this calendar. "+MessageMarker)
+		readOnly(w)
 		return
 	}
 	if e.ID == "" {
@@ -1075,26 +908,38 @@ func (s *Server) eventsInsert(w http.ResponseWriter, r *http.Request, a string, 
 	writeJSON(w, http.StatusOK, eventJSON(&e))
 }
 
-// find returns the event id of calendar cal, or nil. s.mu is held.
-func find(cal *calendar, id string) *Event {
-	for _, e := range cal.events {
-		if e.ID == id {
-			return e
+// eventAt returns the list entry of account a for the calendar that r's
+// path names and the event it names there; if the account has no such
+// calendar or the calendar no such event, it answers notFound and returns
+// a nil event. s.mu is held.
+func (s *Server) eventAt(w http.ResponseWriter, r *http.Request, a string) (*entry, *Event) {
+	if ent, cal := s.entryFor(a, r.PathValue("cal")); ent != nil {
+		for _, e := range cal.events {
+			if e.ID == r.PathValue("id") {
+				return ent, e
+			}
 		}
 	}
-	return nil
+	notFound(w)
+	return nil, nil
+}
+
+// writableEventAt is eventAt for a change: it also answers readOnly, and
+// returns nil, if the account may not write to the calendar. s.mu is held.
+func (s *Server) writableEventAt(w http.ResponseWriter, r *http.Request, a string) *Event {
+	ent, e := s.eventAt(w, r, a)
+	if e != nil && !canWrite(ent) {
+		readOnly(w)
+		return nil
+	}
+	return e
 }
 
 func (s *Server) eventsGet(w http.ResponseWriter, r *http.Request, a string, _ []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ent, cal := s.entryFor(a, r.PathValue("cal"))
-	var e *Event
-	if ent != nil {
-		e = find(cal, r.PathValue("id"))
-	}
+	_, e := s.eventAt(w, r, a)
 	if e == nil {
-		googleError(w, http.StatusNotFound, "global", "notFound", "Not Found. "+MessageMarker)
 		return
 	}
 	writeJSON(w, http.StatusOK, eventJSON(e))
@@ -1105,22 +950,13 @@ func (s *Server) eventsGet(w http.ResponseWriter, r *http.Request, a string, _ [
 func (s *Server) eventsUpdate(w http.ResponseWriter, r *http.Request, a string, body []byte) {
 	in, ok := decodeEvent(body)
 	if !ok {
-		googleError(w, http.StatusBadRequest, "global", "invalid", "Invalid start or end time. "+MessageMarker)
+		invalidTimes(w)
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ent, cal := s.entryFor(a, r.PathValue("cal"))
-	var e *Event
-	if ent != nil {
-		e = find(cal, r.PathValue("id"))
-	}
-	switch {
-	case e == nil:
-		googleError(w, http.StatusNotFound, "global", "notFound", "Not Found. "+MessageMarker)
-		return
-	case !canWrite(ent):
-		googleError(w, http.StatusForbidden, "calendar", "requiredAccessLevel", "You need to have writer access to this calendar. "+MessageMarker)
+	e := s.writableEventAt(w, r, a)
+	if e == nil {
 		return
 	}
 	in.ID = e.ID
@@ -1133,16 +969,9 @@ func (s *Server) eventsUpdate(w http.ResponseWriter, r *http.Request, a string, 
 func (s *Server) eventsDelete(w http.ResponseWriter, r *http.Request, a string, _ []byte) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ent, cal := s.entryFor(a, r.PathValue("cal"))
-	var e *Event
-	if ent != nil {
-		e = find(cal, r.PathValue("id"))
-	}
+	e := s.writableEventAt(w, r, a)
 	switch {
-	case e == nil:
-		googleError(w, http.StatusNotFound, "global", "notFound", "Not Found. "+MessageMarker)
-	case !canWrite(ent):
-		googleError(w, http.StatusForbidden, "calendar", "requiredAccessLevel", "You need to have writer access to this calendar. "+MessageMarker)
+	case e == nil: // answered
 	case e.Status == "cancelled":
 		googleError(w, http.StatusGone, "global", "deleted", "Resource has been deleted. "+MessageMarker)
 	default:

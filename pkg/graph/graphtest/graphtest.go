@@ -68,7 +68,8 @@
 // A browser (or an HTTP client that does not follow redirects) that opens
 // p.AuthCodeURL(state) is sent to callbackURL?code=…&state=…; the code
 // trades for a refresh token of mb. mb.RefreshToken stands for a
-// connection made earlier. The package imports nothing of slotbook's.
+// connection made earlier. The package imports nothing of slotbook's but
+// pkg/oauthtest, the OAuth 2 server it shares with googletest.
 package graphtest
 
 import (
@@ -88,6 +89,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/slotbook/slotbook/pkg/oauthtest"
 )
 
 // The client credentials the token endpoint accepts.
@@ -165,27 +168,11 @@ type Request struct {
 }
 
 // Failure is a scripted answer given in place of the normal one (see Fail
-// and FailToken).
-type Failure struct {
-	// Status is the HTTP status of the answer.
-	Status int
-	// Code is the Graph error code (API) or the OAuth error code (token
-	// endpoint). Message is the error's message; a default that holds
-	// MessageMarker if empty.
-	Code, Message string
-	// RetryAfter, if set, is sent as the Retry-After header.
-	RetryAfter string
-	// Body, if set, is sent as it is (as application/json) instead of an
-	// error JSON.
-	Body string
-	// Apply carries the request out before the failure is answered: the
-	// change is made, its answer is lost on the way back.
-	Apply bool
-	// Drop closes the connection without an answer.
-	Drop bool
-	// Hang answers nothing until the client gives up.
-	Hang bool
-}
+// and FailToken). Its Code is the Graph error code in the API and the
+// OAuth error code at the token endpoint; a Body is sent as
+// application/json; an empty Message stands for one that holds
+// MessageMarker.
+type Failure = oauthtest.Failure
 
 // Server is a fake Microsoft 365 tenant. Make one with New.
 type Server struct {
@@ -201,21 +188,17 @@ type Server struct {
 	t   testing.TB
 	srv *httptest.Server
 
+	// oauth is the identity platform; its accounts are mailbox keys.
+	oauth *oauthtest.Server
+	fails oauthtest.Scripts[*http.Request, Failure]
+
 	mu         sync.Mutex
-	n          int                  // counter for ids, tokens and codes
+	n          int                  // counter for ids
 	mailboxes  map[string]*mailbox  // by lower-case address
 	calendars  map[string]*calendar // by id
-	refresh    map[string]string    // refresh token → mailbox key
-	access     map[string]string    // access token → mailbox key
-	codes      map[string]grant     // authorization code → grant
-	rotate     bool
 	pageSize   int
 	capitalise bool
-	signIn     string // mailbox key of the next sign-in
-	deny       bool   // the next consent is declined
 	requests   []Request
-	fails      []*scripted
-	tokenFails []*scripted
 }
 
 type mailbox struct {
@@ -232,17 +215,6 @@ type calendar struct {
 	events                  []*Event
 }
 
-type grant struct {
-	mailbox, clientID, redirectURI string
-	offline                        bool
-}
-
-type scripted struct {
-	method, suffix string
-	left           int // < 0: every time
-	f              Failure
-}
-
 // New starts a server for the test and stops it when the test ends. It
 // holds no mailboxes yet: add them with AddMailbox.
 func New(t testing.TB) *Server {
@@ -251,10 +223,7 @@ func New(t testing.TB) *Server {
 		t:         t,
 		mailboxes: map[string]*mailbox{},
 		calendars: map[string]*calendar{},
-		refresh:   map[string]string{},
-		access:    map[string]string{},
-		codes:     map[string]grant{},
-		rotate:    true,
+		oauth:     oauthtest.New(identityPlatform),
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	t.Cleanup(s.srv.Close)
@@ -284,13 +253,6 @@ func (s *Server) opaqueID(kind string) string {
 	return "AAMkAD" + b[:14] + "/" + b[14:28] + "+" + b[28:43] + "AAA="
 }
 
-// newRefreshToken issues a refresh token for the mailbox m. s.mu is held.
-func (s *Server) newRefreshToken(m string) string {
-	rt := fmt.Sprintf("0.AR.%s.rt%d", TokenMarker, s.next())
-	s.refresh[rt] = m
-	return rt
-}
-
 // AddMailbox adds a work mailbox with a default calendar named "Calendar"
 // and returns it with a refresh token.
 func (s *Server) AddMailbox(address, name string) Mailbox {
@@ -307,7 +269,7 @@ func (s *Server) AddMailbox(address, name string) Mailbox {
 	m := &mailbox{address: address, name: name}
 	s.mailboxes[k] = m
 	m.defaultID = s.addCalendar(k, Calendar{Name: "Calendar"})
-	return Mailbox{Address: address, Name: name, DefaultCalendarID: m.defaultID, RefreshToken: s.newRefreshToken(k)}
+	return Mailbox{Address: address, Name: name, DefaultCalendarID: m.defaultID, RefreshToken: s.oauth.AddAccount(k)}
 }
 
 // AddCalendar adds a calendar to the mailbox at address and returns its
@@ -396,26 +358,18 @@ func (s *Server) Requests(method, suffix string) []Request {
 // n < 0 makes every such request fail. Scripts are tried in the order
 // given.
 func (s *Server) Fail(method, suffix string, n int, f Failure) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fails = append(s.fails, &scripted{method: method, suffix: suffix, left: n, f: f})
+	s.fails.Add(n, f, func(r *http.Request) bool {
+		return (method == "" || method == r.Method) && strings.HasSuffix(r.URL.Path, suffix)
+	})
 }
 
 // FailToken makes the next n requests to the token endpoint answer f
 // instead (n < 0: every one). f.Code is the OAuth error code.
-func (s *Server) FailToken(n int, f Failure) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokenFails = append(s.tokenFails, &scripted{left: n, f: f})
-}
+func (s *Server) FailToken(n int, f Failure) { s.oauth.FailToken(n, f) }
 
 // SetRotation sets whether a refresh issues a new refresh token (true, as
 // Microsoft does and the default) or hands back the one used.
-func (s *Server) SetRotation(on bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rotate = on
-}
+func (s *Server) SetRotation(on bool) { s.oauth.SetRotation(on) }
 
 // SetPageSize caps the items of one page of a collection (0: no cap beyond
 // $top, which defaults to 10).
@@ -438,34 +392,18 @@ func (s *Server) SetCapitalisedStatuses(on bool) {
 // approves the consent, on the authorize endpoint from now on.
 func (s *Server) SignInAs(address string) {
 	s.t.Helper()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.mailboxes[key(address)] == nil {
+	if !s.oauth.SignInAs(key(address)) {
 		s.t.Fatalf("graphtest: SignInAs: no mailbox %s", address)
 	}
-	s.signIn = key(address)
 }
 
 // DenyConsent makes the next sign-in decline the consent: the authorize
 // endpoint redirects with error=access_denied.
-func (s *Server) DenyConsent() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.deny = true
-}
+func (s *Server) DenyConsent() { s.oauth.DenyConsent() }
 
 // RevokeRefreshTokens revokes every refresh token of the mailbox at
 // address: refreshing answers invalid_grant.
-func (s *Server) RevokeRefreshTokens(address string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := key(address)
-	for rt, m := range s.refresh {
-		if m == k {
-			delete(s.refresh, rt)
-		}
-	}
-}
+func (s *Server) RevokeRefreshTokens(address string) { s.oauth.RevokeRefreshTokens(key(address)) }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
@@ -478,84 +416,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	switch {
 	case r.URL.Path == "/common/oauth2/v2.0/token":
-		if f := s.scriptedFor(&s.tokenFails, r); f != nil {
-			s.fail(w, r, body, *f, true)
-			return
-		}
-		s.token(w, r, body)
+		s.oauth.Token(w, r)
 	case r.URL.Path == "/common/oauth2/v2.0/authorize":
-		s.authorize(w, r)
+		s.oauth.Authorize(w, r)
 	case strings.HasPrefix(r.URL.Path, "/v1.0/"):
-		if f := s.scriptedFor(&s.fails, r); f != nil {
-			s.fail(w, r, body, *f, false)
+		if f, ok := s.fails.Take(r); ok {
+			s.oauth.AnswerFailure(w, r, f, func(w http.ResponseWriter) {
+				r.Body = io.NopCloser(bytes.NewReader(body))
+				s.api(w, r, body)
+			}, graphError)
 			return
 		}
 		s.api(w, r, body)
 	default:
 		http.NotFound(w, r)
 	}
-}
-
-// scriptedFor takes the first scripted failure of list that matches r.
-func (s *Server) scriptedFor(list *[]*scripted, r *http.Request) *Failure {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, sc := range *list {
-		if (sc.method != "" && sc.method != r.Method) || !strings.HasSuffix(r.URL.Path, sc.suffix) {
-			continue
-		}
-		f := sc.f
-		if sc.left > 0 {
-			if sc.left--; sc.left == 0 {
-				*list = slices.Delete(*list, i, i+1)
-			}
-		}
-		return &f
-	}
-	return nil
-}
-
-// fail answers f.
-func (s *Server) fail(w http.ResponseWriter, r *http.Request, body []byte, f Failure, oauth bool) {
-	if f.Apply {
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		if oauth {
-			s.token(httptest.NewRecorder(), r, body)
-		} else {
-			s.api(httptest.NewRecorder(), r, body)
-		}
-	}
-	if f.Hang {
-		<-r.Context().Done()
-		return
-	}
-	if f.Drop {
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
-		panic(http.ErrAbortHandler)
-	}
-	if f.RetryAfter != "" {
-		w.Header().Set("Retry-After", f.RetryAfter)
-	}
-	if f.Body != "" {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(f.Status)
-		io.WriteString(w, f.Body)
-		return
-	}
-	msg := f.Message
-	if msg == "" {
-		msg = "Scripted failure. " + MessageMarker
-	}
-	if oauth {
-		oauthError(w, f.Status, f.Code, msg)
-		return
-	}
-	graphError(w, f.Status, f.Code, msg)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -577,6 +452,46 @@ func graphError(w http.ResponseWriter, status int, code, message string) {
 	}})
 }
 
+// identityPlatform is the Microsoft identity platform's OAuth 2 server:
+// refresh tokens rotate on every refresh and the old ones stay valid
+// ("Refresh tokens replace themselves with a fresh token upon every use.
+// The Microsoft identity platform doesn't revoke old refresh tokens",
+// learn.microsoft.com/entra/identity-platform/refresh-tokens); a code
+// gives a refresh token only if offline_access was granted; errors carry
+// AADSTS codes.
+var identityPlatform = oauthtest.Config{
+	Name:          "graphtest",
+	ClientID:      ClientID,
+	ClientSecret:  ClientSecret,
+	MessageMarker: MessageMarker,
+	Code:          func(n int) string { return fmt.Sprintf("1.AR.%s.code%d", TokenMarker, n) },
+	AccessToken:   func(n int) string { return fmt.Sprintf("eyJ0eXAi.%s.at%d", TokenMarker, n) },
+	RefreshToken:  func(n int) string { return fmt.Sprintf("0.AR.%s.rt%d", TokenMarker, n) },
+	Offline: func(q url.Values, _ bool) bool {
+		return slices.Contains(strings.Fields(q.Get("scope")), "offline_access")
+	},
+	Rotate:              true,
+	EchoRefreshToken:    true,
+	UnknownClientStatus: http.StatusBadRequest,
+	Texts: oauthtest.Texts{
+		UnknownClient:           "AADSTS700016: Application not found in the directory. ",
+		BadRedirect:             "AADSTS50011: The redirect URI is not valid. ",
+		UnsupportedResponseType: "AADSTS700054: response_type is not enabled for the application. ",
+		AccessDenied:            "AADSTS65004: User declined to consent to access the app. ",
+		InvalidClient:           "AADSTS7000215: Invalid client secret provided. ",
+		InvalidRefreshToken:     "AADSTS70000: The provided value for 'refresh_token' is not valid: ",
+		InvalidCode:             "AADSTS54005: OAuth2 Authorization code was already redeemed or is not valid. ",
+		UnsupportedGrantType:    "AADSTS70003: unsupported grant type. ",
+	},
+	ContentType: "application/json; charset=utf-8",
+	TokenFields: map[string]any{
+		"token_type": "Bearer", "scope": "https://graph.microsoft.com/Calendars.ReadWrite",
+		"expires_in": 3599, "ext_expires_in": 3599,
+	},
+	WriteError: oauthError,
+	BodyType:   func(string) string { return "application/json" },
+}
+
 // oauthError answers as the identity platform's token endpoint does.
 func oauthError(w http.ResponseWriter, status int, code, description string) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -589,121 +504,9 @@ func oauthError(w http.ResponseWriter, status int, code, description string) {
 	})
 }
 
-// authorize is the consent page, approved (or declined, see DenyConsent)
-// by the account set with SignInAs, or by the only mailbox.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if r.Method != http.MethodGet || q.Get("client_id") != ClientID {
-		http.Error(w, "AADSTS700016: Application not found in the directory. "+MessageMarker, http.StatusBadRequest)
-		return
-	}
-	redirect, err := url.Parse(q.Get("redirect_uri"))
-	if err != nil || !redirect.IsAbs() {
-		http.Error(w, "AADSTS50011: The redirect URI is not valid. "+MessageMarker, http.StatusBadRequest)
-		return
-	}
-	back := redirect.Query()
-	if st := q.Get("state"); st != "" {
-		back.Set("state", st)
-	}
-	s.mu.Lock()
-	deny := s.deny
-	s.deny = false
-	who := s.signIn
-	if who == "" && len(s.mailboxes) == 1 {
-		for k := range s.mailboxes {
-			who = k
-		}
-	}
-	var code string
-	switch {
-	case q.Get("response_type") != "code":
-		back.Set("error", "unsupported_response_type")
-		back.Set("error_description", "AADSTS700054: response_type is not enabled for the application. "+MessageMarker)
-	case deny:
-		back.Set("error", "access_denied")
-		back.Set("error_description", "AADSTS65004: User declined to consent to access the app. "+MessageMarker)
-	case who == "":
-		s.mu.Unlock()
-		http.Error(w, "graphtest: no account signs in: call SignInAs", http.StatusBadRequest)
-		return
-	default:
-		code = fmt.Sprintf("1.AR.%s.code%d", TokenMarker, s.next())
-		s.codes[code] = grant{
-			mailbox: who, clientID: ClientID, redirectURI: q.Get("redirect_uri"),
-			offline: slices.Contains(strings.Fields(q.Get("scope")), "offline_access"),
-		}
-		back.Set("code", code)
-	}
-	s.mu.Unlock()
-	redirect.RawQuery = back.Encode()
-	http.Redirect(w, r, redirect.String(), http.StatusFound)
-}
-
-// token serves the refresh_token and authorization_code grants; client
-// credentials in the form or as HTTP basic authentication.
-func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) {
-	form, _ := url.ParseQuery(string(body))
-	id, secret := form.Get("client_id"), form.Get("client_secret")
-	if u, p, ok := r.BasicAuth(); ok {
-		id, secret = u, p
-	}
-	if r.Method != http.MethodPost || id != ClientID || secret != ClientSecret {
-		oauthError(w, http.StatusUnauthorized, "invalid_client", "AADSTS7000215: Invalid client secret provided. "+MessageMarker)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var m, refresh string
-	switch form.Get("grant_type") {
-	case "refresh_token":
-		rt := form.Get("refresh_token")
-		m = s.refresh[rt]
-		if m == "" {
-			oauthError(w, http.StatusBadRequest, "invalid_grant",
-				"AADSTS70000: The provided value for 'refresh_token' is not valid: "+rt+" "+MessageMarker)
-			return
-		}
-		refresh = rt
-		if s.rotate {
-			refresh = s.newRefreshToken(m)
-		}
-	case "authorization_code":
-		code := form.Get("code")
-		g, ok := s.codes[code]
-		delete(s.codes, code) // single use
-		if !ok || g.clientID != id || g.redirectURI != form.Get("redirect_uri") {
-			oauthError(w, http.StatusBadRequest, "invalid_grant",
-				"AADSTS54005: OAuth2 Authorization code was already redeemed or is not valid. "+MessageMarker)
-			return
-		}
-		m = g.mailbox
-		if g.offline {
-			refresh = s.newRefreshToken(m)
-		}
-	default:
-		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "AADSTS70003: unsupported grant type. "+MessageMarker)
-		return
-	}
-	at := fmt.Sprintf("eyJ0eXAi.%s.at%d", TokenMarker, s.next())
-	s.access[at] = m
-	ans := map[string]any{
-		"token_type": "Bearer", "scope": "https://graph.microsoft.com/Calendars.ReadWrite",
-		"expires_in": 3599, "ext_expires_in": 3599, "access_token": at,
-	}
-	if refresh != "" {
-		ans["refresh_token"] = refresh
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	json.NewEncoder(w).Encode(ans)
-}
-
 // api serves Graph's /v1.0/me/… calendar routes.
 func (s *Server) api(w http.ResponseWriter, r *http.Request, body []byte) {
-	s.mu.Lock()
-	m := s.access[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
-	s.mu.Unlock()
+	m := s.oauth.Account(r)
 	if m == "" {
 		graphError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty or invalid. "+MessageMarker)
 		return

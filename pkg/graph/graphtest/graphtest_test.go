@@ -2,7 +2,6 @@ package graphtest_test
 
 import (
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,64 +9,14 @@ import (
 	"time"
 
 	"github.com/slotbook/slotbook/pkg/graph/graphtest"
+	"github.com/slotbook/slotbook/pkg/oauthtest"
 )
 
 var day = time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC)
 
-// call sends a request and decodes the JSON answer into out (if not nil).
-func call(t *testing.T, s *graphtest.Server, method, rawURL, token, body string, out any) int {
-	t.Helper()
-	req, err := http.NewRequest(method, rawURL, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := s.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if out != nil && len(b) > 0 {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("%s %s: answer %q is not JSON: %v", method, rawURL, b, err)
-		}
-	}
-	return resp.StatusCode
-}
-
-type tokenAnswer struct {
-	AccessToken  string `json:"access_token"`
-	RefreshToken string `json:"refresh_token"`
-	Error        string `json:"error"`
-}
-
-func postForm(t *testing.T, s *graphtest.Server, form url.Values) (int, tokenAnswer) {
-	t.Helper()
-	form.Set("client_id", graphtest.ClientID)
-	form.Set("client_secret", graphtest.ClientSecret)
-	resp, err := s.Client().PostForm(s.TokenURL, form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var ans tokenAnswer
-	json.NewDecoder(resp.Body).Decode(&ans)
-	return resp.StatusCode, ans
-}
-
-func accessToken(t *testing.T, s *graphtest.Server, refresh string) string {
-	t.Helper()
-	status, ans := postForm(t, s, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refresh}})
-	if status != http.StatusOK || ans.AccessToken == "" {
-		t.Fatalf("refresh: status %d, %+v", status, ans)
-	}
-	return ans.AccessToken
+// app is a client application of s, with the credentials s accepts.
+func app(s *graphtest.Server) oauthtest.Client {
+	return oauthtest.Client{HTTP: s.Client(), AuthURL: s.AuthURL, TokenURL: s.TokenURL, ID: graphtest.ClientID, Secret: graphtest.ClientSecret}
 }
 
 func TestIDsAreOpaque(t *testing.T) {
@@ -89,7 +38,7 @@ func TestGetSchedule(t *testing.T) {
 	s := graphtest.New(t)
 	mb := s.AddMailbox("adele@contoso.example", "Adele Vance")
 	s.AddEvent(mb.DefaultCalendarID, graphtest.Event{Subject: "Lunch", Start: day.Add(12 * time.Hour), End: day.Add(13 * time.Hour)})
-	at := accessToken(t, s, mb.RefreshToken)
+	at := app(s).AccessToken(t, mb.RefreshToken)
 
 	// PascalCase property names, as the SDK and Microsoft's guide send them;
 	// the first address in another case, the second unknown, the third the
@@ -112,7 +61,7 @@ func TestGetSchedule(t *testing.T) {
 			} `json:"error"`
 		} `json:"value"`
 	}
-	if status := call(t, s, "POST", s.BaseURL+"/me/calendar/getschedule", at, body, &ans); status != http.StatusOK {
+	if status := app(s).Call(t, "POST", s.BaseURL+"/me/calendar/getschedule", at, body, &ans); status != http.StatusOK {
 		t.Fatalf("getSchedule: status %d, want 200", status)
 	}
 	if len(ans.Value) != 3 {
@@ -129,7 +78,7 @@ func TestGetSchedule(t *testing.T) {
 	}
 
 	tooLong := strings.Replace(body, "2025-01-07", "2025-03-09", 1)
-	if status := call(t, s, "POST", s.BaseURL+"/me/calendar/getSchedule", at, tooLong, nil); status != http.StatusBadRequest {
+	if status := app(s).Call(t, "POST", s.BaseURL+"/me/calendar/getSchedule", at, tooLong, nil); status != http.StatusBadRequest {
 		t.Errorf("a window of 62 days: status %d, want 400", status)
 	}
 }
@@ -138,12 +87,12 @@ func TestCalendarsHonourSelectAndCarryOwner(t *testing.T) {
 	s := graphtest.New(t)
 	mb := s.AddMailbox("adele@contoso.example", "Adele Vance")
 	s.AddCalendar(mb.Address, graphtest.Calendar{Name: "Team", ReadOnly: true, OwnerName: "Megan", OwnerAddress: "meganb@contoso.example"})
-	at := accessToken(t, s, mb.RefreshToken)
+	at := app(s).AccessToken(t, mb.RefreshToken)
 	type owner struct{ Name, Address string }
 	var list struct {
 		Value []map[string]json.RawMessage `json:"value"`
 	}
-	call(t, s, "GET", s.BaseURL+"/me/calendars?$select=id,name", at, "", &list)
+	app(s).Call(t, "GET", s.BaseURL+"/me/calendars?$select=id,name", at, "", &list)
 	for _, c := range list.Value {
 		if _, ok := c["owner"]; ok || len(c) != 2+1 { // id, name, @odata.etag
 			t.Errorf("$select=id,name answered %v", c)
@@ -156,7 +105,7 @@ func TestCalendarsHonourSelectAndCarryOwner(t *testing.T) {
 			Owner             owner
 		} `json:"value"`
 	}
-	call(t, s, "GET", s.BaseURL+"/me/calendars?$select=id,isDefaultCalendar,owner", at, "", &full)
+	app(s).Call(t, "GET", s.BaseURL+"/me/calendars?$select=id,isDefaultCalendar,owner", at, "", &full)
 	if len(full.Value) != 2 || full.Value[1].ID != mb.DefaultCalendarID || !full.Value[1].IsDefaultCalendar ||
 		full.Value[1].Owner.Address != mb.Address || full.Value[0].Owner.Address != "meganb@contoso.example" {
 		t.Errorf("calendars = %+v, want the shared one owned by Megan, then the default owned by Adele", full.Value)
@@ -165,7 +114,7 @@ func TestCalendarsHonourSelectAndCarryOwner(t *testing.T) {
 		ID    string
 		Owner *owner
 	}
-	call(t, s, "GET", s.BaseURL+"/me/calendar?$select=id", at, "", &def)
+	app(s).Call(t, "GET", s.BaseURL+"/me/calendar?$select=id", at, "", &def)
 	if def.ID != mb.DefaultCalendarID || def.Owner != nil {
 		t.Errorf("default calendar with $select=id = %+v, want the id only", def)
 	}
@@ -175,15 +124,15 @@ func TestCreateEventAndCalendarViewTransactionID(t *testing.T) {
 	s := graphtest.New(t)
 	mb := s.AddMailbox("adele@contoso.example", "Adele Vance")
 	s.AddEvent(mb.DefaultCalendarID, graphtest.Event{Subject: "own", Start: day.Add(9 * time.Hour), End: day.Add(10 * time.Hour)})
-	at := accessToken(t, s, mb.RefreshToken)
+	at := app(s).AccessToken(t, mb.RefreshToken)
 	events := s.BaseURL + "/me/calendars/" + url.PathEscape(mb.DefaultCalendarID) + "/events"
 	body := `{"Subject":"booking","Start":{"DateTime":"2025-01-06T09:00:00","TimeZone":"UTC"},
 		"End":{"DateTime":"2025-01-06T10:00:00","TimeZone":"UTC"},"TransactionId":"tx-1"}`
 	var first, second struct{ ID string }
-	if status := call(t, s, "POST", events, at, body, &first); status != http.StatusCreated {
+	if status := app(s).Call(t, "POST", events, at, body, &first); status != http.StatusCreated {
 		t.Fatalf("create: status %d", status)
 	}
-	call(t, s, "POST", events, at, body, &second)
+	app(s).Call(t, "POST", events, at, body, &second)
 	if first.ID == "" || first.ID != second.ID || len(s.Events(mb.DefaultCalendarID)) != 2 {
 		t.Errorf("two creates with one transactionId made %q and %q (%d events), want one event",
 			first.ID, second.ID, len(s.Events(mb.DefaultCalendarID)))
@@ -192,7 +141,7 @@ func TestCreateEventAndCalendarViewTransactionID(t *testing.T) {
 	view := func(sel string) []map[string]any {
 		var ans struct{ Value []map[string]any }
 		q := url.Values{"startDateTime": {"2025-01-06T00:00:00"}, "endDateTime": {"2025-01-07T00:00:00Z"}, "$select": {sel}}
-		call(t, s, "GET", s.BaseURL+"/me/calendars/"+url.PathEscape(mb.DefaultCalendarID)+"/calendarView?"+q.Encode(), at, "", &ans)
+		app(s).Call(t, "GET", s.BaseURL+"/me/calendars/"+url.PathEscape(mb.DefaultCalendarID)+"/calendarView?"+q.Encode(), at, "", &ans)
 		return ans.Value
 	}
 	for _, v := range view("subject") {
@@ -219,52 +168,34 @@ func TestConsentAndTokens(t *testing.T) {
 	s.AddMailbox("adele@contoso.example", "Adele Vance")
 	mb := s.AddMailbox("megan@contoso.example", "Megan Bowen")
 	s.SignInAs(mb.Address)
-	noRedirects := s.Client()
-	noRedirects.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	authorize := func(scope string) url.Values {
-		q := url.Values{"client_id": {graphtest.ClientID}, "response_type": {"code"}, "scope": {scope},
-			"redirect_uri": {"https://app.example/cb?x=1"}, "state": {"st"}}
-		resp, err := noRedirects.Get(s.AuthURL + "?" + q.Encode())
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		loc, _ := url.Parse(resp.Header.Get("Location"))
-		if resp.StatusCode != http.StatusFound || loc == nil || loc.Host != "app.example" || loc.Path != "/cb" {
-			t.Fatalf("authorize: %d to %q, want 302 to the redirect URI", resp.StatusCode, resp.Header.Get("Location"))
-		}
-		return loc.Query()
+	const redirectURI = "https://app.example/cb"
+	code := func(scope string) string {
+		q := url.Values{"response_type": {"code"}, "scope": {scope}, "redirect_uri": {redirectURI}}
+		return app(s).Authorize(t, q).Query().Get("code")
 	}
-	back := authorize("offline_access Calendars.ReadWrite")
-	if back.Get("state") != "st" || back.Get("x") != "1" || back.Get("code") == "" {
-		t.Fatalf("redirect query %v, want code, state and the URI's own query", back)
+	exchange := func(code string) oauthtest.TokenAnswer {
+		_, ans := app(s).Token(t, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirectURI}})
+		return ans
 	}
-	exchange := func(code string) (int, tokenAnswer) {
-		return postForm(t, s, url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {"https://app.example/cb?x=1"}})
-	}
-	status, ans := exchange(back.Get("code"))
-	if status != http.StatusOK || ans.RefreshToken == "" {
-		t.Fatalf("exchange: %d %+v, want a refresh token", status, ans)
-	}
-	if status, again := exchange(back.Get("code")); status != http.StatusBadRequest || again.Error != "invalid_grant" {
-		t.Errorf("second exchange of a code: %d %+v, want invalid_grant", status, again)
+	ans := exchange(code("offline_access Calendars.ReadWrite"))
+	if ans.RefreshToken == "" {
+		t.Fatalf("exchange with offline_access: %+v, want a refresh token", ans)
 	}
 	var def struct{ Owner struct{ Address string } }
-	call(t, s, "GET", s.BaseURL+"/me/calendar", ans.AccessToken, "", &def)
+	app(s).Call(t, "GET", s.BaseURL+"/me/calendar", ans.AccessToken, "", &def)
 	if def.Owner.Address != mb.Address {
 		t.Errorf("the code opened %q's mailbox, want %q's", def.Owner.Address, mb.Address)
 	}
 
-	_, rotated := postForm(t, s, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {ans.RefreshToken}})
+	_, rotated := app(s).Token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {ans.RefreshToken}})
 	if rotated.RefreshToken == "" || rotated.RefreshToken == ans.RefreshToken {
 		t.Errorf("refresh answered refresh token %q, want a new one", rotated.RefreshToken)
 	}
-	if status, _ := postForm(t, s, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {ans.RefreshToken}}); status != http.StatusOK {
+	if status, _ := app(s).Token(t, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {ans.RefreshToken}}); status != http.StatusOK {
 		t.Errorf("the old refresh token: status %d, want 200 (Microsoft does not revoke it)", status)
 	}
 
-	_, noOffline := exchange(authorize("Calendars.ReadWrite").Get("code"))
-	if noOffline.AccessToken == "" || noOffline.RefreshToken != "" {
+	if noOffline := exchange(code("Calendars.ReadWrite")); noOffline.AccessToken == "" || noOffline.RefreshToken != "" {
 		t.Errorf("without offline_access: %+v, want an access token only", noOffline)
 	}
 }
