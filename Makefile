@@ -73,7 +73,7 @@ template-lint:
 	fi
 
 # Each test binary that needs DynamoDB starts its own DynamoDB Local and
-# stops it when it ends (pkg/dynamotest).
+# stops it when it ends (pkg/store/dynamo/dynamotest).
 unit:
 	$(GO) test -race -count=1 $(PKGS)
 
@@ -81,7 +81,7 @@ unit:
 BENCH ?= .
 COUNT ?= 6
 bench: tools
-	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(COUNT) ./pkg/schedule/ ./pkg/httpapi/ ./pkg/lambdaruntime/
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(COUNT) ./pkg/schedule/ ./pkg/httpapi/ ./pkg/aws/lambdatest/
 
 ## build: the four Lambda bootstraps as sam build makes them, into .build/<Function>/bootstrap
 FUNCTIONS := SlotsFunction BookFunction OverviewFunction SettingsFunction

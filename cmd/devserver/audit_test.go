@@ -17,9 +17,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/slotbook/slotbook/pkg/dynamotest"
-	"github.com/slotbook/slotbook/pkg/radicaletest"
+	"github.com/slotbook/slotbook/pkg/calendar/caldav/radicaletest"
 	"github.com/slotbook/slotbook/pkg/schedule"
+	"github.com/slotbook/slotbook/pkg/store/dynamo/dynamotest"
 )
 
 // Marker strings: external calendar content and credentials that must

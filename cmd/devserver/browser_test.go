@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slotbook/slotbook/pkg/dynamotest"
-	"github.com/slotbook/slotbook/pkg/graph/graphtest"
-	"github.com/slotbook/slotbook/pkg/providers"
-	"github.com/slotbook/slotbook/pkg/radicaletest"
+	"github.com/slotbook/slotbook/pkg/calendar"
+	"github.com/slotbook/slotbook/pkg/calendar/caldav/radicaletest"
+	"github.com/slotbook/slotbook/pkg/calendar/microsoft/graphtest"
+	"github.com/slotbook/slotbook/pkg/store/dynamo/dynamotest"
 )
 
 // chromium is the browser the tests drive: Debian's package, never a
@@ -80,15 +80,15 @@ func TestBrowser(t *testing.T) {
 	}))
 	defer control.Close()
 	srv := start(t, map[string]string{
-		"PORT":                             "0",
-		"SLOTBOOK_DYNAMODB_ENDPOINT":       dynamotest.Endpoint(t),
-		"SLOTBOOK_TABLE":                   dynamotest.TableName(t),
-		"SLOTBOOK_SEAL_KEY_FILE":           filepath.Join(t.TempDir(), "seal.key"),
-		providers.EnvMicrosoftClientID:     graphtest.ClientID,
-		providers.EnvMicrosoftClientSecret: graphtest.ClientSecret,
-		providers.EnvMicrosoftAuthURL:      "https://login.microsoftonline.test/common/oauth2/v2.0/authorize",
-		providers.EnvMicrosoftTokenURL:     graph.TokenURL,
-		providers.EnvGraphURL:              graph.BaseURL,
+		"PORT":                            "0",
+		"SLOTBOOK_DYNAMODB_ENDPOINT":      dynamotest.Endpoint(t),
+		"SLOTBOOK_TABLE":                  dynamotest.TableName(t),
+		"SLOTBOOK_SEAL_KEY_FILE":          filepath.Join(t.TempDir(), "seal.key"),
+		calendar.EnvMicrosoftClientID:     graphtest.ClientID,
+		calendar.EnvMicrosoftClientSecret: graphtest.ClientSecret,
+		calendar.EnvMicrosoftAuthURL:      "https://login.microsoftonline.test/common/oauth2/v2.0/authorize",
+		calendar.EnvMicrosoftTokenURL:     graph.TokenURL,
+		calendar.EnvGraphURL:              graph.BaseURL,
 	})
 	defer srv.stop()
 	tok := regexp.MustCompile(`export TOKEN=(\S+)`).FindStringSubmatch(srv.stdout.String())

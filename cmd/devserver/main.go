@@ -23,15 +23,15 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/slotbook/slotbook/pkg/demo"
-	"github.com/slotbook/slotbook/pkg/devauth"
-	"github.com/slotbook/slotbook/pkg/dynamo"
+	"github.com/slotbook/slotbook/pkg/calendar"
 	"github.com/slotbook/slotbook/pkg/httpapi"
-	"github.com/slotbook/slotbook/pkg/inmem"
-	"github.com/slotbook/slotbook/pkg/providers"
+	"github.com/slotbook/slotbook/pkg/local/demo"
+	"github.com/slotbook/slotbook/pkg/local/devauth"
 	"github.com/slotbook/slotbook/pkg/schedule"
 	"github.com/slotbook/slotbook/pkg/seal"
 	"github.com/slotbook/slotbook/pkg/slotbook"
+	"github.com/slotbook/slotbook/pkg/store/dynamo"
+	"github.com/slotbook/slotbook/pkg/store/inmem"
 	"github.com/slotbook/slotbook/web"
 )
 
@@ -63,14 +63,14 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		return err
 	}
 	var opts []slotbook.Option
+	// The embedded store lives as long as the process, and so may its key.
+	var secrets slotbook.Sealer = seal.NewEphemeral()
 	if getenv("SLOTBOOK_DYNAMODB_ENDPOINT") != "" {
 		// Data outlives the process: so must the key of sealed secrets.
 		keyFile := cmp.Or(getenv("SLOTBOOK_SEAL_KEY_FILE"), filepath.Join(".tools", "seal.key"))
-		secrets, err := seal.NewLocal(keyFile)
-		if err != nil {
+		if secrets, err = seal.NewLocal(keyFile); err != nil {
 			return err
 		}
-		opts = append(opts, slotbook.WithSecrets(secrets))
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort("localhost", port))
 	if err != nil {
@@ -79,7 +79,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	base := "http://" + ln.Addr().String()
 	opts = append(opts, slotbook.WithLogger(log))
 	opts = append(opts, calendarOptions(getenv, base)...)
-	app := slotbook.NewApp(store, time.Now, opts...)
+	app := slotbook.NewApp(store, secrets, time.Now, opts...)
 	if err := demo.Seed(ctx, app, time.Now()); err != nil {
 		ln.Close()
 		return err
@@ -141,10 +141,10 @@ func sweep(ctx context.Context, app *slotbook.App, log *slog.Logger, every time.
 // CalDAV and ICS always (loopback hosts allowed, for a local Radicale),
 // Google and Microsoft when their OAuth apps are set in the environment.
 func calendarOptions(getenv func(string) string, base string) []slotbook.Option {
-	cfg := providers.FromEnv(getenv)
+	cfg := calendar.FromEnv(getenv)
 	cfg.RedirectURL = cmp.Or(cfg.RedirectURL, base+"/v1/oauth/callback")
 	cfg.AllowPrivateNetworks = true
-	set := providers.New(cfg)
+	set := calendar.New(cfg)
 	opts := []slotbook.Option{
 		slotbook.WithProviders(set.Calendars), slotbook.WithPrivateCalendarHosts(),
 		slotbook.WithPublicURL(cmp.Or(getenv("SLOTBOOK_PUBLIC_URL"), base)),

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slotbook/slotbook/pkg/dynamotest"
+	"github.com/slotbook/slotbook/pkg/store/dynamo/dynamotest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's and the test's goroutines.

@@ -12,14 +12,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slotbook/slotbook/pkg/devauth"
-	"github.com/slotbook/slotbook/pkg/dynamo"
-	"github.com/slotbook/slotbook/pkg/dynamotest"
-	"github.com/slotbook/slotbook/pkg/graph/graphtest"
-	"github.com/slotbook/slotbook/pkg/providers"
+	"github.com/slotbook/slotbook/pkg/calendar"
+	"github.com/slotbook/slotbook/pkg/calendar/microsoft/graphtest"
+	"github.com/slotbook/slotbook/pkg/local/devauth"
 	"github.com/slotbook/slotbook/pkg/schedule"
 	"github.com/slotbook/slotbook/pkg/seal"
 	"github.com/slotbook/slotbook/pkg/slotbook"
+	"github.com/slotbook/slotbook/pkg/store/dynamo"
+	"github.com/slotbook/slotbook/pkg/store/dynamo/dynamotest"
 )
 
 // Markers of a Microsoft 365 event's content: none may reach the table or a log.
@@ -55,8 +55,8 @@ func TestMicrosoft365EndToEnd(t *testing.T) {
 	table, keyFile := dynamotest.TableName(t), filepath.Join(t.TempDir(), "seal.key")
 	srv := start(t, map[string]string{
 		"PORT": "0", "SLOTBOOK_DYNAMODB_ENDPOINT": dynamotest.Endpoint(t), "SLOTBOOK_TABLE": table, "SLOTBOOK_SEAL_KEY_FILE": keyFile,
-		providers.EnvMicrosoftClientID: graphtest.ClientID, providers.EnvMicrosoftClientSecret: graphtest.ClientSecret,
-		providers.EnvMicrosoftAuthURL: g.AuthURL, providers.EnvMicrosoftTokenURL: g.TokenURL, providers.EnvGraphURL: g.BaseURL,
+		calendar.EnvMicrosoftClientID: graphtest.ClientID, calendar.EnvMicrosoftClientSecret: graphtest.ClientSecret,
+		calendar.EnvMicrosoftAuthURL: g.AuthURL, calendar.EnvMicrosoftTokenURL: g.TokenURL, calendar.EnvGraphURL: g.BaseURL,
 	})
 	defer srv.stop()
 	admin := regexp.MustCompile(`export TOKEN=(\S+)`).FindStringSubmatch(srv.stdout.String())[1]
@@ -248,7 +248,7 @@ func TestMicrosoft365EndToEnd(t *testing.T) {
 	g.AddEvent(mb2.DefaultCalendarID, graphtest.Event{Subject: markGraphSubject, Start: at(14, 0), End: at(15, 0)})
 	old := slotbook.Connection{ID: "legacy-graph", EmployeeID: "ben", Provider: slotbook.Microsoft, Account: mb2.DefaultCalendarID,
 		CalendarID: mb2.DefaultCalendarID, CheckConflicts: true, Status: slotbook.Connected, CreatedAt: time.Now()}
-	if old.SealedSecret, err = sealer.Seal(ctx, []byte(mb2.RefreshToken), seal.Context{Company: "demo", Employee: "ben", Connection: old.ID}); err != nil {
+	if old.SealedSecret, err = sealer.Seal(ctx, []byte(mb2.RefreshToken), slotbook.SecretContext{Company: "demo", Employee: "ben", Purpose: old.ID}); err != nil {
 		t.Fatal(err)
 	}
 	if err := store.CreateConnection(ctx, "demo", old); err != nil {

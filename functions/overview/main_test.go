@@ -7,10 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slotbook/slotbook/pkg/apigwtest"
-	"github.com/slotbook/slotbook/pkg/dynamotest"
+	"github.com/slotbook/slotbook/pkg/aws/apigw/apigwtest"
 	"github.com/slotbook/slotbook/pkg/httpapi"
+	"github.com/slotbook/slotbook/pkg/seal"
 	"github.com/slotbook/slotbook/pkg/slotbook"
+	"github.com/slotbook/slotbook/pkg/store/dynamo/dynamotest"
 )
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
@@ -21,7 +22,7 @@ var now = time.Date(2027, 3, 22, 7, 0, 0, 0, time.UTC)
 // dashboard event with the JWT authorizer's claims.
 func TestRecordedListBookingsEvent(t *testing.T) {
 	fn := apigwtest.New(t, httpapi.Overview, now)
-	app := slotbook.NewApp(fn.Store, func() time.Time { return now })
+	app := slotbook.NewApp(fn.Store, seal.NewEphemeral(), func() time.Time { return now })
 	_, err := app.Book(t.Context(), slotbook.BookingRequest{
 		CompanyID: "demo", ServiceID: "haircut", EmployeeID: "ben",
 		Start:    time.Date(2027, 3, 24, 10, 0, 0, 0, time.UTC),

@@ -3,8 +3,8 @@
 package main
 
 import (
+	"github.com/slotbook/slotbook/pkg/aws/lambdafn"
 	"github.com/slotbook/slotbook/pkg/httpapi"
-	"github.com/slotbook/slotbook/pkg/lambdafn"
 )
 
 func main() { lambdafn.Start(httpapi.Settings) }

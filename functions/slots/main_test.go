@@ -8,9 +8,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/slotbook/slotbook/pkg/apigwtest"
-	"github.com/slotbook/slotbook/pkg/dynamotest"
+	"github.com/slotbook/slotbook/pkg/aws/apigw/apigwtest"
 	"github.com/slotbook/slotbook/pkg/httpapi"
+	"github.com/slotbook/slotbook/pkg/store/dynamo/dynamotest"
 )
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }

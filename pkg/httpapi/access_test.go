@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/slotbook/slotbook/pkg/apitest"
+	"github.com/slotbook/slotbook/api/apitest"
 	"github.com/slotbook/slotbook/pkg/httpapi"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 )

@@ -12,12 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slotbook/slotbook/pkg/apitest"
-	"github.com/slotbook/slotbook/pkg/devauth"
-	"github.com/slotbook/slotbook/pkg/dynamotest"
+	"github.com/slotbook/slotbook/api/apitest"
 	"github.com/slotbook/slotbook/pkg/httpapi"
-	"github.com/slotbook/slotbook/pkg/inmem"
+	"github.com/slotbook/slotbook/pkg/local/devauth"
+	"github.com/slotbook/slotbook/pkg/seal"
 	"github.com/slotbook/slotbook/pkg/slotbook"
+	"github.com/slotbook/slotbook/pkg/store/dynamo/dynamotest"
+	"github.com/slotbook/slotbook/pkg/store/inmem"
 )
 
 const secret = "test-secret"
@@ -51,6 +52,7 @@ type env struct {
 	h      http.Handler
 	logs   *logBuffer
 	clock  *clock
+	sealer slotbook.Sealer
 }
 
 // clock is the server's time: now, moved on by the test.
@@ -98,9 +100,10 @@ func newEnvOn(t testing.TB, store slotbook.Store, opts ...slotbook.Option) *env 
 	logs := &logBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	clk := &clock{}
-	app := slotbook.NewApp(store, clk.Now, append([]slotbook.Option{slotbook.WithLogger(log)}, opts...)...)
+	sealer := seal.NewEphemeral()
+	app := slotbook.NewApp(store, sealer, clk.Now, append([]slotbook.Option{slotbook.WithLogger(log)}, opts...)...)
 	h := httpapi.NewHandler(app, devauth.NewVerifier(secret), log)
-	return &env{t: t, client: apitest.NewClient(t, h), store: store, app: app, h: h, logs: logs, clock: clk}
+	return &env{t: t, client: apitest.NewClient(t, h), store: store, app: app, h: h, logs: logs, clock: clk, sealer: sealer}
 }
 
 func token(t testing.TB, sub, company string, role slotbook.Role) string {

@@ -6,10 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slotbook/slotbook/pkg/calendartest"
-	"github.com/slotbook/slotbook/pkg/dynamotest"
-	"github.com/slotbook/slotbook/pkg/seal"
 	"github.com/slotbook/slotbook/pkg/slotbook"
+	"github.com/slotbook/slotbook/pkg/slotbook/calendartest"
+	"github.com/slotbook/slotbook/pkg/store/dynamo/dynamotest"
 )
 
 // BenchmarkSlotsTenEmployeesTwoCalendars is design.md's fan-out target: a
@@ -20,8 +19,8 @@ func BenchmarkSlotsTenEmployeesTwoCalendars(b *testing.B) {
 	fake := calendartest.New()
 	fake.Delay = 80 * time.Millisecond
 	providers := map[slotbook.Provider]slotbook.CalendarProvider{slotbook.Google: fake, slotbook.CalDAV: fake}
-	sealer := seal.NewEphemeral()
-	e := newEnv(b, slotbook.WithProviders(providers), slotbook.WithSecrets(sealer))
+	e := newEnv(b, slotbook.WithProviders(providers))
+	sealer := e.sealer
 	admin := token(b, "boss", "acme", slotbook.RoleAdmin)
 	e.seed(admin)
 	var staff []string
@@ -36,7 +35,7 @@ func BenchmarkSlotsTenEmployeesTwoCalendars(b *testing.B) {
 			acct := fake.Add(secret, fmt.Sprintf("%s@%s.example", id, p))
 			acct.Events["primary"] = []slotbook.ExternalEvent{{Start: zurichB(22, 9+j, 0), End: zurichB(22, 9+j, 30), Busy: true}}
 			kid := fmt.Sprintf("k%d", j)
-			sealed, err := sealer.Seal(b.Context(), []byte(secret), seal.Context{Company: "acme", Employee: id, Connection: kid})
+			sealed, err := sealer.Seal(b.Context(), []byte(secret), slotbook.SecretContext{Company: "acme", Employee: id, Purpose: kid})
 			if err != nil {
 				b.Fatal(err)
 			}

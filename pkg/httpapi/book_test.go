@@ -13,11 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slotbook/slotbook/pkg/apitest"
-	"github.com/slotbook/slotbook/pkg/calendartest"
-	"github.com/slotbook/slotbook/pkg/dynamotest"
-	"github.com/slotbook/slotbook/pkg/inmem"
+	"github.com/slotbook/slotbook/api/apitest"
 	"github.com/slotbook/slotbook/pkg/slotbook"
+	"github.com/slotbook/slotbook/pkg/slotbook/calendartest"
+	"github.com/slotbook/slotbook/pkg/store/dynamo/dynamotest"
+	"github.com/slotbook/slotbook/pkg/store/inmem"
 )
 
 // eachStore runs test on the in-memory store and on DynamoDB Local.

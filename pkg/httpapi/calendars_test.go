@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slotbook/slotbook/pkg/apitest"
-	"github.com/slotbook/slotbook/pkg/caldav"
-	"github.com/slotbook/slotbook/pkg/calendartest"
-	"github.com/slotbook/slotbook/pkg/providers"
-	"github.com/slotbook/slotbook/pkg/radicaletest"
+	"github.com/slotbook/slotbook/api/apitest"
+	"github.com/slotbook/slotbook/pkg/calendar"
+	"github.com/slotbook/slotbook/pkg/calendar/caldav"
+	"github.com/slotbook/slotbook/pkg/calendar/caldav/radicaletest"
 	"github.com/slotbook/slotbook/pkg/slotbook"
+	"github.com/slotbook/slotbook/pkg/slotbook/calendartest"
 )
 
 type connectionAnswer struct {
@@ -541,7 +541,7 @@ func TestOAuthCallbackSendsABrowserBackToTheDashboard(t *testing.T) {
 // (a name, NAT64, 6to4, IPv4-mapped or -compatible IPv6) — is refused when
 // it is dialled, and the answer is 400 naming url; CalDAV must be https.
 func TestConnectRefusesAddressesInsideTheNetwork(t *testing.T) {
-	set := providers.New(providers.Config{})
+	set := calendar.New(calendar.Config{})
 	e := newEnv(t, slotbook.WithProviders(set.Calendars), slotbook.WithCalendarDeadline(time.Second))
 	admin := token(t, "boss", "acme", slotbook.RoleAdmin)
 	e.seed(admin)

@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slotbook/slotbook/pkg/apitest"
-	"github.com/slotbook/slotbook/pkg/caldav"
-	"github.com/slotbook/slotbook/pkg/dynamotest"
-	"github.com/slotbook/slotbook/pkg/radicaletest"
+	"github.com/slotbook/slotbook/api/apitest"
+	"github.com/slotbook/slotbook/pkg/calendar/caldav"
+	"github.com/slotbook/slotbook/pkg/calendar/caldav/radicaletest"
 	"github.com/slotbook/slotbook/pkg/slotbook"
+	"github.com/slotbook/slotbook/pkg/store/dynamo/dynamotest"
 )
 
 // crashPoint names where a booking request dies.

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slotbook/slotbook/pkg/apitest"
-	"github.com/slotbook/slotbook/pkg/devauth"
+	"github.com/slotbook/slotbook/api/apitest"
+	"github.com/slotbook/slotbook/pkg/local/devauth"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 )
 

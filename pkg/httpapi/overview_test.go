@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/slotbook/slotbook/pkg/calendartest"
 	"github.com/slotbook/slotbook/pkg/slotbook"
+	"github.com/slotbook/slotbook/pkg/slotbook/calendartest"
 )
 
 type overviewAnswer struct {

@@ -3,6 +3,8 @@ package seal
 import (
 	"bytes"
 	"testing"
+
+	"github.com/slotbook/slotbook/pkg/slotbook"
 )
 
 // FuzzParseEnvelope checks that the KMS format parser never panics and
@@ -30,15 +32,20 @@ func FuzzParseEnvelope(f *testing.F) {
 }
 
 func TestContextAADIsUnambiguous(t *testing.T) {
-	tests := []struct{ a, b Context }{
-		{Context{"a#b", "c", "d"}, Context{"a", "b#c", "d"}},
-		{Context{"ab", "c", "d"}, Context{"a", "bc", "d"}},
-		{Context{"a", "b", "cd"}, Context{"a", "bc", "d"}},
-		{Context{"a", "", "bc"}, Context{"a", "b", "c"}},
+	tests := []struct{ a, b slotbook.SecretContext }{
+		{ctx("a#b", "c", "d"), ctx("a", "b#c", "d")},
+		{ctx("ab", "c", "d"), ctx("a", "bc", "d")},
+		{ctx("a", "b", "cd"), ctx("a", "bc", "d")},
+		{ctx("a", "", "bc"), ctx("a", "b", "c")},
 	}
 	for _, tt := range tests {
-		if bytes.Equal(tt.a.aad(), tt.b.aad()) {
-			t.Errorf("aad(%+v) = aad(%+v) = %q, want them different", tt.a, tt.b, tt.a.aad())
+		if bytes.Equal(aad(tt.a), aad(tt.b)) {
+			t.Errorf("aad(%+v) = aad(%+v) = %q, want them different", tt.a, tt.b, aad(tt.a))
 		}
 	}
+}
+
+// ctx is a SecretContext of company c, employee e and purpose p.
+func ctx(c, e, p string) slotbook.SecretContext {
+	return slotbook.SecretContext{Company: c, Employee: e, Purpose: p}
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/slotbook/slotbook/pkg/slotbook"
 )
 
 // KMSClient is the part of the AWS KMS API that KMS needs. *kms.Client
@@ -26,7 +28,7 @@ type KMS struct {
 	keyID  string
 }
 
-var _ Sealer = (*KMS)(nil)
+var _ slotbook.Sealer = (*KMS)(nil)
 
 // NewKMS returns a KMS that wraps data keys with the symmetric KMS key
 // keyID (a key ID, key ARN, alias name or alias ARN) through client.
@@ -43,14 +45,14 @@ const maxWrappedKey = 1<<16 - 1
 
 // Seal encrypts plaintext for c under a new data key from KMS; see Sealer.
 // Only the key request, never plaintext, is sent to KMS.
-func (k *KMS) Seal(ctx context.Context, plaintext []byte, c Context) ([]byte, error) {
-	if !c.valid() {
+func (k *KMS) Seal(ctx context.Context, plaintext []byte, c slotbook.SecretContext) ([]byte, error) {
+	if !valid(c) {
 		return nil, errors.New("seal: kms seal: context has an empty field")
 	}
 	out, err := k.client.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{
 		KeyId:             &k.keyID,
 		KeySpec:           types.DataKeySpecAes256,
-		EncryptionContext: c.kmsContext(),
+		EncryptionContext: kmsContext(c),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("seal: kms generate data key with key %s: %w", k.keyID, err)
@@ -68,24 +70,24 @@ func (k *KMS) Seal(ctx context.Context, plaintext []byte, c Context) ([]byte, er
 	sealed = append(sealed, formatKMS)
 	sealed = binary.BigEndian.AppendUint16(sealed, uint16(len(wrapped)))
 	sealed = append(sealed, wrapped...)
-	return sealGCM(sealed, aead, plaintext, c.aad()), nil
+	return sealGCM(sealed, aead, plaintext, aad(c)), nil
 }
 
 // Open asks KMS to unwrap the data key in sealed for c and decrypts with
 // it; see Sealer. KMS answering InvalidCiphertextException (the wrapped key
 // is damaged or c is not its encryption context) or IncorrectKeyException
 // (it was wrapped under another KMS key) gives an error wrapping ErrOpen.
-func (k *KMS) Open(ctx context.Context, sealed []byte, c Context) ([]byte, error) {
+func (k *KMS) Open(ctx context.Context, sealed []byte, c slotbook.SecretContext) ([]byte, error) {
 	wrapped, box, err := parseEnvelope(sealed)
 	if err != nil {
 		return nil, fmt.Errorf("seal: kms open: %w: %w", err, ErrOpen)
 	}
-	if !c.valid() {
+	if !valid(c) {
 		return nil, fmt.Errorf("seal: kms open: context has an empty field: %w", ErrOpen)
 	}
 	out, err := k.client.Decrypt(ctx, &kms.DecryptInput{
 		CiphertextBlob:    wrapped,
-		EncryptionContext: c.kmsContext(),
+		EncryptionContext: kmsContext(c),
 		KeyId:             &k.keyID,
 	})
 	if err != nil {
@@ -101,19 +103,21 @@ func (k *KMS) Open(ctx context.Context, sealed []byte, c Context) ([]byte, error
 	if err != nil {
 		return nil, fmt.Errorf("seal: kms decrypt data key: %w", err)
 	}
-	plaintext, ok := openGCM(aead, box, c.aad())
+	plaintext, ok := openGCM(aead, box, aad(c))
 	if !ok {
 		return nil, fmt.Errorf("seal: kms open: %w", ErrOpen)
 	}
 	return plaintext, nil
 }
 
-// kmsContext is c as a KMS encryption context.
-func (c Context) kmsContext() map[string]string {
+// kmsContext is c as a KMS encryption context. Purpose keeps the key
+// "connection" it had before cancel tokens were sealed too: values sealed
+// then must still open, and KMS compares the context byte for byte.
+func kmsContext(c slotbook.SecretContext) map[string]string {
 	return map[string]string{
 		"company":    c.Company,
 		"employee":   c.Employee,
-		"connection": c.Connection,
+		"connection": c.Purpose,
 	}
 }
 

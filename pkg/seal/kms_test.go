@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/slotbook/slotbook/pkg/seal"
+	"github.com/slotbook/slotbook/pkg/slotbook"
 )
 
 // newKMS returns a KMS sealer that uses the real AWS SDK client against a
@@ -35,7 +36,7 @@ func newKMS(t *testing.T) (*seal.KMS, *fakeKMS) {
 var ownerKMSContext = map[string]string{
 	"company":    owner.Company,
 	"employee":   owner.Employee,
-	"connection": owner.Connection,
+	"connection": owner.Purpose,
 }
 
 func TestKMSRoundTrip(t *testing.T) {
@@ -339,7 +340,7 @@ func TestKMSFreshDataKeyPerSeal(t *testing.T) {
 
 func TestKMSSealRefusesIncompleteContext(t *testing.T) {
 	s, f := newKMS(t)
-	if _, err := s.Seal(context.Background(), []byte(secret), seal.Context{Company: "c", Employee: "e"}); err == nil {
+	if _, err := s.Seal(context.Background(), []byte(secret), slotbook.SecretContext{Company: "c", Employee: "e"}); err == nil {
 		t.Errorf("Seal without a connection: err = nil, want an error")
 	}
 	if n := len(f.received()); n != 0 {

@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/slotbook/slotbook/pkg/slotbook"
 )
 
 // Local is the Sealer of local mode: AES-256-GCM under one key kept in a
@@ -18,7 +20,7 @@ type Local struct {
 	aead cipher.AEAD
 }
 
-var _ Sealer = (*Local)(nil)
+var _ slotbook.Sealer = (*Local)(nil)
 
 // NewLocal returns a Local that uses the 32-byte key in keyFile. If keyFile
 // does not exist, NewLocal creates it with 32 random bytes and mode 0600
@@ -40,24 +42,24 @@ func NewLocal(keyFile string) (*Local, error) {
 }
 
 // Seal encrypts plaintext for c; see Sealer.
-func (l *Local) Seal(_ context.Context, plaintext []byte, c Context) ([]byte, error) {
-	if !c.valid() {
+func (l *Local) Seal(_ context.Context, plaintext []byte, c slotbook.SecretContext) ([]byte, error) {
+	if !valid(c) {
 		return nil, errors.New("seal: local seal: context has an empty field")
 	}
 	out := make([]byte, 1, 1+nonceSize+len(plaintext)+tagSize)
 	out[0] = formatLocal
-	return sealGCM(out, l.aead, plaintext, c.aad()), nil
+	return sealGCM(out, l.aead, plaintext, aad(c)), nil
 }
 
 // Open decrypts a value Seal returned for c; see Sealer.
-func (l *Local) Open(_ context.Context, sealed []byte, c Context) ([]byte, error) {
+func (l *Local) Open(_ context.Context, sealed []byte, c slotbook.SecretContext) ([]byte, error) {
 	if len(sealed) == 0 || sealed[0] != formatLocal {
 		return nil, fmt.Errorf("seal: local open: not a local sealed value: %w", ErrOpen)
 	}
-	if !c.valid() {
+	if !valid(c) {
 		return nil, fmt.Errorf("seal: local open: context has an empty field: %w", ErrOpen)
 	}
-	plaintext, ok := openGCM(l.aead, sealed[1:], c.aad())
+	plaintext, ok := openGCM(l.aead, sealed[1:], aad(c))
 	if !ok {
 		return nil, fmt.Errorf("seal: local open: %w", ErrOpen)
 	}

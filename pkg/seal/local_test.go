@@ -11,9 +11,10 @@ import (
 	"testing"
 
 	"github.com/slotbook/slotbook/pkg/seal"
+	"github.com/slotbook/slotbook/pkg/slotbook"
 )
 
-var owner = seal.Context{Company: "c-acme", Employee: "e-anna", Connection: "cal-google-1"}
+var owner = slotbook.SecretContext{Company: "c-acme", Employee: "e-anna", Purpose: "cal-google-1"}
 
 // secret is a refresh-token-like marker that must never show up outside
 // Seal's input and Open's output.
@@ -29,7 +30,7 @@ func newLocal(t *testing.T) (*seal.Local, string) {
 	return l, keyFile
 }
 
-func mustSeal(t *testing.T, s seal.Sealer, plaintext []byte, c seal.Context) []byte {
+func mustSeal(t *testing.T, s slotbook.Sealer, plaintext []byte, c slotbook.SecretContext) []byte {
 	t.Helper()
 	sealed, err := s.Seal(context.Background(), plaintext, c)
 	if err != nil {
@@ -81,12 +82,12 @@ func TestLocalSealedFormat(t *testing.T) {
 
 // otherContexts returns owner with each field changed in turn, plus
 // contexts that differ only in where the field boundaries fall.
-func otherContexts() map[string]seal.Context {
-	return map[string]seal.Context{
-		"other company":    {Company: "c-other", Employee: owner.Employee, Connection: owner.Connection},
-		"other employee":   {Company: owner.Company, Employee: "e-bert", Connection: owner.Connection},
-		"other connection": {Company: owner.Company, Employee: owner.Employee, Connection: "cal-google-2"},
-		"shifted boundary": {Company: owner.Company + owner.Employee[:1], Employee: owner.Employee[1:], Connection: owner.Connection},
+func otherContexts() map[string]slotbook.SecretContext {
+	return map[string]slotbook.SecretContext{
+		"other company":    {Company: "c-other", Employee: owner.Employee, Purpose: owner.Purpose},
+		"other employee":   {Company: owner.Company, Employee: "e-bert", Purpose: owner.Purpose},
+		"other connection": {Company: owner.Company, Employee: owner.Employee, Purpose: "cal-google-2"},
+		"shifted boundary": {Company: owner.Company + owner.Employee[:1], Employee: owner.Employee[1:], Purpose: owner.Purpose},
 	}
 }
 
@@ -108,8 +109,8 @@ func TestLocalOpenWrongContext(t *testing.T) {
 
 func TestLocalContextFieldsAreUnambiguous(t *testing.T) {
 	l, _ := newLocal(t)
-	a := seal.Context{Company: "a#b", Employee: "c", Connection: "d"}
-	b := seal.Context{Company: "a", Employee: "b#c", Connection: "d"}
+	a := slotbook.SecretContext{Company: "a#b", Employee: "c", Purpose: "d"}
+	b := slotbook.SecretContext{Company: "a", Employee: "b#c", Purpose: "d"}
 	sealed := mustSeal(t, l, []byte(secret), a)
 	if _, err := l.Open(context.Background(), sealed, b); !errors.Is(err, seal.ErrOpen) {
 		t.Errorf("sealed for %+v, opened for %+v: err = %v, want ErrOpen", a, b, err)
@@ -254,7 +255,7 @@ func TestLocalConcurrentUse(t *testing.T) {
 	for i := range 8 {
 		wg.Go(func() {
 			c := owner
-			c.Connection += string(rune('a' + i))
+			c.Purpose += string(rune('a' + i))
 			for range 100 {
 				sealed, err := l.Seal(context.Background(), []byte(secret), c)
 				if err != nil {
@@ -297,10 +298,10 @@ func TestLocalSealTwiceDiffers(t *testing.T) {
 
 func TestLocalSealRefusesIncompleteContext(t *testing.T) {
 	l, _ := newLocal(t)
-	for _, c := range []seal.Context{
+	for _, c := range []slotbook.SecretContext{
 		{},
-		{Employee: "e", Connection: "k"},
-		{Company: "c", Connection: "k"},
+		{Employee: "e", Purpose: "k"},
+		{Company: "c", Purpose: "k"},
 		{Company: "c", Employee: "e"},
 	} {
 		if _, err := l.Seal(context.Background(), []byte(secret), c); err == nil {
@@ -317,7 +318,7 @@ func TestLocalErrorsHideSecrets(t *testing.T) {
 	}
 	sealed := mustSeal(t, l, []byte(secret), owner)
 	_, openErr := l.Open(context.Background(), sealed, otherContexts()["other company"])
-	_, sealErr := l.Seal(context.Background(), []byte(secret), seal.Context{})
+	_, sealErr := l.Seal(context.Background(), []byte(secret), slotbook.SecretContext{})
 	for _, err := range []error{openErr, sealErr} {
 		if err == nil {
 			t.Fatal("want an error")

@@ -1,13 +1,14 @@
-// Package seal encrypts the few secrets slotbook must keep: the OAuth
-// refresh tokens and CalDAV passwords of employees' calendar connections
+// Package seal implements slotbook.Sealer: it encrypts the few secrets
+// slotbook must keep, the OAuth refresh tokens and CalDAV passwords of
+// employees' calendar connections and the cancel tokens of bookings
 // (design.md, "Forget after use", item 4). A sealed value is stored in
 // DynamoDB in place of the secret; only a Sealer turns it back into the
-// secret, and only for the Context it was sealed for.
+// secret, and only for the slotbook.SecretContext it was sealed for.
 //
-// # Binding to a Context
+// # Binding to a context
 //
-// Every sealed value belongs to one company, employee and calendar
-// connection. That Context is bound cryptographically: it is the
+// Every sealed value belongs to one company, employee and purpose (a
+// calendar connection, a booking's cancel token). That context is bound cryptographically: it is the
 // additional authenticated data (AAD) of the AES-256-GCM encryption, and
 // in KMS mode also the KMS encryption context of the data key. A sealed
 // value copied into another company's, employee's or connection's item
@@ -51,43 +52,15 @@
 package seal
 
 import (
-	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/slotbook/slotbook/pkg/slotbook"
 )
-
-// Context names what a secret belongs to. All three fields must be
-// non-empty. They are bound to the sealed value: it opens only with the
-// same Context.
-type Context struct {
-	Company    string // company ID
-	Employee   string // employee ID
-	Connection string // calendar connection ID
-}
-
-// Sealer seals secrets for storage and opens them again.
-//
-// Implementations are safe for concurrent use.
-type Sealer interface {
-	// Seal encrypts plaintext for c and returns the sealed value, which
-	// is safe to store. Sealing the same plaintext twice gives different
-	// values. Seal fails if a field of c is empty or, in KMS mode, if KMS
-	// cannot be reached or refuses. Seal does not keep or modify
-	// plaintext.
-	Seal(ctx context.Context, plaintext []byte, c Context) ([]byte, error)
-
-	// Open decrypts a value returned by Seal for the same Context and
-	// key. It fails with an error wrapping ErrOpen when sealed is
-	// malformed or was tampered with, or when c or the key differs from
-	// the one it was sealed with. Other failures (in KMS mode: KMS
-	// unavailable, access denied) return errors that do not wrap ErrOpen,
-	// so callers can tell "this value will never open" from "try again".
-	Open(ctx context.Context, sealed []byte, c Context) ([]byte, error)
-}
 
 // ErrOpen is wrapped by every error Open returns for a sealed value that
 // does not open with the given Context and key: malformed, tampered with,
@@ -108,18 +81,18 @@ const (
 
 // valid reports whether every field of c is set. An empty field would make
 // the binding weaker than callers expect, so Seal refuses it.
-func (c Context) valid() bool {
-	return c.Company != "" && c.Employee != "" && c.Connection != ""
+func valid(c slotbook.SecretContext) bool {
+	return c.Company != "" && c.Employee != "" && c.Purpose != ""
 }
 
 // aad encodes c unambiguously for use as GCM additional data: a label,
 // then each field as a 4-byte big-endian length followed by its bytes.
 // Both modes use the same encoding.
-func (c Context) aad() []byte {
+func aad(c slotbook.SecretContext) []byte {
 	const label = "slotbook/seal context v1\x00"
-	b := make([]byte, 0, len(label)+12+len(c.Company)+len(c.Employee)+len(c.Connection))
+	b := make([]byte, 0, len(label)+12+len(c.Company)+len(c.Employee)+len(c.Purpose))
 	b = append(b, label...)
-	for _, f := range [...]string{c.Company, c.Employee, c.Connection} {
+	for _, f := range [...]string{c.Company, c.Employee, c.Purpose} {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(f)))
 		b = append(b, f...)
 	}

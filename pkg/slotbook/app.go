@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/slotbook/slotbook/pkg/schedule"
-	"github.com/slotbook/slotbook/pkg/seal"
 )
 
 // App holds slotbook's use cases. The HTTP layer calls one method per
@@ -18,7 +17,7 @@ import (
 type App struct {
 	store            Store
 	now              func() time.Time
-	secrets          seal.Sealer
+	secrets          Sealer
 	providers        map[Provider]CalendarProvider
 	oauth            map[Provider]OAuthProvider
 	stateKey         []byte
@@ -37,21 +36,15 @@ func WithLogger(l *slog.Logger) Option { return func(a *App) { a.log = l } }
 // Option configures an App.
 type Option func(*App)
 
-// WithSecrets sets the sealer of stored secrets (default: a key that lives
-// only as long as the process, seal.NewEphemeral).
-func WithSecrets(s seal.Sealer) Option { return func(a *App) { a.secrets = s } }
-
-// NewApp returns the use cases over store; now tells the time (time.Now if nil).
-func NewApp(store Store, now func() time.Time, opts ...Option) *App {
+// NewApp returns the use cases over store; secrets seals the credentials
+// and cancel tokens it stores; now tells the time (time.Now if nil).
+func NewApp(store Store, secrets Sealer, now func() time.Time, opts ...Option) *App {
 	if now == nil {
 		now = time.Now
 	}
-	a := &App{store: store, now: now}
+	a := &App{store: store, secrets: secrets, now: now}
 	for _, o := range opts {
 		o(a)
-	}
-	if a.secrets == nil {
-		a.secrets = seal.NewEphemeral()
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)

@@ -20,7 +20,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/slotbook/slotbook/pkg/schedule"
-	"github.com/slotbook/slotbook/pkg/seal"
 )
 
 // Limits of a booking request.
@@ -609,6 +608,6 @@ func newCancelToken() string {
 }
 
 // cancelTokenContext binds a sealed cancel token to its booking.
-func cancelTokenContext(companyID, employeeID, bookingID string) seal.Context {
-	return seal.Context{Company: companyID, Employee: employeeID, Connection: "cancel-token:" + bookingID}
+func cancelTokenContext(companyID, employeeID, bookingID string) SecretContext {
+	return SecretContext{Company: companyID, Employee: employeeID, Purpose: "cancel-token:" + bookingID}
 }

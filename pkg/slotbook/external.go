@@ -12,7 +12,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/slotbook/slotbook/pkg/schedule"
-	"github.com/slotbook/slotbook/pkg/seal"
 )
 
 // Reasons why an employee's calendars could not be checked.
@@ -57,8 +56,8 @@ func WithDashboardURL(u string) Option {
 func (a *App) DashboardURL() string { return a.dashboardURL }
 
 // secretContext binds a connection's sealed secret to the connection.
-func secretContext(companyID string, k Connection) seal.Context {
-	return seal.Context{Company: companyID, Employee: k.EmployeeID, Connection: k.ID}
+func secretContext(companyID string, k Connection) SecretContext {
+	return SecretContext{Company: companyID, Employee: k.EmployeeID, Purpose: k.ID}
 }
 
 // account opens k's secret and returns what its provider needs to reach

@@ -1,0 +1,115 @@
+package lambdatest_test
+
+import (
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slotbook/slotbook/pkg/aws/lambdafn"
+	"github.com/slotbook/slotbook/pkg/aws/lambdatest"
+	"github.com/slotbook/slotbook/pkg/aws/samtemplate"
+	"github.com/slotbook/slotbook/pkg/calendar"
+)
+
+// Targets of design.md.
+const (
+	coldStartTarget  = 50 * time.Millisecond
+	binarySizeTarget = 15_000_000 // bytes, stripped
+)
+
+// BenchmarkColdStart measures each function's cold start: from starting
+// its bootstrap (built once for this machine) to its first poll for an
+// event, configured as on AWS — the table and KMS key named (clients are
+// built, nothing is called), the OAuth apps configured and their secrets
+// read from Parameter Store, here a local fake, so the time excludes the
+// network round trip to SSM. ns/op is the cold start.
+func BenchmarkColdStart(b *testing.B) {
+	tpl := template(b)
+	for _, name := range slices.Sorted(maps.Keys(tpl.Functions)) {
+		b.Run(name, func(b *testing.B) {
+			bin := hostBootstrap(b, name)
+			f := tpl.Functions[name]
+			ssm := newFakeSSM(b, f.Env[lambdafn.EnvSecretsPath], oauthSecrets)
+			env := lambdaEnv(b, name, nil)
+			for k, v := range f.Env {
+				if !strings.Contains(v, "${") {
+					env[k] = v
+				}
+			}
+			env[lambdafn.EnvTable] = "slotbook-Table-1ABCDEFGHIJK"
+			env[lambdafn.EnvKMSKey] = "arn:aws:kms:" + samtemplate.Region + ":" + samtemplate.AccountID + ":key/00000000-0000-0000-0000-000000000000"
+			env["AWS_ENDPOINT_URL_SSM"] = ssm.url
+			env[calendar.EnvGoogleClientID] = "bench-google-client"
+			env[calendar.EnvMicrosoftClientID] = "bench-microsoft-client"
+			env[calendar.EnvRedirectURL] = "https://api.slotbook.test/v1/oauth/callback"
+
+			var slowest time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				rt, err := lambdatest.New()
+				if err != nil {
+					b.Fatal(err)
+				}
+				env[lambdatest.EnvRuntimeAPI] = rt.Addr()
+				began := time.Now()
+				b.StartTimer()
+				p, err := launch(name, bin, rt, env)
+				if err != nil {
+					b.Fatal(err)
+				}
+				select {
+				case <-rt.Ready():
+				case <-p.exited:
+					b.Fatalf("%s exited: %v\n%s", name, p.err, p.out)
+				case <-time.After(30 * time.Second):
+					b.Fatalf("%s did not poll within 30 s\n%s", name, p.out)
+				}
+				b.StopTimer()
+				slowest = max(slowest, time.Since(began))
+				p.stop()
+				b.StartTimer()
+			}
+			if len(ssm.used()) == 0 {
+				b.Fatalf("%s read no secrets from the fake Parameter Store", name)
+			}
+			b.ReportMetric(float64(slowest)/1e6, "max-ms")
+			if mean := b.Elapsed() / time.Duration(b.N); mean > coldStartTarget {
+				b.Logf("%s: cold start %v, over the %v target", name, mean, coldStartTarget)
+			}
+		})
+	}
+}
+
+// BenchmarkBinarySize reports the size of each function's bootstrap as
+// sam build makes it (make build-<Function>: linux/arm64, stripped).
+// Its metric is bytes; ns/op means nothing.
+func BenchmarkBinarySize(b *testing.B) {
+	tpl := template(b)
+	dir := b.TempDir()
+	for _, name := range slices.Sorted(maps.Keys(tpl.Functions)) {
+		b.Run(name, func(b *testing.B) {
+			artifacts := filepath.Join(dir, name)
+			cmd := exec.Command("make", "--no-print-directory", "build-"+name, "ARTIFACTS_DIR="+artifacts)
+			cmd.Dir = moduleRoot(b)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				b.Fatalf("make build-%s: %v\n%s", name, err, out)
+			}
+			fi, err := os.Stat(filepath.Join(artifacts, "bootstrap"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+			}
+			b.ReportMetric(float64(fi.Size()), "bytes")
+			b.ReportMetric(float64(fi.Size())/1e6, "MB")
+			if fi.Size() > binarySizeTarget {
+				b.Logf("%s: bootstrap is %.1f MB, over the %.0f MB target", name, float64(fi.Size())/1e6, float64(binarySizeTarget)/1e6)
+			}
+		})
+	}
+}
