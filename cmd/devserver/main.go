@@ -221,7 +221,7 @@ In the browser:
 func crossOrigin(next http.Handler, allowed []string) http.Handler {
 	public := http.NewServeMux()
 	for _, rt := range httpapi.Routes() {
-		if rt.Public {
+		if rt.Public() {
 			public.Handle(rt.Method+" "+rt.Pattern, http.NotFoundHandler())
 		}
 	}

@@ -226,3 +226,43 @@ func TestSupportAccessIsLogged(t *testing.T) {
 		t.Errorf("the log line holds data: %s", line)
 	}
 }
+
+// TestAccessDecidesWhoIsAsked holds each route's Access to its meaning: a
+// token that is not valid is refused (401) wherever a sign-in is needed or
+// taken, even next to a valid cancel token, and ignored where the route is
+// anonymous, so a stale dashboard token in a widget's page cannot break
+// booking.
+func TestAccessDecidesWhoIsAsked(t *testing.T) {
+	e := newEnv(t)
+	e.seed(token(t, "boss", "acme", slotbook.RoleAdmin))
+	fill := strings.NewReplacer("{companyId}", "acme", "{employeeId}", "ana", "{serviceId}", "cut",
+		"{absenceId}", "a1", "{calendarId}", "k1", "{bookingId}", "b1")
+	seen := map[httpapi.Access]bool{}
+	for _, r := range httpapi.Routes() {
+		seen[r.Access] = true
+		t.Run(r.Method+" "+r.Pattern, func(t *testing.T) {
+			req := apitest.Request{Method: r.Method, Path: fill.Replace(r.Pattern), Token: "not-a-jwt", BadRequest: true}
+			if r.Access == httpapi.AnonymousOrSignedIn {
+				// What would succeed without the bearer: the booking's own cancel token.
+				var b confirmation
+				e.must(201, "POST", "/v1/companies/acme/bookings", "", bookingBody("2027-03-22T09:00:00+01:00")).Decode(t, &b)
+				req.Path = strings.ReplaceAll(r.Pattern, "{bookingId}", b.ID)
+				req.Path = fill.Replace(req.Path)
+				req.Header = http.Header{"X-Cancel-Token": {b.CancelToken}}
+			}
+			res := e.client.Do(req)
+			refused := res.Status == 401
+			if want := r.Access != httpapi.Anonymous; refused != want {
+				t.Errorf("%s route answered %d to a token that is not valid", r.Access, res.Status)
+			}
+			if r.Public() != (r.Access != httpapi.SignedIn) {
+				t.Errorf("Public() = %v for a %s route", r.Public(), r.Access)
+			}
+		})
+	}
+	for _, a := range []httpapi.Access{httpapi.SignedIn, httpapi.Anonymous, httpapi.AnonymousOrSignedIn} {
+		if !seen[a] {
+			t.Errorf("no route is %s: the test above proves nothing for it", a)
+		}
+	}
+}

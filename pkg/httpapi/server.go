@@ -21,100 +21,6 @@ type Authenticator interface {
 	Authenticate(r *http.Request) (p slotbook.Principal, ok bool, err error)
 }
 
-// Group is a set of routes that one Lambda function serves.
-type Group string
-
-// The route groups, one per function.
-const (
-	// Widget: the public booking widget's reads (functions/slots).
-	Widget Group = "slots"
-	// Settings: company settings, employees, availability, absences,
-	// services (functions/settings).
-	Settings Group = "settings"
-	// Book: create and cancel bookings (functions/book).
-	Book Group = "book"
-	// Overview: the dashboard's reads, the overview and the bookings list (functions/overview).
-	Overview Group = "overview"
-)
-
-// Route is one method and path that slotbook serves.
-type Route struct {
-	Group   Group
-	Method  string
-	Pattern string // a net/http pattern path, e.g. /v1/companies/{companyId}/slots
-	// Public routes need no sign-in: API Gateway has no authorizer on them.
-	Public bool
-	// TakesBearer marks a public route that also accepts a signed-in
-	// caller, such as a dashboard user cancelling a booking.
-	TakesBearer bool
-}
-
-type route struct {
-	Route
-	handle func(s *server, w http.ResponseWriter, r *http.Request) error
-}
-
-const company = "/v1/companies/{companyId}"
-
-// routes is every route slotbook serves, and the only list of them.
-var routes = []route{
-	{Route{Widget, http.MethodGet, company + "/profile", true, false}, (*server).profile},
-	{Route{Widget, http.MethodGet, company + "/slots", true, false}, (*server).slots},
-
-	{Route{Book, http.MethodPost, company + "/bookings", true, false}, (*server).createBooking},
-	{Route{Book, http.MethodDelete, company + "/bookings/{bookingId}", true, true}, (*server).cancelBooking},
-	{Route{Overview, http.MethodGet, company + "/bookings", false, false}, (*server).listBookings},
-	{Route{Overview, http.MethodGet, company + "/overview", false, false}, (*server).overview},
-
-	{Route{Settings, http.MethodGet, company + "/settings", false, false}, (*server).getSettings},
-	{Route{Settings, http.MethodPut, company + "/settings", false, false}, (*server).putSettings},
-	{Route{Settings, http.MethodGet, company + "/employees", false, false}, (*server).listEmployees},
-	{Route{Settings, http.MethodPost, company + "/employees", false, false}, (*server).createEmployee},
-	{Route{Settings, http.MethodGet, company + "/employees/{employeeId}", false, false}, (*server).getEmployee},
-	{Route{Settings, http.MethodPut, company + "/employees/{employeeId}", false, false}, (*server).putEmployee},
-	{Route{Settings, http.MethodDelete, company + "/employees/{employeeId}", false, false}, (*server).deleteEmployee},
-	{Route{Settings, http.MethodGet, company + "/employees/{employeeId}/availability", false, false}, (*server).getAvailability},
-	{Route{Settings, http.MethodPut, company + "/employees/{employeeId}/availability", false, false}, (*server).putAvailability},
-	{Route{Settings, http.MethodGet, company + "/employees/{employeeId}/absences", false, false}, (*server).listAbsences},
-	{Route{Settings, http.MethodPost, company + "/employees/{employeeId}/absences", false, false}, (*server).createAbsence},
-	{Route{Settings, http.MethodDelete, company + "/employees/{employeeId}/absences/{absenceId}", false, false}, (*server).deleteAbsence},
-	{Route{Settings, http.MethodGet, company + "/services", false, false}, (*server).listServices},
-	{Route{Settings, http.MethodPost, company + "/services", false, false}, (*server).createService},
-	{Route{Settings, http.MethodGet, company + "/services/{serviceId}", false, false}, (*server).getService},
-	{Route{Settings, http.MethodPut, company + "/services/{serviceId}", false, false}, (*server).putService},
-	{Route{Settings, http.MethodDelete, company + "/services/{serviceId}", false, false}, (*server).deleteService},
-	{Route{Settings, http.MethodGet, company + "/employees/{employeeId}/calendars", false, false}, (*server).listConnections},
-	{Route{Settings, http.MethodPost, company + "/employees/{employeeId}/calendars", false, false}, (*server).createConnection},
-	{Route{Settings, http.MethodPut, company + "/employees/{employeeId}/calendars/{calendarId}", false, false}, (*server).putConnection},
-	{Route{Settings, http.MethodDelete, company + "/employees/{employeeId}/calendars/{calendarId}", false, false}, (*server).deleteConnection},
-	{Route{Settings, http.MethodPost, company + "/employees/{employeeId}/calendars/{calendarId}/reconnect", false, false}, (*server).reconnectConnection},
-	{Route{Settings, http.MethodPost, company + "/employees/{employeeId}/calendars/oauth", false, false}, (*server).completeOAuth},
-	{Route{Settings, http.MethodGet, "/v1/oauth/callback", true, false}, (*server).oauthCallback},
-}
-
-// Routes returns the routes of the given groups, or of all groups if none is given.
-func Routes(groups ...Group) []Route {
-	var out []Route
-	for _, rt := range routes {
-		if inGroups(rt.Group, groups) {
-			out = append(out, rt.Route)
-		}
-	}
-	return out
-}
-
-func inGroups(g Group, groups []Group) bool {
-	if len(groups) == 0 {
-		return true
-	}
-	for _, x := range groups {
-		if x == g {
-			return true
-		}
-	}
-	return false
-}
-
 type server struct {
 	app  *slotbook.App
 	auth Authenticator
@@ -131,7 +37,7 @@ func NewHandler(app *slotbook.App, auth Authenticator, log *slog.Logger, groups 
 		if !inGroups(rt.Group, groups) {
 			continue
 		}
-		handle, auth := rt.handle, !rt.Public || rt.TakesBearer
+		handle, auth := rt.handle, rt.Access != Anonymous
 		mux.HandleFunc(rt.Method+" "+rt.Pattern, func(w http.ResponseWriter, r *http.Request) {
 			if auth {
 				var err error
