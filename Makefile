@@ -13,7 +13,7 @@ DDB_JAR  := $(DDB_DIR)/DynamoDBLocal.jar
 DDB_PORT ?= 8000
 WEB_DEPS := web/node_modules/.package-lock.json
 
-.PHONY: dev dev-dynamodb test tools e2e vet fmt-check template-lint unit bench build deploy \
+.PHONY: dev dev-dynamodb test tools e2e vet fmt-check template-lint layout-check unit bench build deploy \
 	build-SlotsFunction build-BookFunction build-OverviewFunction build-SettingsFunction
 
 ## dev: the local server with the embedded store (or SLOTBOOK_DYNAMODB_ENDPOINT) and the demo company
@@ -31,7 +31,7 @@ dev-dynamodb: tools
 		PORT=$(PORT) $(GO) run ./cmd/devserver
 
 ## test: vet, gofmt check, cfn-lint of template.yaml and every test, DynamoDB Local included (the command CI runs)
-test: tools fmt-check vet template-lint unit
+test: tools fmt-check vet template-lint layout-check unit
 
 ## tools: what the tests need besides Go — Java 17, the DynamoDB Local jar, Radicale, Chromium, playwright-core
 tools: $(DDB_JAR) $(WEB_DEPS)
@@ -71,6 +71,17 @@ template-lint:
 	else \
 		echo "cfn-lint is not installed: template.yaml is not linted (pipx install cfn-lint)" >&2; \
 	fi
+
+## layout-check: README's layout table names every package folder, and only folders that exist
+layout-check:
+	@sec=$$(sed -n '/^## Layout/,/^## [^L]/p' README.md); fail=0; \
+	for d in $$($(GO) list -f '{{.Dir}}' $(PKGS)); do r=$${d#$$(pwd -P)/}; \
+		case "$$sec" in *"\`$$r/\`"*) ;; *) echo "README.md, Layout: $$r/ is missing" >&2; fail=1;; esac; \
+	done; \
+	for p in $$(printf '%s\n' "$$sec" | grep -o '`[a-z][a-z0-9_/.-]*/`' | tr -d '`'); do \
+		test -d "$$p" || { echo "README.md, Layout: $$p does not exist" >&2; fail=1; }; \
+	done; \
+	exit $$fail
 
 # Each test binary that needs DynamoDB starts its own DynamoDB Local and
 # stops it when it ends (pkg/store/dynamo/dynamotest).
