@@ -63,34 +63,6 @@ func (s *Store) bookingsNear(ctx context.Context, companyID, employeeID, prefix 
 		prefix+timeKey(from.Add(-maxBlocked)), prefix+timeKey(to.Add(maxBlocked))+"~")
 }
 
-// txn is a transaction under construction whose actions are named, so
-// that a failed condition can be told by name.
-type txn struct {
-	items []types.TransactWriteItem
-	names []string
-}
-
-func (t *txn) add(name string, item types.TransactWriteItem) {
-	t.items = append(t.items, item)
-	t.names = append(t.names, name)
-}
-
-// run commits the transaction. It returns "" if it committed, the name of
-// the first action whose condition failed, or "retry" if it was cancelled
-// for another reason (a concurrent transaction on the same items).
-func (t *txn) run(ctx context.Context, s *Store, op string) (string, error) {
-	failed, err := s.transact(ctx, op, t.items)
-	switch {
-	case err != nil:
-		return "", err
-	case failed == -1:
-		return "", nil
-	case failed == -2:
-		return "retry", nil
-	}
-	return t.names[failed], nil
-}
-
 // CreateBooking implements slotbook.Store.
 //
 // Overlap is checked in code and made race-free by optimistic versions: a
@@ -125,21 +97,22 @@ func (s *Store) CreateBooking(ctx context.Context, companyID string, b slotbook.
 		if err != nil {
 			return fail("create booking", err)
 		}
-		failed, err := t.run(ctx, s, "create booking")
+		res, err := t.run(ctx, s, "create booking")
 		switch {
 		case err != nil:
 			return err
-		case failed == "":
+		case res.Committed():
 			return nil
-		case failed == "ref" || failed == "booking":
+		case res.ConflictAt(actBookingRef), res.ConflictAt(actBooking):
 			return conflict("booking")
-		case failed == "idempotency":
+		case res.ConflictAt(actIdempotency):
 			return slotbook.Errorf(slotbook.Conflict, "This Idempotency-Key was used already.")
-		case failed == "removal":
+		case res.ConflictAt(actRemoval):
 			return slotbook.Errorf(slotbook.Conflict, "The event key %s has a removal.", b.Event.Key)
 		}
-		// A version moved: another booking of this employee committed on
-		// one of these days. Look again after a short, jittered pause.
+		// A version moved (ConflictAt(actVersion)): another booking of this
+		// employee committed on one of these days; or the transaction was
+		// contended. Look again after a short, jittered pause.
 		time.Sleep(time.Duration(rand.IntN(10*(attempt+1))) * time.Millisecond)
 	}
 	return slotbook.Errorf(slotbook.Unavailable, "Too many bookings at once; try again.")
@@ -188,7 +161,7 @@ func (v claimView) taken(start, end, at time.Time, self string) bool {
 // bumpVersions adds to t the bump of every day version of v.
 func (s *Store) bumpVersions(t *txn, pk string, v claimView) {
 	for _, d := range v.days {
-		t.add("version", s.bumpVersion(pk, d, v.versions))
+		t.add(actVersion, s.bumpVersion(pk, d, v.versions))
 	}
 }
 
@@ -203,18 +176,18 @@ func (s *Store) claimActions(companyID string, b slotbook.Booking, idem *slotboo
 	if err != nil {
 		return nil, err
 	}
-	t.add("ref", ref)
+	t.add(actBookingRef, ref)
 	put, err := s.putAction(item, absent)
 	if err != nil {
 		return nil, err
 	}
-	t.add("booking", put)
+	t.add(actBooking, put)
 	if idem != nil {
 		av, err := attributevalue.MarshalMap(idempotencyToItem(companyID, *idem))
 		if err != nil {
 			return nil, err
 		}
-		t.add("idempotency", types.TransactWriteItem{Put: &types.Put{
+		t.add(actIdempotency, types.TransactWriteItem{Put: &types.Put{
 			TableName: aws.String(s.table), Item: av,
 			// A record that has expired by its own time may be replaced,
 			// whether or not the TTL sweep has removed it yet.
@@ -233,7 +206,7 @@ func (s *Store) claimActions(companyID string, b slotbook.Booking, idem *slotboo
 		if err != nil {
 			return nil, err
 		}
-		t.add("removal", put)
+		t.add(actRemoval, put)
 	}
 	s.bumpVersions(t, pk, v)
 	return t, nil
@@ -407,32 +380,33 @@ func (s *Store) ConfirmBooking(ctx context.Context, companyID, bookingID, eventI
 			return slotbook.Errorf(slotbook.SlotTaken, "The time was taken meanwhile.")
 		}
 		t := &txn{}
-		t.add("booking", types.TransactWriteItem{Update: &types.Update{
+		t.add(actBooking, types.TransactWriteItem{Update: &types.Update{
 			TableName: aws.String(s.table), Key: keyOf(it.PK, it.SK),
 			UpdateExpression:          aws.String("SET #st = :confirmed, eventId = :ev REMOVE pendingNs, #ttl"),
 			ConditionExpression:       aws.String("attribute_exists(PK) AND #st = :pending"),
 			ExpressionAttributeNames:  map[string]string{"#st": "status", "#ttl": TTLAttribute},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":confirmed": str(string(slotbook.Confirmed)), ":pending": str(string(slotbook.Pending)), ":ev": str(eventID)},
 		}})
-		t.add("ref", types.TransactWriteItem{Update: &types.Update{
+		t.add(actBookingRef, types.TransactWriteItem{Update: &types.Update{
 			TableName: aws.String(s.table), Key: keyOf(companyPK(companyID), skBookingRef(bookingID)),
 			UpdateExpression:         aws.String("REMOVE #ttl"),
 			ConditionExpression:      aws.String(exists),
 			ExpressionAttributeNames: map[string]string{"#ttl": TTLAttribute},
 		}})
 		if b.Event.Key != "" {
-			t.add("removal", s.deleteAction(pkSweep, skRemoval(companyID, b.EmployeeID, b.Event.Key), ""))
+			t.add(actRemoval, s.deleteAction(pkSweep, skRemoval(companyID, b.EmployeeID, b.Event.Key), ""))
 		}
 		s.bumpVersions(t, it.PK, v)
-		failed, err := t.run(ctx, s, "confirm booking")
+		res, err := t.run(ctx, s, "confirm booking")
 		switch {
 		case err != nil:
 			return err
-		case failed == "":
+		case res.Committed():
 			return nil
-		case failed == "booking" || failed == "ref":
+		case res.ConflictAt(actBooking), res.ConflictAt(actBookingRef):
 			continue // released or confirmed meanwhile: the next read tells
 		}
+		// A version moved or the transaction was contended: pause, retry.
 		time.Sleep(time.Duration(rand.IntN(10*(attempt+1))) * time.Millisecond)
 	}
 	return slotbook.Errorf(slotbook.Unavailable, "Too many bookings at once; try again.")
@@ -461,7 +435,7 @@ func (s *Store) CancelBooking(ctx context.Context, companyID, bookingID string, 
 		b.Status = slotbook.Cancelled
 		moved := bookingToItem(companyID, b)
 		t := &txn{}
-		t.add("booking", types.TransactWriteItem{Delete: &types.Delete{
+		t.add(actBooking, types.TransactWriteItem{Delete: &types.Delete{
 			TableName: aws.String(s.table), Key: keyOf(it.PK, it.SK),
 			ConditionExpression:       aws.String("#st = :confirmed"),
 			ExpressionAttributeNames:  statusName,
@@ -471,12 +445,12 @@ func (s *Store) CancelBooking(ctx context.Context, companyID, bookingID string, 
 		if err != nil {
 			return fail("cancel booking", err)
 		}
-		t.add("cancelled", put)
+		t.add(actCancelled, put)
 		ref, err := s.putAction(refItem{key: key{companyPK(companyID), skBookingRef(bookingID)}, Target: moved.PK + "|" + moved.SK}, exists)
 		if err != nil {
 			return fail("cancel booking", err)
 		}
-		t.add("ref", ref)
+		t.add(actBookingRef, ref)
 		if removal != nil {
 			r := *removal
 			r.CompanyID, r.EmployeeID = companyID, b.EmployeeID
@@ -487,15 +461,15 @@ func (s *Store) CancelBooking(ctx context.Context, companyID, bookingID string, 
 			if err != nil {
 				return fail("cancel booking", err)
 			}
-			t.add("removal", put)
+			t.add(actRemoval, put)
 		}
-		failed, err := t.run(ctx, s, "cancel booking")
+		res, err := t.run(ctx, s, "cancel booking")
 		switch {
 		case err != nil:
 			return err
-		case failed == "":
+		case res.Committed():
 			return nil
-		case failed == "removal":
+		case res.ConflictAt(actRemoval):
 			return slotbook.Errorf(slotbook.Conflict, "The event key %s has a removal.", removal.Event.Key)
 		}
 		// Changed meanwhile (cancelled by another request): read again.
@@ -520,17 +494,17 @@ func (s *Store) ReleaseBooking(ctx context.Context, companyID, bookingID string,
 		values[":at"] = num(r.AbandonedAt.UnixNano())
 	}
 	t := &txn{}
-	t.add("booking", types.TransactWriteItem{Delete: &types.Delete{
+	t.add(actBooking, types.TransactWriteItem{Delete: &types.Delete{
 		TableName: aws.String(s.table), Key: keyOf(it.PK, it.SK),
 		ConditionExpression: aws.String(cond), ExpressionAttributeNames: statusName, ExpressionAttributeValues: values,
 	}})
-	t.add("ref", s.deleteAction(companyPK(companyID), skBookingRef(bookingID), ""))
+	t.add(actBookingRef, s.deleteAction(companyPK(companyID), skBookingRef(bookingID), ""))
 	if b.Event.Key != "" {
 		rk := keyOf(pkSweep, skRemoval(companyID, b.EmployeeID, b.Event.Key))
 		if r.RemovalVersion != "" {
 			// The event may exist: its removal falls due at once. Only the
 			// removal-if-unconfirmed of this very booking is turned.
-			t.add("removal", types.TransactWriteItem{Update: &types.Update{
+			t.add(actRemoval, types.TransactWriteItem{Update: &types.Update{
 				TableName: aws.String(s.table), Key: rk,
 				UpdateExpression:         aws.String("SET #reason = :abandoned, #due = :due, #dueNs = :dueNs, #version = :v"),
 				ConditionExpression:      aws.String("attribute_exists(PK) AND #booking = :b"),
@@ -541,48 +515,43 @@ func (s *Store) ReleaseBooking(ctx context.Context, companyID, bookingID string,
 				},
 			}})
 		} else {
-			t.add("removal", types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.table), Key: rk}})
+			t.add(actRemoval, types.TransactWriteItem{Delete: &types.Delete{TableName: aws.String(s.table), Key: rk}})
 		}
 	}
 	if r.IdempotencyKey != "" {
-		t.add("idempotency", types.TransactWriteItem{Delete: &types.Delete{
+		t.add(actIdempotency, types.TransactWriteItem{Delete: &types.Delete{
 			TableName: aws.String(s.table), Key: keyOf(companyPK(companyID), skIdempotency(r.IdempotencyKey)),
 			// Only the record that names this booking goes.
 			ConditionExpression:       aws.String("attribute_not_exists(PK) OR bookingId = :id"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":id": str(bookingID)},
 		}})
 	}
-	failed, err := t.run(ctx, s, "release booking")
+	res, err := t.run(ctx, s, "release booking")
 	switch {
 	case err != nil:
 		return err
-	case failed == "":
+	case res.Committed():
 		return nil
-	case failed == "booking":
+	case res.ConflictAt(actBooking):
 		return slotbook.Errorf(slotbook.Conflict, "The booking is no longer a pending one that may be released.")
-	case failed == "idempotency":
+	case res.ConflictAt(actIdempotency):
 		// The key names another booking now: release the booking alone.
-		t.items, t.names = t.items[:len(t.items)-1], t.names[:len(t.names)-1]
-		if failed, err = t.run(ctx, s, "release booking"); err != nil || failed == "" {
+		t.drop(actIdempotency)
+		if res, err = t.run(ctx, s, "release booking"); err != nil || res.Committed() {
 			return err
 		}
-	case failed == "removal":
+	case res.ConflictAt(actRemoval):
 		// No removal-if-unconfirmed of this booking to turn: record the
 		// removal afresh.
-		for i, n := range t.names {
-			if n != "removal" {
-				continue
-			}
-			put, err := s.putAction(removalToItem(slotbook.EventRemoval{
-				CompanyID: companyID, EmployeeID: b.EmployeeID, BookingID: b.ID, Event: b.Event,
-				Start: b.Start, End: b.End, Reason: slotbook.RemovalAbandoned, Due: r.Now, Version: r.RemovalVersion,
-			}), "")
-			if err != nil {
-				return fail("release booking", err)
-			}
-			t.items[i] = put
+		put, err := s.putAction(removalToItem(slotbook.EventRemoval{
+			CompanyID: companyID, EmployeeID: b.EmployeeID, BookingID: b.ID, Event: b.Event,
+			Start: b.Start, End: b.End, Reason: slotbook.RemovalAbandoned, Due: r.Now, Version: r.RemovalVersion,
+		}), "")
+		if err != nil {
+			return fail("release booking", err)
 		}
-		if failed, err = t.run(ctx, s, "release booking"); err != nil || failed == "" {
+		t.replace(actRemoval, put)
+		if res, err = t.run(ctx, s, "release booking"); err != nil || res.Committed() {
 			return err
 		}
 	}

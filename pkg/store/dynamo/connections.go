@@ -113,23 +113,25 @@ func (s *Store) CreateConnection(ctx context.Context, companyID string, k slotbo
 	if err != nil {
 		return fail("create connection", err)
 	}
-	actions := []types.TransactWriteItem{s.mustExist(companyPK(companyID), skEmployee(k.EmployeeID)), put}
+	t := &txn{}
+	t.add(actEmployee, s.mustExist(companyPK(companyID), skEmployee(k.EmployeeID)))
+	t.add(actConnection, put)
 	if k.IsDefault {
 		mark, err := s.putAction(refItem{key: key{pk, skDefaultConnection}, Target: k.ID}, "")
 		if err != nil {
 			return fail("create connection", err)
 		}
-		actions = append(actions, mark)
+		t.add(actDefaultMark, mark)
 	}
-	failed, err := s.transact(ctx, "create connection", actions)
+	res, err := t.run(ctx, s, "create connection")
 	switch {
 	case err != nil:
 		return err
-	case failed == 0:
+	case res.ConflictAt(actEmployee):
 		return notFound("employee")
-	case failed == 1:
+	case res.ConflictAt(actConnection):
 		return conflict("calendar connection")
-	case failed != -1:
+	case !res.Committed():
 		return slotbook.Errorf(slotbook.Unavailable, "The calendar connections changed meanwhile; try again.")
 	}
 	return nil
@@ -165,15 +167,15 @@ func (s *Store) UpdateConnection(ctx context.Context, companyID, employeeID, con
 	if u.Account != nil {
 		set("account", str(*u.Account))
 	}
-	var actions []types.TransactWriteItem
+	t := &txn{}
 	if len(sets) > 0 {
-		actions = append(actions, types.TransactWriteItem{Update: &types.Update{
+		t.add(actConnection, types.TransactWriteItem{Update: &types.Update{
 			TableName: aws.String(s.table), Key: keyOf(pk, skConnection(connectionID)),
 			UpdateExpression:    aws.String("SET " + strings.Join(sets, ", ")),
 			ConditionExpression: aws.String(exists), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
 		}})
 	} else {
-		actions = append(actions, s.mustExist(pk, skConnection(connectionID)))
+		t.add(actConnection, s.mustExist(pk, skConnection(connectionID)))
 	}
 	if u.IsDefault != nil {
 		def, err := s.defaultConnection(ctx, companyID, employeeID)
@@ -186,18 +188,18 @@ func (s *Store) UpdateConnection(ctx context.Context, companyID, employeeID, con
 			if err != nil {
 				return slotbook.Connection{}, fail("update connection", err)
 			}
-			actions = append(actions, mark)
+			t.add(actDefaultMark, mark)
 		case def == connectionID:
-			actions = append(actions, s.deleteIfTarget(pk, connectionID))
+			t.add(actDefaultMark, s.deleteIfTarget(pk, connectionID))
 		}
 	}
-	failed, err := s.transact(ctx, "update connection", actions)
+	res, err := t.run(ctx, s, "update connection")
 	switch {
 	case err != nil:
 		return slotbook.Connection{}, err
-	case failed == 0:
+	case res.ConflictAt(actConnection):
 		return slotbook.Connection{}, notFound("calendar connection")
-	case failed != -1:
+	case !res.Committed():
 		return slotbook.Connection{}, slotbook.Errorf(slotbook.Unavailable, "The calendar connections changed meanwhile; try again.")
 	}
 	return s.Connection(ctx, companyID, employeeID, connectionID)
@@ -248,17 +250,18 @@ func (s *Store) DeleteConnection(ctx context.Context, companyID, employeeID, con
 	if err != nil {
 		return err
 	}
-	actions := []types.TransactWriteItem{s.deleteAction(pk, skConnection(connectionID), exists)}
+	t := &txn{}
+	t.add(actConnection, s.deleteAction(pk, skConnection(connectionID), exists))
 	if def == connectionID {
-		actions = append(actions, s.deleteIfTarget(pk, connectionID))
+		t.add(actDefaultMark, s.deleteIfTarget(pk, connectionID))
 	}
-	failed, err := s.transact(ctx, "delete connection", actions)
+	res, err := t.run(ctx, s, "delete connection")
 	switch {
 	case err != nil:
 		return err
-	case failed == 0:
+	case res.ConflictAt(actConnection):
 		return notFound("calendar connection")
-	case failed != -1:
+	case !res.Committed():
 		return slotbook.Errorf(slotbook.Unavailable, "The calendar connections changed meanwhile; try again.")
 	}
 	return nil

@@ -208,27 +208,6 @@ func list[T, D any](ctx context.Context, s *Store, op, pk, prefix string, conv f
 	return out, nil
 }
 
-// transact runs a transaction. It returns the index of the first action
-// whose condition failed, or -1 if it committed.
-func (s *Store) transact(ctx context.Context, op string, items []types.TransactWriteItem) (int, error) {
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
-	var cancelled *types.TransactionCanceledException
-	if errors.As(err, &cancelled) {
-		for i, r := range cancelled.CancellationReasons {
-			if aws.ToString(r.Code) == "ConditionalCheckFailed" {
-				return i, nil
-			}
-		}
-		// Cancelled for another reason (a concurrent transaction on the
-		// same items): the caller may retry.
-		return -2, nil
-	}
-	if err != nil {
-		return -1, fail(op, err)
-	}
-	return -1, nil
-}
-
 func (s *Store) putAction(item any, cond string) (types.TransactWriteItem, error) {
 	av, err := attributevalue.MarshalMap(item)
 	if err != nil {

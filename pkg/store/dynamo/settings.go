@@ -103,14 +103,15 @@ func (s *Store) DeleteEmployee(ctx context.Context, companyID, employeeID string
 	if err != nil {
 		return err
 	}
-	actions := []types.TransactWriteItem{s.deleteAction(companyPK(companyID), skEmployee(employeeID), exists)}
+	t := &txn{}
+	t.add(actEmployee, s.deleteAction(companyPK(companyID), skEmployee(employeeID), exists))
 	var later []serviceItem
 	for _, svc := range services {
 		if !slices.Contains(svc.Employees, employeeID) {
 			continue
 		}
 		svc.Employees = slices.DeleteFunc(svc.Employees, func(e string) bool { return e == employeeID })
-		if len(actions) == 100 { // TransactWriteItems takes at most 100 actions
+		if len(t.items) == 100 { // TransactWriteItems takes at most 100 actions
 			later = append(later, svc)
 			continue
 		}
@@ -118,15 +119,15 @@ func (s *Store) DeleteEmployee(ctx context.Context, companyID, employeeID string
 		if err != nil {
 			return fail("delete employee", err)
 		}
-		actions = append(actions, a)
+		t.add(actService, a)
 	}
-	failed, err := s.transact(ctx, "delete employee", actions)
+	res, err := t.run(ctx, s, "delete employee")
 	switch {
 	case err != nil:
 		return err
-	case failed == 0:
+	case res.ConflictAt(actEmployee):
 		return notFound("employee")
-	case failed != -1:
+	case !res.Committed():
 		return slotbook.Errorf(slotbook.Unavailable, "The employee changed meanwhile; try again.")
 	}
 	for _, svc := range later {
@@ -196,15 +197,16 @@ func (s *Store) PutAvailability(ctx context.Context, companyID, employeeID strin
 	if err != nil {
 		return fail("put availability", err)
 	}
-	failed, err := s.transact(ctx, "put availability", []types.TransactWriteItem{
-		s.mustExist(companyPK(companyID), skEmployee(employeeID)), put,
-	})
+	t := &txn{}
+	t.add(actEmployee, s.mustExist(companyPK(companyID), skEmployee(employeeID)))
+	t.add(actAvailability, put)
+	res, err := t.run(ctx, s, "put availability")
 	switch {
 	case err != nil:
 		return err
-	case failed == 0:
+	case res.ConflictAt(actEmployee):
 		return notFound("employee")
-	case failed != -1:
+	case !res.Committed():
 		return slotbook.Errorf(slotbook.Unavailable, "The availability changed meanwhile; try again.")
 	}
 	return nil
@@ -250,17 +252,19 @@ func (s *Store) CreateAbsence(ctx context.Context, companyID, employeeID string,
 	if err != nil {
 		return fail("create absence", err)
 	}
-	failed, err := s.transact(ctx, "create absence", []types.TransactWriteItem{
-		s.mustExist(companyPK(companyID), skEmployee(employeeID)), ref, put,
-	})
+	t := &txn{}
+	t.add(actEmployee, s.mustExist(companyPK(companyID), skEmployee(employeeID)))
+	t.add(actAbsenceRef, ref)
+	t.add(actAbsence, put)
+	res, err := t.run(ctx, s, "create absence")
 	switch {
 	case err != nil:
 		return err
-	case failed == 0:
+	case res.ConflictAt(actEmployee):
 		return notFound("employee")
-	case failed == 1:
+	case res.ConflictAt(actAbsenceRef):
 		return conflict("absence")
-	case failed != -1:
+	case !res.Committed():
 		return slotbook.Errorf(slotbook.Unavailable, "The absences changed meanwhile; try again.")
 	}
 	return nil
@@ -280,13 +284,16 @@ func (s *Store) DeleteAbsence(ctx context.Context, companyID, employeeID, absenc
 	if !found {
 		return notFound("absence")
 	}
-	failed, err := s.transact(ctx, "delete absence", []types.TransactWriteItem{
-		s.deleteAction(pk, skAbsenceRef(absenceID), exists), s.deleteAction(pk, ref.Target, ""),
-	})
+	t := &txn{}
+	t.add(actAbsenceRef, s.deleteAction(pk, skAbsenceRef(absenceID), exists))
+	t.add(actAbsence, s.deleteAction(pk, ref.Target, ""))
+	res, err := t.run(ctx, s, "delete absence")
 	switch {
 	case err != nil:
 		return err
-	case failed != -1:
+	case !res.Committed():
+		// The reference went meanwhile (ConflictAt(actAbsenceRef)). A
+		// contended delete is answered alike, as it always was.
 		return notFound("absence")
 	}
 	return nil
@@ -333,25 +340,26 @@ func (s *Store) writeService(ctx context.Context, op, companyID string, v slotbo
 	if err != nil {
 		return fail(op, err)
 	}
-	actions := []types.TransactWriteItem{put}
+	t := &txn{}
+	t.add(actService, put)
 	if len(v.Employees) <= 98 {
 		for _, e := range v.Employees {
-			actions = append(actions, s.mustExist(companyPK(companyID), skEmployee(e)))
+			t.add(actEmployee, s.mustExist(companyPK(companyID), skEmployee(e)))
 		}
 	} else if err := s.checkEmployees(ctx, companyID, v.Employees); err != nil {
 		return err
 	}
-	failed, err := s.transact(ctx, op, actions)
+	res, err := t.run(ctx, s, op)
 	switch {
 	case err != nil:
 		return err
-	case failed == 0 && cond == absent:
+	case res.ConflictAt(actService) && cond == absent:
 		return conflict("service")
-	case failed == 0:
+	case res.ConflictAt(actService):
 		return notFound("service")
-	case failed > 0:
-		return slotbook.Errorf(slotbook.Unprocessable, "There is no employee %s.", v.Employees[failed-1])
-	case failed != -1:
+	case res.ConflictAt(actEmployee):
+		return slotbook.Errorf(slotbook.Unprocessable, "There is no employee %s.", v.Employees[res.Nth()])
+	case !res.Committed():
 		return slotbook.Errorf(slotbook.Unavailable, "The service changed meanwhile; try again.")
 	}
 	return nil
