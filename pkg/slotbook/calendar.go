@@ -134,7 +134,8 @@ type CalendarProvider interface {
 	// CalDAV and ICS it is also the test query of a new connection.
 	Calendars(ctx context.Context, acct Account) ([]CalendarInfo, error)
 	// Busy returns the busy times in [from, to) of each calendar of one
-	// account, in the order of calendarIDs. A calendar the provider could
+	// account, in the order of calendarIDs, each clipped to [from, to),
+	// sorted and merged as MergeBusy returns them. A calendar the provider could
 	// not read gets an Err, never an empty (free) result. An error for the
 	// whole call (auth, unreachable) may be returned instead.
 	Busy(ctx context.Context, acct Account, calendarIDs []string, from, to time.Time) ([]BusyResult, error)

@@ -36,6 +36,19 @@ const (
 	MaxTimezoneNameLength = 64
 )
 
+// PlainAddress reports whether s is a bare e-mail address — local@domain,
+// no display name, no angle brackets, no white space — of at most
+// MaxEmailLength bytes: what a customer or employee address must be, and
+// how a calendar provider tells a mailbox address from an opaque calendar
+// id.
+func PlainAddress(s string) bool {
+	if s == "" || len(s) > MaxEmailLength || strings.ContainsAny(s, " \t\r\n<>") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s
+}
+
 // ValidID reports whether s can be an id: 1 to 64 letters, digits, '-' and
 // '_', starting with a letter or digit. Ids become parts of storage keys,
 // so nothing else is allowed in them.
@@ -193,7 +206,7 @@ func (e Employee) Validate() error {
 	}
 	checkName(&p, "name", e.Name, true)
 	if e.Email != "" {
-		if a, err := mail.ParseAddress(e.Email); err != nil || a.Address != e.Email || len(e.Email) > MaxEmailLength {
+		if !PlainAddress(e.Email) {
 			p.Add("email", "must be a plain e-mail address such as ana@example.com")
 		}
 	}

@@ -43,8 +43,10 @@
 //     credentials no longer reach the calendar. Unreachable servers wrap
 //     neither. Errors carry the status and the operation, never a response
 //     body, event data or the password.
-//   - 429 and 503 are retried (Config.MaxRetries) after Retry-After, but
-//     only when the wait ends before the context's deadline.
+//   - 429 and 503 are retried (Config.MaxRetries) by calhttp.Retry: with
+//     exponential backoff from half a second, at least as long as
+//     Retry-After says, but not for a Retry-After over a minute and only
+//     when the wait ends before the context's deadline.
 //   - By default the client connects to public addresses only (see
 //     calhttp.Public; the URL comes from a user) and refuses plain http
 //     server, calendar-home, calendar and event URLs and redirects from
@@ -104,6 +106,9 @@ type Config struct {
 // between calls but its configuration.
 type Provider struct {
 	cfg Config
+	// client is cfg.HTTPClient with its transport under calhttp.Retry:
+	// redirects, cookies and timeout as configured, each request retried.
+	client *http.Client
 }
 
 var _ slotbook.CalendarProvider = (*Provider)(nil)
@@ -130,7 +135,9 @@ func New(cfg Config) *Provider {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Provider{cfg: cfg}
+	client := *cfg.HTTPClient
+	client.Transport = &calhttp.Retry{Base: cfg.HTTPClient.Transport, Backoff: backoff(cfg.MaxRetries), Retryable: retryable}
+	return &Provider{cfg: cfg, client: &client}
 }
 
 // The VEVENT properties a query asks for: those icalbusy reads.
@@ -317,7 +324,7 @@ func (p *Provider) PutEvent(ctx context.Context, acct slotbook.Account, calendar
 	if err != nil {
 		return "", wrapErr(op, err)
 	}
-	discard(resp.Body)
+	calhttp.Discard(resp.Body)
 	if resp.StatusCode == http.StatusMultiStatus {
 		// Xandikos answers a PUT it refuses (a UID in use by another
 		// object, invalid data) with 207 and the failure inside: no
@@ -419,12 +426,11 @@ func (p *Provider) session(acct slotbook.Account) (*session, error) {
 		u.Path = "/"
 	}
 	return &session{base: u, allowHTTP: p.cfg.AllowPrivateNetworks, doer: &doer{
-		client:     p.cfg.HTTPClient,
-		user:       acct.Username,
-		pass:       acct.Secret,
-		userAgent:  p.cfg.UserAgent,
-		maxRetries: p.cfg.MaxRetries,
-		maxBytes:   p.cfg.MaxResponseBytes,
+		client:    p.client,
+		user:      acct.Username,
+		pass:      acct.Secret,
+		userAgent: p.cfg.UserAgent,
+		maxBytes:  p.cfg.MaxResponseBytes,
 	}}, nil
 }
 

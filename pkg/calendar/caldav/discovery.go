@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 )
@@ -162,22 +161,8 @@ func (s *session) privileges(ctx context.Context, home *url.URL) (map[string]boo
 func (s *session) propfind(ctx context.Context, u *url.URL, depth, props string) (*multistatus, error) {
 	body := `<?xml version="1.0" encoding="utf-8"?>` +
 		`<D:propfind xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop>` + props + `</D:prop></D:propfind>`
-	req, err := http.NewRequestWithContext(ctx, "PROPFIND", u.String(), strings.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", `application/xml; charset="utf-8"`)
-	req.Header.Set("Depth", depth)
-	resp, err := s.doer.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusMultiStatus {
-		return nil, &httpError{status: resp.StatusCode}
-	}
 	var ms multistatus
-	if err := xml.NewDecoder(resp.Body).Decode(&ms); err != nil {
+	if err := s.multistatus(ctx, "PROPFIND", u, depth, body, &ms); err != nil {
 		return nil, err
 	}
 	// Some servers (Xandikos) answer a PROPFIND of a path that does not

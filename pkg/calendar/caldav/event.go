@@ -8,6 +8,7 @@ import (
 
 	"github.com/emersion/go-ical"
 
+	"github.com/slotbook/slotbook/pkg/calendar/tzname"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 )
 
@@ -44,14 +45,11 @@ func buildCalendar(ev slotbook.EventDraft, uid string, now time.Time) (*ical.Cal
 	return cal, nil
 }
 
-// zone returns the IANA zone name, or nil for "", UTC, "Local" and names
-// Go does not know (the event is then written in UTC).
+// zone returns the zone name names (see tzname.Resolve), or nil for "",
+// UTC and names it does not know: the event is then written in UTC.
 func zone(name string) *time.Location {
-	if name == "" || name == "UTC" || name == "Local" {
-		return nil
-	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
+	loc, ok := tzname.Resolve(name)
+	if !ok || loc == time.UTC {
 		return nil
 	}
 	return loc

@@ -2,6 +2,7 @@ package caldav
 
 import (
 	"bytes"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -27,14 +28,13 @@ func TestCleanText(t *testing.T) {
 	}
 }
 
-func TestRetryAfter(t *testing.T) {
+func TestRetryPolicy(t *testing.T) {
 	for _, tt := range []struct {
-		header  string
-		attempt int
-		want    time.Duration
-	}{{"3", 0, 3 * time.Second}, {"", 0, 500 * time.Millisecond}, {"", 2, 2 * time.Second}, {"soon", 1, time.Second}, {"99999", 0, time.Minute}} {
-		if got := retryAfter(tt.header, tt.attempt); got != tt.want {
-			t.Errorf("retryAfter(%q, %d) = %v, want %v", tt.header, tt.attempt, got, tt.want)
+		status int
+		want   bool
+	}{{429, true}, {503, true}, {500, false}, {502, false}, {504, false}, {404, false}, {401, false}} {
+		if got := retryable(&http.Response{StatusCode: tt.status}); got != tt.want {
+			t.Errorf("retryable(HTTP %d) = %v, want %v", tt.status, got, tt.want)
 		}
 	}
 }

@@ -301,24 +301,8 @@ func objectKey(cal *url.URL, href string) (key string, isCollection bool) {
 
 // report sends a REPORT to u and decodes its multistatus answer.
 func (s *session) report(ctx context.Context, u *url.URL, depth, body string) (*reportMultistatus, error) {
-	req, err := http.NewRequestWithContext(ctx, "REPORT", u.String(), strings.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", `application/xml; charset="utf-8"`)
-	if depth != "" {
-		req.Header.Set("Depth", depth)
-	}
-	resp, err := s.doer.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer discard(resp.Body)
-	if resp.StatusCode != http.StatusMultiStatus {
-		return nil, &httpError{status: resp.StatusCode}
-	}
 	var ms reportMultistatus
-	if err := xml.NewDecoder(resp.Body).Decode(&ms); err != nil {
+	if err := s.multistatus(ctx, "REPORT", u, depth, body, &ms); err != nil {
 		return nil, err
 	}
 	return &ms, nil

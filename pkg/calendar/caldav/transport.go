@@ -2,14 +2,11 @@ package caldav
 
 import (
 	"context"
-	"crypto/tls"
+	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -25,17 +22,28 @@ type httpError struct {
 
 func (e *httpError) Error() string { return fmt.Sprintf("HTTP %d", e.status) }
 
-// errTooLarge is returned when a response exceeds Config.MaxResponseBytes.
-var errTooLarge = errors.New("response too large")
+// retryable is CalDAV's retry policy: 429 (too many requests) and 503
+// (unavailable), the answers that say "later". Every request slotbook
+// sends is safe to repeat: reads, and PUTs and DELETEs of objects whose
+// names derive from the booking.
+func retryable(resp *http.Response) bool {
+	return resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable
+}
 
-// doer is the webdav.HTTPClient of one account: basic auth, retries of 429
-// and 503, a cap on response size, and every failed status turned into an
-// httpError before go-webdav can read (and quote) the body.
+// backoff is how CalDAV requests are retried (see retryable): from half a
+// second on, for at most a minute's Retry-After.
+func backoff(retries int) calhttp.Backoff {
+	return calhttp.Backoff{Retries: retries, Base: 500 * time.Millisecond, Cap: 8 * time.Second, MaxRetryAfter: time.Minute}
+}
+
+// doer is the webdav.HTTPClient of one account: basic auth, a cap on
+// response size, and every failed status turned into an httpError before
+// go-webdav can read (and quote) the body. Its client retries (see
+// Provider.client).
 type doer struct {
 	client     *http.Client
 	user, pass string
 	userAgent  string
-	maxRetries int
 	maxBytes   int64
 }
 
@@ -44,83 +52,42 @@ func (d *doer) Do(req *http.Request) (*http.Response, error) {
 	if d.userAgent != "" {
 		req.Header.Set("User-Agent", d.userAgent)
 	}
-	ctx := req.Context()
-	for attempt := 0; ; attempt++ {
-		resp, err := d.client.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		if resp.StatusCode/100 == 2 {
-			resp.Body = &limitedBody{rc: resp.Body, max: d.maxBytes}
-			return resp, nil
-		}
-		discard(resp.Body)
-		status := resp.StatusCode
-		if status != http.StatusTooManyRequests && status != http.StatusServiceUnavailable || attempt >= d.maxRetries {
-			return nil, &httpError{status: status}
-		}
-		wait := retryAfter(resp.Header.Get("Retry-After"), attempt)
-		if dl, ok := ctx.Deadline(); ok && time.Now().Add(wait).After(dl) {
-			return nil, &httpError{status: status} // no time to wait for
-		}
-		if req.Body != nil && req.Body != http.NoBody {
-			if req.GetBody == nil {
-				return nil, &httpError{status: status}
-			}
-			body, err := req.GetBody()
-			if err != nil {
-				return nil, &httpError{status: status}
-			}
-			req.Body = body
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
-		}
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return nil, err
 	}
-}
-
-// retryAfter reads a Retry-After header (seconds or an HTTP date); without
-// one it backs off 0.5 s, 1 s, 2 s, … Waits are capped at a minute; the
-// context deadline decides whether there is time for them at all.
-func retryAfter(h string, attempt int) time.Duration {
-	wait := 500 * time.Millisecond << attempt
-	if h = strings.TrimSpace(h); h != "" {
-		if s, err := strconv.Atoi(h); err == nil && s >= 0 {
-			wait = time.Duration(s) * time.Second
-		} else if t, err := http.ParseTime(h); err == nil {
-			wait = max(0, time.Until(t))
-		}
+	if resp.StatusCode/100 != 2 {
+		calhttp.Discard(resp.Body)
+		return nil, &httpError{status: resp.StatusCode}
 	}
-	return min(wait, time.Minute)
+	// Past the limit a read fails with calhttp.ErrTooLarge instead of
+	// ending early, which could turn a busy calendar into a free one.
+	resp.Body = calhttp.LimitBody(resp.Body, d.maxBytes)
+	return resp, nil
 }
 
-// discard reads a little of an unwanted body, so the connection can be
-// reused, and closes it.
-func discard(rc io.ReadCloser) {
-	io.Copy(io.Discard, io.LimitReader(rc, 64<<10))
-	rc.Close()
-}
-
-// limitedBody fails with errTooLarge past its limit instead of silently
-// truncating, which could turn a busy calendar into a free one.
-type limitedBody struct {
-	rc        io.ReadCloser
-	read, max int64
-}
-
-func (b *limitedBody) Read(p []byte) (int, error) {
-	n, err := b.rc.Read(p)
-	if b.read += int64(n); b.read > b.max {
-		return 0, errTooLarge
+// multistatus sends the WebDAV request method (PROPFIND, REPORT) with the
+// XML body to u and decodes its 207 Multi-Status answer into out. Depth is
+// sent unless empty. Any other status is an httpError.
+func (s *session) multistatus(ctx context.Context, method string, u *url.URL, depth, body string, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), strings.NewReader(body))
+	if err != nil {
+		return err
 	}
-	return n, err
+	req.Header.Set("Content-Type", `application/xml; charset="utf-8"`)
+	if depth != "" {
+		req.Header.Set("Depth", depth)
+	}
+	resp, err := s.doer.Do(req)
+	if err != nil {
+		return err
+	}
+	defer calhttp.Discard(resp.Body)
+	if resp.StatusCode != http.StatusMultiStatus {
+		return &httpError{status: resp.StatusCode}
+	}
+	return xml.NewDecoder(resp.Body).Decode(out)
 }
-
-func (b *limitedBody) Close() error { return b.rc.Close() }
 
 // wrapErr turns what a CalDAV call returned into slotbook's terms, keeping
 // nothing the server sent but a status: go-webdav quotes response bodies,
@@ -146,10 +113,6 @@ func wrapErr(op string, err error) error {
 		return fmt.Errorf("caldav: %s: %w", op, he)
 	case errors.Is(err, errUnauthenticated):
 		return fmt.Errorf("caldav: %s: %w: %w", op, errUnauthenticated, slotbook.ErrCalendarAuth)
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return fmt.Errorf("caldav: %s: %w", op, contextErr(err))
-	case errors.Is(err, errTooLarge):
-		return fmt.Errorf("caldav: %s: %w", op, errTooLarge)
 	case errors.Is(err, errNoCalendarData):
 		return fmt.Errorf("caldav: %s: %w", op, errNoCalendarData)
 	case errors.Is(err, errInvalidID):
@@ -158,37 +121,9 @@ func wrapErr(op string, err error) error {
 		// errPlainHTTP with this package's context: nothing the server
 		// sent.
 		return fmt.Errorf("caldav: %s: %w", op, err)
-	case errors.Is(err, calhttp.ErrPrivateAddress):
-		return fmt.Errorf("caldav: %s: %w: %w", op, slotbook.ErrAddressNotAllowed, calhttp.ErrPrivateAddress)
-	case errors.Is(err, calhttp.ErrInsecureRedirect):
-		return fmt.Errorf("caldav: %s: %w: %w", op, slotbook.ErrAddressNotAllowed, calhttp.ErrInsecureRedirect)
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		// Only errors of the network and TLS layers are quoted: they name
-		// the host and nothing the server sent. Others (a malformed
-		// response, say) may quote the server's bytes.
-		var oe *net.OpError
-		var cv *tls.CertificateVerificationError
-		var rh tls.RecordHeaderError
-		switch {
-		case ue.Timeout():
-			return fmt.Errorf("caldav: %s: server did not answer in time", op)
-		case errors.As(ue.Err, &oe):
-			return fmt.Errorf("caldav: %s: server unreachable: %v", op, oe)
-		case errors.As(ue.Err, &cv):
-			return fmt.Errorf("caldav: %s: %v", op, cv)
-		case errors.As(ue.Err, &rh):
-			return fmt.Errorf("caldav: %s: server does not speak TLS", op)
-		}
-		return fmt.Errorf("caldav: %s: request failed", op)
-	}
-	return fmt.Errorf("caldav: %s: invalid response from server", op)
-}
-
-func contextErr(err error) error {
-	if errors.Is(err, context.Canceled) {
-		return context.Canceled
-	}
-	return context.DeadlineExceeded
+	// The rest is a failed request, or an answer that could not be read:
+	// go-webdav quotes response bodies, and XML and iCalendar parse
+	// errors can quote calendar data. calhttp.Scrub keeps the kind.
+	return fmt.Errorf("caldav: %s: %w", op, calhttp.Scrub(err))
 }

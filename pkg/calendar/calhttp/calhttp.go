@@ -1,13 +1,24 @@
-// Package calhttp gives HTTP clients for URLs that users type in (CalDAV
-// servers, ICS feeds) a dialer that refuses every address that is not
-// public, so that such a URL cannot make slotbook reach the Lambda runtime
-// API, the instance metadata service or anything else in its own network,
-// nor smuggle such an address through a translation prefix (NAT64, 6to4,
-// Teredo, IPv4-compatible IPv6).
+// Package calhttp is the HTTP kit of slotbook's calendar providers: what
+// every provider needs around net/http, written once, so that each
+// provider adds only its own policy.
 //
-// The rule is an allow-list: an address is public when it is global
-// unicast and in no special-purpose range of IANA's registries (see
-// Public). Anything new or unknown is refused.
+//   - Client: a client for URLs that users type in (CalDAV servers, ICS
+//     feeds) whose dialer refuses every address that is not public, so that
+//     such a URL cannot make slotbook reach the Lambda runtime API, the
+//     instance metadata service or anything else in its own network, nor
+//     smuggle such an address through a translation prefix (NAT64, 6to4,
+//     Teredo, IPv4-compatible IPv6). The rule is an allow-list: an address
+//     is public when it is global unicast and in no special-purpose range of
+//     IANA's registries (see Public). Anything new or unknown is refused.
+//   - Retry: the one retry transport, with one Backoff (exponential, with
+//     jitter and a cap) and one Retry-After parser (RetryAfter). It never
+//     waits past the request's deadline. A provider plugs in which answers
+//     are worth retrying.
+//   - Discard and LimitBody: drain an unwanted body so that its connection
+//     is reused; read at most so many bytes, failing (ErrTooLarge) rather
+//     than cutting a calendar short.
+//   - Scrub: the one scrubber of transport errors, which keeps their kind
+//     and drops what they quote (URLs with their secrets, answers).
 package calhttp
 
 import (

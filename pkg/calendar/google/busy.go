@@ -21,8 +21,8 @@ const (
 // Busy returns the busy times in [from, to) of each calendar, in the order
 // of calendarIDs, from Google's freeBusy: free/busy only, no event content.
 // Calendars go in batches of at most 50 and the range in windows of at
-// most 60 days; the answers are merged per calendar, so an event across a
-// window boundary comes back as one interval. A calendar that Google
+// most 60 days; the answers are merged per calendar (slotbook.MergeBusy),
+// so an event across a window boundary comes back as one interval. A calendar that Google
 // reports with errors, or leaves out of its answer, gets an Err and no
 // busy times. A query that fails as a whole fails the call.
 func (p *Provider) Busy(ctx context.Context, acct slotbook.Account, calendarIDs []string, from, to time.Time) ([]slotbook.BusyResult, error) {
@@ -97,7 +97,7 @@ func (p *Provider) Busy(ctx context.Context, acct slotbook.Account, calendarIDs 
 				}
 				failed[id] = e
 			default:
-				spans, ok := parsePeriods(cal.Busy, from, to)
+				spans, ok := parsePeriods(cal.Busy)
 				if !ok {
 					failed[id] = &Error{Op: op, problem: "malformed response"}
 					continue
@@ -113,13 +113,13 @@ func (p *Provider) Busy(ctx context.Context, acct slotbook.Account, calendarIDs 
 			results[i] = slotbook.BusyResult{Err: err}
 			continue
 		}
-		results[i] = slotbook.BusyResult{Busy: merge(busy[id])}
+		results[i] = slotbook.BusyResult{Busy: slotbook.MergeBusy(busy[id], from, to)}
 	}
 	return results, nil
 }
 
-// parsePeriods converts Google's busy periods, clipped to [from, to).
-func parsePeriods(periods []*calendar.TimePeriod, from, to time.Time) ([]slotbook.BusyInterval, bool) {
+// parsePeriods converts Google's busy periods; MergeBusy clips them.
+func parsePeriods(periods []*calendar.TimePeriod) ([]slotbook.BusyInterval, bool) {
 	var out []slotbook.BusyInterval
 	for _, tp := range periods {
 		if tp == nil {
@@ -130,32 +130,9 @@ func parsePeriods(periods []*calendar.TimePeriod, from, to time.Time) ([]slotboo
 		if err1 != nil || err2 != nil || end.Before(start) {
 			return nil, false
 		}
-		start, end = maxTime(start, from), minTime(end, to)
-		if start.Before(end) {
-			out = append(out, slotbook.BusyInterval{Start: start, End: end})
-		}
+		out = append(out, slotbook.BusyInterval{Start: start, End: end})
 	}
 	return out, true
-}
-
-// merge sorts intervals and joins those that overlap or touch. The result
-// is a fresh slice, so two results never share one.
-func merge(in []slotbook.BusyInterval) []slotbook.BusyInterval {
-	if len(in) == 0 {
-		return []slotbook.BusyInterval{}
-	}
-	sorted := slices.Clone(in)
-	slices.SortFunc(sorted, func(a, b slotbook.BusyInterval) int { return a.Start.Compare(b.Start) })
-	out := sorted[:1]
-	for _, iv := range sorted[1:] {
-		last := &out[len(out)-1]
-		if iv.Start.After(last.End) {
-			out = append(out, iv)
-			continue
-		}
-		last.End = maxTime(last.End, iv.End)
-	}
-	return out
 }
 
 func uniq(ids []string) []string {
@@ -168,13 +145,6 @@ func uniq(ids []string) []string {
 		}
 	}
 	return out
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -1,16 +1,14 @@
 package google
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"google.golang.org/api/googleapi"
 
+	"github.com/slotbook/slotbook/pkg/calendar/calhttp"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 )
 
@@ -26,8 +24,9 @@ type Error struct {
 	// "invalid_grant"); "" if it gave none.
 	Reason string
 	// Err is the cause where one is worth keeping: slotbook.ErrCalendarAuth,
-	// a context error, a network error, the token endpoint's *Error, the
-	// error of Account.OnRotate.
+	// what calhttp.Scrub keeps of a failed request (a context error, a
+	// timeout, a network failure), the token endpoint's *Error, the error
+	// of Account.OnRotate.
 	Err error
 
 	problem string // what went wrong where no status says it
@@ -85,35 +84,21 @@ func apiError(op string, err error) *Error {
 	if errors.As(err, &te) {
 		return &Error{Op: op, Err: te}
 	}
-	var ue *url.Error
-	if errors.As(err, &ue) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return transportError(op, err)
-	}
-	// What is left is the decoding of a 2xx answer.
-	return &Error{Op: op, problem: "malformed response"}
+	// What is left is a request that got no answer, or the decoding of a
+	// 2xx answer.
+	return transportError(op, err)
 }
 
-// transportError describes a request that got no usable answer, keeping a
-// context or network error as the cause but never a URL.
+// transportError describes a request that got no usable answer by what
+// calhttp.Scrub keeps of it: its kind (a context error, a timeout, a
+// network failure), never a URL. An error that is no request's failure
+// is an answer that could not be read (token JSON that does not parse).
 func transportError(op string, err error) *Error {
-	e := &Error{Op: op, problem: "request failed"}
-	var ne *net.OpError
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		e.Err = context.DeadlineExceeded
-	case errors.Is(err, context.Canceled):
-		e.Err = context.Canceled
-	case errors.As(err, &ne):
-		e.Err = ne
-	default:
-		var ue *url.Error
-		if errors.As(err, &ue) && ue.Timeout() {
-			e.problem = "request timed out"
-		} else if !errors.As(err, &ue) {
-			e.problem = "malformed response" // e.g. token JSON that does not parse
-		}
+	scrubbed := calhttp.Scrub(err)
+	if errors.Is(scrubbed, calhttp.ErrMalformed) {
+		return &Error{Op: op, problem: "malformed response"}
 	}
-	return e
+	return &Error{Op: op, Err: scrubbed}
 }
 
 // googleReason returns the first reason of a Google error answer.

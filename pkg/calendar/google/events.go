@@ -5,13 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"net/http"
-	"net/mail"
 	"slices"
 	"strings"
 	"time"
 
 	calendar "google.golang.org/api/calendar/v3"
 
+	"github.com/slotbook/slotbook/pkg/calendar/tzname"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 )
 
@@ -58,7 +58,7 @@ func (p *Provider) Calendars(ctx context.Context, acct slotbook.Account) ([]slot
 			if c == nil || c.Id == "" {
 				continue
 			}
-			if c.Primary && owner == "" && isAddress(c.Id) {
+			if c.Primary && owner == "" && slotbook.PlainAddress(c.Id) {
 				owner = c.Id
 			}
 			name := c.Summary
@@ -90,16 +90,6 @@ func (p *Provider) Calendars(ctx context.Context, acct slotbook.Account) ([]slot
 		return 1
 	})
 	return out, nil
-}
-
-// isAddress reports whether s is a bare e-mail address (local@domain, no
-// display name).
-func isAddress(s string) bool {
-	if s == "" || strings.ContainsAny(s, " \t\r\n<>") {
-		return false
-	}
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s && a.Name == ""
 }
 
 // Events returns the events of a calendar that overlap [from, to), with
@@ -192,16 +182,13 @@ func instant(dt *calendar.EventDateTime, calZone *time.Location) (time.Time, boo
 	return time.Time{}, false
 }
 
-// loadZone returns the IANA zone name, or def if it is empty or unknown.
+// loadZone returns the zone name names (see tzname.Resolve), or def if
+// it is empty or unknown.
 func loadZone(name string, def *time.Location) *time.Location {
-	if name == "" {
-		return def
+	if loc, ok := tzname.Resolve(name); ok {
+		return loc
 	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return def
-	}
-	return loc
+	return def
 }
 
 // eventIDEncoding is base32hex without padding, in lower case: exactly the
@@ -230,12 +217,14 @@ func (p *Provider) PutEvent(ctx context.Context, acct slotbook.Account, calendar
 	if !ev.Start.Before(ev.End) {
 		return "", &Error{Op: op, problem: "draft ends before it starts"}
 	}
-	zone := time.UTC
+	// Google wants IANA names: the zone is sent as tzname resolved it.
+	zone, zoneName := time.UTC, ""
 	if ev.TimeZone != "" {
-		var err error
-		if zone, err = time.LoadLocation(ev.TimeZone); err != nil {
+		loc, ok := tzname.Resolve(ev.TimeZone)
+		if !ok {
 			return "", &Error{Op: op, problem: "unknown time zone"}
 		}
+		zone, zoneName = loc, loc.String()
 	}
 	svc, err := p.service(ctx, op, acct)
 	if err != nil {
@@ -246,8 +235,8 @@ func (p *Provider) PutEvent(ctx context.Context, acct slotbook.Account, calendar
 		Id:          id,
 		Summary:     ev.Title,
 		Description: ev.Description,
-		Start:       &calendar.EventDateTime{DateTime: ev.Start.In(zone).Format(time.RFC3339), TimeZone: ev.TimeZone},
-		End:         &calendar.EventDateTime{DateTime: ev.End.In(zone).Format(time.RFC3339), TimeZone: ev.TimeZone},
+		Start:       &calendar.EventDateTime{DateTime: ev.Start.In(zone).Format(time.RFC3339), TimeZone: zoneName},
+		End:         &calendar.EventDateTime{DateTime: ev.End.In(zone).Format(time.RFC3339), TimeZone: zoneName},
 	}
 	_, err = svc.Events.Insert(calendarID, event).Fields("id").Context(ctx).Do()
 	if err == nil {

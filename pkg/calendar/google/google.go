@@ -13,7 +13,7 @@
 //     most 60 days, and merges the answers. A calendar that Google reports
 //     with errors inside a 200 answer, or leaves out, gets a
 //     BusyResult.Err: it is unreadable, never free.
-//   - The generated client never retries. A RoundTripper under the OAuth
+//   - The generated client never retries. calhttp.Retry under the OAuth
 //     transport retries 429, 5xx (except 501) and 403 with reason
 //     rateLimitExceeded or userRateLimitExceeded, with exponential backoff
 //     and jitter, waiting at least Retry-After, and gives up at once when
@@ -59,6 +59,7 @@ import (
 	calendar "google.golang.org/api/calendar/v3"
 	"google.golang.org/api/option"
 
+	"github.com/slotbook/slotbook/pkg/calendar/calhttp"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 )
 
@@ -112,18 +113,14 @@ type Config struct {
 // Provider is the Google Calendar provider. It holds configuration only and
 // is safe for concurrent use.
 type Provider struct {
-	oauth      oauth2.Config
-	endpoint   string
-	transport  http.RoundTripper
-	timeout    time.Duration
-	maxRetries int
-
-	// Backoff: the first retry waits about retryBase, each further one
-	// twice as long, at most retryCap. A Retry-After longer than
-	// maxRetryAfter is not waited for. Tests shorten them.
-	retryBase     time.Duration
-	retryCap      time.Duration
-	maxRetryAfter time.Duration
+	oauth     oauth2.Config
+	endpoint  string
+	transport http.RoundTripper
+	timeout   time.Duration
+	// backoff: the first retry waits about 250 ms, each further one twice
+	// as long, at most 4 s; a Retry-After over 30 s is not waited for.
+	// Tests shorten it.
+	backoff calhttp.Backoff
 }
 
 var (
@@ -147,12 +144,14 @@ func New(cfg Config) *Provider {
 				AuthStyle: oauth2.AuthStyleInParams,
 			},
 		},
-		endpoint:      orDefault(cfg.APIEndpoint, DefaultAPIEndpoint),
-		transport:     http.DefaultTransport,
-		maxRetries:    cfg.MaxRetries,
-		retryBase:     250 * time.Millisecond,
-		retryCap:      4 * time.Second,
-		maxRetryAfter: 30 * time.Second,
+		endpoint:  orDefault(cfg.APIEndpoint, DefaultAPIEndpoint),
+		transport: http.DefaultTransport,
+		backoff: calhttp.Backoff{
+			Retries:       cfg.MaxRetries,
+			Base:          250 * time.Millisecond,
+			Cap:           4 * time.Second,
+			MaxRetryAfter: 30 * time.Second,
+		},
 	}
 	if !strings.HasSuffix(p.endpoint, "/") {
 		p.endpoint += "/"
@@ -164,10 +163,10 @@ func New(cfg Config) *Provider {
 		p.timeout = cfg.HTTPClient.Timeout
 	}
 	switch {
-	case p.maxRetries == 0:
-		p.maxRetries = DefaultMaxRetries
-	case p.maxRetries < 0:
-		p.maxRetries = 0
+	case cfg.MaxRetries == 0:
+		p.backoff.Retries = DefaultMaxRetries
+	case cfg.MaxRetries < 0:
+		p.backoff.Retries = 0
 	}
 	return p
 }
@@ -215,7 +214,7 @@ func (p *Provider) service(ctx context.Context, op string, acct slotbook.Account
 	if acct.Secret == "" {
 		return nil, &Error{Op: op, problem: "no refresh token", Err: slotbook.ErrCalendarAuth}
 	}
-	rt := &retryTransport{p: p, base: p.transport}
+	rt := &calhttp.Retry{Base: p.transport, Backoff: p.backoff, Retryable: retryable}
 	tokenClient := &http.Client{Transport: rt, Timeout: p.timeout}
 	src := &rotatingSource{
 		ctx:      ctx,

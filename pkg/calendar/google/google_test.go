@@ -65,8 +65,8 @@ func (f *fixture) provider() *Provider {
 		HTTPClient:   f.srv.Client(),
 		MaxRetries:   3,
 	})
-	p.retryBase = time.Millisecond
-	p.retryCap = 4 * time.Millisecond
+	p.backoff.Base = time.Millisecond
+	p.backoff.Cap = 4 * time.Millisecond
 	return p
 }
 
@@ -770,6 +770,26 @@ func TestPutEventTwiceMakesOneEvent(t *testing.T) {
 	}
 }
 
+// TestPutEventSendsTheIANAName: Google takes IANA zone names only; a
+// draft's zone is sent as tzname resolved it.
+func TestPutEventSendsTheIANAName(t *testing.T) {
+	f := newFixture(t)
+	draft := bookingDraft()
+	draft.TimeZone = "W. Europe Standard Time"
+	if _, err := f.provider().PutEvent(testContext(t), f.account(), annEmail, draft); err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Start, End struct{ DateTime, TimeZone string }
+	}
+	if err := json.Unmarshal(f.srv.Requests("events.insert")[0].Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if body.Start.TimeZone != "Europe/Berlin" || body.End.TimeZone != "Europe/Berlin" || body.Start.DateTime != "2027-06-01T09:00:00+02:00" {
+		t.Errorf("insert sent start %+v, end %+v; want Europe/Berlin", body.Start, body.End)
+	}
+}
+
 func TestPutEventWithALostAnswerMakesOneEvent(t *testing.T) {
 	f := newFixture(t)
 	// Google takes the event; the answer is lost in a 503; the retry
@@ -1065,7 +1085,7 @@ func TestErrorsCarryNoContent(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/answer%d", o.op, i), func(t *testing.T) {
 				f := newFixture(t)
 				p := f.provider()
-				p.maxRetries = 0
+				p.backoff.Retries = 0
 				f.srv.Fail(o.op, 1, answer)
 				err := o.call(f, p, testContext(t))
 				if err == nil && answer.Status != 200 {

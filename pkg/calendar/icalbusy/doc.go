@@ -11,7 +11,8 @@
 //   - Times: a value ending in Z is UTC; a TZID parameter names an IANA zone
 //     (resolved with Go's zone database, embedded through time/tzdata), a
 //     Windows zone name, or a prefixed IANA name such as
-//     "/mozilla.org/20070129_1/Europe/Berlin"; any other TZID is an error.
+//     "/mozilla.org/20070129_1/Europe/Berlin", as tzname.Resolve reads
+//     them; any other TZID is an error.
 //     Floating times (no Z, no TZID) are read in the zone the caller passes,
 //     the employee's.
 //   - All-day events (VALUE=DATE) cover [date 00:00, end date 00:00) in the

@@ -28,8 +28,8 @@ var ErrTooComplex = errors.New("icalbusy: calendar too complex to expand")
 
 // Busy returns the time in [from, to) during which the events of cals are
 // busy: opaque, not cancelled, recurrences expanded. The intervals are
-// clipped to the window, sorted, and merged where they overlap or touch;
-// zero-length events block nothing and are left out. loc is the zone of
+// clipped to the window, sorted, and merged where they overlap or touch
+// (slotbook.MergeBusy); zero-length events block nothing and are left out. loc is the zone of
 // all-day and floating times (the employee's); nil means UTC.
 func Busy(cals []*ical.Calendar, from, to time.Time, loc *time.Location) (busy []slotbook.BusyInterval, err error) {
 	err = expand(cals, from, to, loc, false, func(in instance) error {
@@ -49,7 +49,7 @@ func Busy(cals []*ical.Calendar, from, to time.Time, loc *time.Location) (busy [
 	if err != nil {
 		return nil, err
 	}
-	return merge(busy), nil
+	return slotbook.MergeBusy(busy, from, to), nil
 }
 
 // Events returns the events of cals that overlap [from, to), sorted by
@@ -241,7 +241,7 @@ func (x *expander) event(c *ical.Component) (*event, error) {
 	ev := &event{start: st.t, frame: st.frame, allDay: st.date, busy: !transparent(c)}
 	if x.titles {
 		if p := c.Props.Get(ical.PropSummary); p != nil {
-			ev.title = unescapeText(p.Value)
+			ev.title = UnescapeText(p.Value)
 		}
 	}
 	switch {
@@ -383,10 +383,14 @@ func transparent(c *ical.Component) bool {
 	return p != nil && strings.EqualFold(strings.TrimSpace(p.Value), "TRANSPARENT")
 }
 
-// unescapeText decodes an iCalendar TEXT value. SUMMARY is one text, not a
-// list, so a comma stays in the title (go-ical's Text would cut there), and
-// an unknown escape is kept rather than failing the calendar.
-func unescapeText(s string) string {
+// UnescapeText decodes an iCalendar TEXT value (RFC 5545, 3.3.11): \n and
+// \N are line breaks; \\, \; and \, stand for themselves, as do \: and \"
+// that some writers add. It is the one unescaper of the calendar
+// providers: a SUMMARY, an X-WR-CALNAME. The value is taken as one text,
+// not a list, so a comma stays in a title (go-ical's Text would cut
+// there), and an unknown escape is kept as it is rather than failing the
+// calendar.
+func UnescapeText(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}
@@ -409,29 +413,6 @@ func unescapeText(s string) string {
 		}
 	}
 	return b.String()
-}
-
-// merge sorts intervals and joins those that overlap or touch.
-func merge(in []slotbook.BusyInterval) []slotbook.BusyInterval {
-	if len(in) < 2 {
-		return in
-	}
-	slices.SortFunc(in, func(a, b slotbook.BusyInterval) int {
-		if c := a.Start.Compare(b.Start); c != 0 {
-			return c
-		}
-		return a.End.Compare(b.End)
-	})
-	out := in[:1]
-	for _, iv := range in[1:] {
-		last := &out[len(out)-1]
-		if !iv.Start.After(last.End) {
-			last.End = maxTime(last.End, iv.End)
-			continue
-		}
-		out = append(out, iv)
-	}
-	return out
 }
 
 func maxTime(a, b time.Time) time.Time {

@@ -814,27 +814,20 @@ END:VEVENT`)
 	}
 }
 
-func TestResolveZone(t *testing.T) {
-	tests := []struct {
-		tzid, want string
-	}{
-		{"Europe/Zurich", "Europe/Zurich"},
-		{`"Europe/Zurich"`, "Europe/Zurich"},
-		{"W. Europe Standard Time", "Europe/Berlin"},
-		{"/citadel.org/20190914_1/America/New_York", "America/New_York"},
-		{"/softwarestudio.org/Olson_20011030_5/America/Argentina/Buenos_Aires", "America/Argentina/Buenos_Aires"},
-		{"Local", ""},
-		{"", ""},
-		{"Mars/Olympus_Mons", ""},
-		{"../../../etc/passwd", ""},
+func TestUnescapeText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`Plain title`, "Plain title"},
+		{`Dentist\, Dr. Who\; room 2`, "Dentist, Dr. Who; room 2"},
+		{`two\nlines\Nthree`, "two\nlines\nthree"},
+		{`back\\slash`, `back\slash`},
+		{`C:\\new`, `C:\new`},
+		{`colon\: and \"quotes\"`, `colon: and "quotes"`},
+		{`unknown \q stays`, `unknown \q stays`},
+		{`trailing \`, `trailing \`},
 	}
 	for _, tt := range tests {
-		got := ""
-		if loc := icalbusy.ResolveZone(tt.tzid); loc != nil {
-			got = loc.String()
-		}
-		if got != tt.want {
-			t.Errorf("ResolveZone(%q) = %q, want %q", tt.tzid, got, tt.want)
+		if got := icalbusy.UnescapeText(tt.in); got != tt.want {
+			t.Errorf("UnescapeText(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

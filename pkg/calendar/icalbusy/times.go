@@ -5,9 +5,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	_ "time/tzdata" // provided.al2023 ships no zone database
 
 	"github.com/emersion/go-ical"
+
+	"github.com/slotbook/slotbook/pkg/calendar/tzname"
 )
 
 // timeValue is one parsed DATE or DATE-TIME value.
@@ -168,39 +169,11 @@ func daysBetween(a, b time.Time) int {
 func (x *expander) zone(tzid string) (*time.Location, error) {
 	loc, seen := x.zones[tzid]
 	if !seen {
-		loc = ResolveZone(tzid)
+		loc, _ = tzname.Resolve(tzid)
 		x.zones[tzid] = loc
 	}
 	if loc == nil {
 		return nil, errors.New("unknown time zone in TZID")
 	}
 	return loc, nil
-}
-
-// ResolveZone returns the zone a TZID names: an IANA name, a Windows zone
-// name (as Outlook and Exchange write them), or an IANA name behind a
-// vendor prefix ("/mozilla.org/20070129_1/Europe/Berlin"). It returns nil
-// for anything else, and for "Local", which would depend on the machine.
-func ResolveZone(tzid string) *time.Location {
-	name := strings.Trim(strings.TrimSpace(tzid), `"`)
-	if name == "" || len(name) > 128 || strings.EqualFold(name, "Local") {
-		return nil
-	}
-	if loc, err := time.LoadLocation(name); err == nil {
-		return loc
-	}
-	if iana, ok := windowsZones[name]; ok {
-		if loc, err := time.LoadLocation(iana); err == nil {
-			return loc
-		}
-	}
-	for i := 0; i < len(name)-1; i++ {
-		if name[i] != '/' {
-			continue
-		}
-		if loc, err := time.LoadLocation(name[i+1:]); err == nil && name[i+1:] != "Local" {
-			return loc
-		}
-	}
-	return nil
 }

@@ -28,11 +28,9 @@ package icsfeed
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -95,7 +93,7 @@ func (p *Provider) Calendars(ctx context.Context, acct slotbook.Account) ([]slot
 	name := u.Hostname()
 	for _, cal := range cals {
 		if prop := cal.Props.Get("X-WR-CALNAME"); prop != nil {
-			if n := strings.TrimSpace(unescape(prop.Value)); n != "" {
+			if n := strings.TrimSpace(icalbusy.UnescapeText(prop.Value)); n != "" {
 				name = n
 				break
 			}
@@ -172,8 +170,6 @@ func (p *Provider) DeleteDraftEvent(context.Context, slotbook.Account, string, s
 	return nil
 }
 
-var errTooLarge = errors.New("feed too large")
-
 // fetch GETs and parses the feed. Its errors name the host at most.
 func (p *Provider) fetch(ctx context.Context, acct slotbook.Account) ([]*ical.Calendar, *url.URL, error) {
 	u, err := feedURL(acct.URL)
@@ -199,22 +195,22 @@ func (p *Provider) fetch(ctx context.Context, acct slotbook.Account) ([]*ical.Ca
 	}
 	resp, err := p.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return nil, nil, requestErr(u.Host, err)
+		return nil, nil, fmt.Errorf("%s: %w", u.Host, calhttp.Scrub(err))
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		calhttp.Discard(resp.Body)
 		if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
 			return nil, nil, fmt.Errorf("%s refused the credentials (HTTP %d): %w", u.Host, resp.StatusCode, slotbook.ErrCalendarAuth)
 		}
 		return nil, nil, fmt.Errorf("%s answered HTTP %d", u.Host, resp.StatusCode)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, p.cfg.MaxBytes+1))
-	if err != nil {
-		return nil, nil, requestErr(u.Host, err)
+	body, err := io.ReadAll(calhttp.LimitBody(resp.Body, p.cfg.MaxBytes))
+	resp.Body.Close()
+	if errors.Is(err, calhttp.ErrTooLarge) {
+		return nil, nil, fmt.Errorf("feed from %s is larger than %d bytes: %w", u.Host, p.cfg.MaxBytes, calhttp.ErrTooLarge)
 	}
-	if int64(len(body)) > p.cfg.MaxBytes {
-		return nil, nil, fmt.Errorf("feed from %s is larger than %d bytes: %w", u.Host, p.cfg.MaxBytes, errTooLarge)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", u.Host, calhttp.Scrub(err))
 	}
 	cals, err := parse(body)
 	if err != nil {
@@ -275,43 +271,4 @@ func parse(body []byte) (cals []*ical.Calendar, err error) {
 		cals = append(cals, cal)
 	}
 	return cals, nil
-}
-
-// requestErr describes a failed request by the host and the network or
-// TLS error alone: a *url.Error would quote the feed's secret URL.
-func requestErr(host string, err error) error {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		if errors.Is(err, context.Canceled) {
-			return fmt.Errorf("%s: %w", host, context.Canceled)
-		}
-		return fmt.Errorf("%s did not answer in time: %w", host, context.DeadlineExceeded)
-	}
-	if errors.Is(err, calhttp.ErrPrivateAddress) {
-		return fmt.Errorf("%s: %w: %w", host, slotbook.ErrAddressNotAllowed, calhttp.ErrPrivateAddress)
-	}
-	if errors.Is(err, calhttp.ErrInsecureRedirect) {
-		return fmt.Errorf("%s: %w: %w", host, slotbook.ErrAddressNotAllowed, calhttp.ErrInsecureRedirect)
-	}
-	var oe *net.OpError
-	var cv *tls.CertificateVerificationError
-	var rh tls.RecordHeaderError
-	var ne net.Error
-	switch {
-	case errors.As(err, &ne) && ne.Timeout():
-		return fmt.Errorf("%s did not answer in time", host)
-	case errors.As(err, &oe):
-		// Without the url.Error around it: the address, not the URL.
-		return fmt.Errorf("%s unreachable: %s %s: %v", host, oe.Op, oe.Net, oe.Err)
-	case errors.As(err, &cv):
-		return fmt.Errorf("%s: %v", host, cv.Err)
-	case errors.As(err, &rh):
-		return fmt.Errorf("%s does not speak TLS", host)
-	}
-	return fmt.Errorf("%s: request failed", host)
-}
-
-// unescape decodes an iCalendar TEXT value.
-func unescape(s string) string {
-	r := strings.NewReplacer(`\n`, "\n", `\N`, "\n", `\,`, ",", `\;`, ";", `\\`, `\`)
-	return r.Replace(s)
 }

@@ -65,7 +65,7 @@ func (p *Provider) Busy(ctx context.Context, acct slotbook.Account, calendarIDs 
 		go func() { sched <- p.scheduleBusy(schedCtx, address, from, to) }()
 	}
 	email := strings.TrimSpace(acct.Email)
-	known := isAddress(email)
+	known := slotbook.PlainAddress(email)
 	if known {
 		startSchedule(email)
 	}
@@ -184,7 +184,7 @@ func (p *Provider) scheduleBusy(ctx context.Context, email string, from, to time
 	if err := firstError(errs); err != nil {
 		return scheduleOutcome{result: slotbook.BusyResult{Err: err}, fallback: fallsBack(err)}
 	}
-	return scheduleOutcome{result: slotbook.BusyResult{Busy: normalize(slices.Concat(busy...), from, to)}}
+	return scheduleOutcome{result: slotbook.BusyResult{Busy: slotbook.MergeBusy(slices.Concat(busy...), from, to)}}
 }
 
 // firstError returns the most telling of errs: refused credentials first,
@@ -335,34 +335,5 @@ func (p *Provider) viewBusy(ctx context.Context, calendarID string, from, to tim
 	if err != nil {
 		return slotbook.BusyResult{Err: err}
 	}
-	return slotbook.BusyResult{Busy: normalize(busy, from, to)}
-}
-
-// normalize clips busy to [from, to), drops what is left empty, sorts it
-// and merges overlapping and touching intervals.
-func normalize(busy []slotbook.BusyInterval, from, to time.Time) []slotbook.BusyInterval {
-	out := make([]slotbook.BusyInterval, 0, len(busy))
-	for _, b := range busy {
-		if b.Start.Before(from) {
-			b.Start = from
-		}
-		if b.End.After(to) {
-			b.End = to
-		}
-		if b.Start.Before(b.End) {
-			out = append(out, b)
-		}
-	}
-	slices.SortFunc(out, func(a, b slotbook.BusyInterval) int { return a.Start.Compare(b.Start) })
-	merged := out[:0]
-	for _, b := range out {
-		if n := len(merged); n > 0 && !b.Start.After(merged[n-1].End) {
-			if b.End.After(merged[n-1].End) {
-				merged[n-1].End = b.End
-			}
-			continue
-		}
-		merged = append(merged, b)
-	}
-	return merged
+	return slotbook.BusyResult{Busy: slotbook.MergeBusy(busy, from, to)}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/mail"
 	"sort"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
+	"github.com/slotbook/slotbook/pkg/calendar/tzname"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 )
 
@@ -99,21 +99,10 @@ func ownerAddress(c models.Calendarable) string {
 		return ""
 	}
 	a := strings.TrimSpace(deref(o.GetAddress()))
-	if !isAddress(a) {
+	if !slotbook.PlainAddress(a) {
 		return ""
 	}
 	return a
-}
-
-// isAddress reports whether s is a bare e-mail address (local@domain,
-// no display name): what getSchedule's schedules must be. An opaque Graph
-// calendar id ("AAMkAD…=") is not.
-func isAddress(s string) bool {
-	if s == "" || strings.ContainsAny(s, " \t\r\n<>") {
-		return false
-	}
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Address == s && a.Name == ""
 }
 
 // Events returns the events of calendarID that overlap [from, to), with
@@ -356,20 +345,20 @@ func graphTime(t time.Time) models.DateTimeTimeZoneable {
 }
 
 // parseGraphTime reads Graph's dateTimeTimeZone: a wall time without offset
-// ("2025-01-06T12:00:00.0000000") and a zone name, UTC when asked for with
-// Prefer: outlook.timezone="UTC". A zone this package cannot interpret is
-// an error, never a guess.
+// ("2025-01-06T12:00:00.0000000") and a zone name. The zone is UTC when
+// asked for with Prefer: outlook.timezone="UTC"; where Graph does not
+// honour that header it is the mailbox's zone, under its Windows name
+// ("W. Europe Standard Time") as mailboxSettings names it too, or an IANA
+// name. tzname.Resolve reads them all. A zone it cannot interpret is an
+// error, never a guess.
 func parseGraphTime(dateTime, zone string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, dateTime); err == nil {
 		return t.UTC(), nil
 	}
 	loc := time.UTC
-	switch z := strings.TrimSpace(zone); {
-	case z == "", strings.EqualFold(z, "UTC"), strings.EqualFold(z, "Etc/UTC"),
-		strings.EqualFold(z, "tzone://Microsoft/Utc"):
-	default:
-		l, err := time.LoadLocation(z)
-		if err != nil {
+	if strings.TrimSpace(zone) != "" {
+		l, ok := tzname.Resolve(zone)
+		if !ok {
 			return time.Time{}, errMalformed
 		}
 		loc = l

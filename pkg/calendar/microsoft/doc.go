@@ -18,9 +18,10 @@
 //     fixed list without the compression handler.
 //   - The URL-replace handler stays in the pipeline: the SDK addresses /me
 //     as /users/me-token-to-replace and relies on it to rewrite the path.
-//   - Retries (429, 503, 504) honour Retry-After and never wait past the
-//     request's deadline: a wait that would cross it is not started, and
-//     the throttled answer is returned at once.
+//   - Retries (429, 503, 504) are calhttp.Retry's, the pipeline's parent
+//     transport: they honour Retry-After and never wait past the request's
+//     deadline: a wait that would cross it is not started, and the
+//     throttled answer is returned at once.
 //   - Microsoft rotates the refresh token on every refresh; the new one is
 //     handed to Account.OnRotate.
 //   - getSchedule: the SDK sends PascalCase keys ("Schedules") and parses
@@ -29,7 +30,9 @@
 //     So its answer is decoded here, case-insensitively, and an unrecognised
 //     status counts as busy. Times come without an offset
 //     ("2025-01-06T12:00:00.0000000") in the zone asked for with
-//     Prefer: outlook.timezone="UTC". A failure for one schedule comes inside
+//     Prefer: outlook.timezone="UTC", or, where that is not honoured, in the
+//     mailbox's zone under its Windows name ("W. Europe Standard Time"),
+//     which tzname.Resolve reads. A failure for one schedule comes inside
 //     the 200 and makes that calendar unreadable, never free. Windows are cut
 //     to under 42 days, within both limits on record (62 days for Graph, 42
 //     for Exchange's free/busy).

@@ -3,7 +3,6 @@ package microsoft
 import (
 	"context"
 	"errors"
-	"net"
 	"strconv"
 	"strings"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"golang.org/x/oauth2"
 
+	"github.com/slotbook/slotbook/pkg/calendar/calhttp"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 )
 
@@ -27,8 +27,9 @@ type Error struct {
 	Code string
 	// Err is the cause that callers may test with errors.Is:
 	// slotbook.ErrCalendarAuth, context.DeadlineExceeded, context.Canceled,
-	// or one of this package's kinds (malformed answer, transport failure).
-	// Nil when the status says it all.
+	// a malformed answer, or what calhttp.Scrub keeps of a request that got
+	// no answer (calhttp.ErrTimeout, calhttp.ErrUnreachable, …). Nil when
+	// the status says it all.
 	Err error
 }
 
@@ -58,8 +59,6 @@ func (e *Error) Unwrap() error { return e.Err }
 // The kinds of failure that have no HTTP status of their own.
 var (
 	errMalformed     = errors.New("malformed answer")
-	errTransport     = errors.New("no answer (transport failure)")
-	errTimeout       = errors.New("no answer in time")
 	errScheduleError = errors.New("schedule not readable")
 	errTooManyItems  = errors.New("too many items")
 	errTokenEndpoint = errors.New("no usable answer from the token endpoint")
@@ -119,24 +118,10 @@ func apiError(ctx context.Context, op string, status int, err error) error {
 		// An answer came, but it could not be read.
 		e.Err = errMalformed
 	default:
-		e.Err = transportKind(err)
+		// No answer came: what calhttp.Scrub keeps of the failure.
+		e.Err = calhttp.Scrub(err)
 	}
 	return e
-}
-
-// transportKind classifies an error that came without an answer.
-func transportKind(err error) error {
-	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return context.DeadlineExceeded
-	case errors.Is(err, context.Canceled):
-		return context.Canceled
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return errTimeout
-	}
-	return errTransport
 }
 
 // tokenError turns a failure of the token endpoint into an *Error. A refused

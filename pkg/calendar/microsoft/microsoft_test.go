@@ -210,7 +210,7 @@ func TestCalendarsOwnerIsTheMailboxAddress(t *testing.T) {
 		if c.Owner != testEmail {
 			t.Errorf("calendar %q: Owner = %q, want the mailbox's address %q", c.Name, c.Owner, testEmail)
 		}
-		if isAddress(c.ID) || strings.EqualFold(c.ID, testEmail) {
+		if slotbook.PlainAddress(c.ID) || strings.EqualFold(c.ID, testEmail) {
 			t.Errorf("calendar id %q looks like an address; the fixture must keep ids opaque", c.ID)
 		}
 	}
@@ -804,6 +804,45 @@ func TestRotatedRefreshTokenIsSaved(t *testing.T) {
 	})
 }
 
+// TestTimesInAWindowsZone: a mailbox whose server does not honour Prefer:
+// outlook.timezone="UTC" answers in its own zone, under its Windows name.
+// Busy (getSchedule and calendarView) and Events read the same instants
+// as from a UTC answer.
+func TestTimesInAWindowsZone(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t)
+	f.srv.SetAnswerZone("W. Europe Standard Time", berlin)
+	f.add(f.defaultCal, graphtest.Event{Subject: subjectMarker, Start: at(9, 0), End: at(10, 0)})
+	f.add(f.otherCal, graphtest.Event{Subject: subjectMarker, Start: at(14, 0), End: at(15, 0)})
+	p := f.provider()
+
+	got, err := p.Busy(ctxTimeout(t, 5*time.Second), f.account(nil), []string{f.defaultCal, f.otherCal}, day, day.AddDate(0, 0, 1))
+	if err != nil {
+		t.Fatalf("Busy: %v", err)
+	}
+	want := []slotbook.BusyResult{
+		{Busy: []slotbook.BusyInterval{{Start: at(9, 0), End: at(10, 0)}}},
+		{Busy: []slotbook.BusyInterval{{Start: at(14, 0), End: at(15, 0)}}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Busy = %+v, want %+v", got, want)
+	}
+	if n := len(f.srv.Requests("POST", "/getSchedule")); n != 1 {
+		t.Errorf("getSchedule requests = %d, want 1 for the default calendar", n)
+	}
+
+	events, err := p.Events(ctxTimeout(t, 5*time.Second), f.account(nil), f.otherCal, day, day.AddDate(0, 0, 1))
+	if err != nil {
+		t.Fatalf("Events: %v", err)
+	}
+	if len(events) != 1 || !events[0].Start.Equal(at(14, 0)) || !events[0].End.Equal(at(15, 0)) {
+		t.Errorf("Events = %+v, want one event 14:00-15:00 UTC", events)
+	}
+}
+
 func TestEventsAcrossPages(t *testing.T) {
 	f := newFixture(t)
 	f.add(f.otherCal, graphtest.Event{Subject: subjectMarker + " 3", Start: at(14, 0), End: at(15, 0), ShowAs: "busy"})
@@ -1125,44 +1164,6 @@ func TestBadBaseURLFailsEveryCall(t *testing.T) {
 	}
 }
 
-func TestIsAddress(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want bool
-	}{
-		{"adele@contoso.example", true},
-		{"Adele@CONTOSO.example", true},
-		{"AAMkADI5AAAA/b+c==", false},
-		{"AAMkAGI2TGuLAAA=", false},
-		{"", false},
-		{"Adele Vance <adele@contoso.example>", false},
-		{"adele@contoso.example ", false},
-		{"adele", false},
-	} {
-		if got := isAddress(tc.in); got != tc.want {
-			t.Errorf("isAddress(%q) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestNormalize(t *testing.T) {
-	iv := func(a, b int) slotbook.BusyInterval { return slotbook.BusyInterval{Start: at(a, 0), End: at(b, 0)} }
-	for _, tc := range []struct {
-		name string
-		in   []slotbook.BusyInterval
-		want []slotbook.BusyInterval
-	}{
-		{"sorts and merges overlaps", []slotbook.BusyInterval{iv(12, 14), iv(9, 10), iv(13, 15)}, []slotbook.BusyInterval{iv(9, 10), iv(12, 15)}},
-		{"merges touching", []slotbook.BusyInterval{iv(9, 10), iv(10, 11)}, []slotbook.BusyInterval{iv(9, 11)}},
-		{"clips to the window", []slotbook.BusyInterval{iv(6, 9), iv(17, 20)}, []slotbook.BusyInterval{iv(8, 9), iv(17, 18)}},
-		{"drops what lies outside", []slotbook.BusyInterval{iv(5, 7), iv(19, 20)}, []slotbook.BusyInterval{}},
-	} {
-		if got := normalize(tc.in, at(8, 0), at(18, 0)); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("%s: normalize(%v) = %v, want %v", tc.name, tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestParseGraphTime(t *testing.T) {
 	for _, tc := range []struct {
 		dateTime, zone string
@@ -1173,7 +1174,12 @@ func TestParseGraphTime(t *testing.T) {
 		{"2025-01-06T12:00:00", "", at(12, 0), false},
 		{"2025-01-06T13:00:00.0000000", "Europe/Zurich", at(12, 0), false},
 		{"2025-01-06T12:00:00Z", "", at(12, 0), false},
-		{"2025-01-06T12:00:00.0000000", "W. Europe Standard Time", time.Time{}, true},
+		{"2025-01-06T12:00:00.0000000", "tzone://Microsoft/Utc", at(12, 0), false},
+		// The Windows names of mailboxSettings, and of answers where Prefer:
+		// outlook.timezone was not honoured.
+		{"2025-01-06T13:00:00.0000000", "W. Europe Standard Time", at(12, 0), false},
+		{"2025-01-06T07:00:00.0000000", "Eastern Standard Time", at(12, 0), false},
+		{"2025-01-06T12:00:00.0000000", "W. Mars Standard Time", time.Time{}, true},
 		{"12:00", "UTC", time.Time{}, true},
 	} {
 		got, err := parseGraphTime(tc.dateTime, tc.zone)

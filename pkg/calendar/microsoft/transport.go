@@ -5,11 +5,8 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -17,6 +14,8 @@ import (
 	khttp "github.com/microsoft/kiota-http-go"
 	msgraph "github.com/microsoftgraph/msgraph-sdk-go"
 	msgraphcore "github.com/microsoftgraph/msgraph-sdk-go-core"
+
+	"github.com/slotbook/slotbook/pkg/calendar/calhttp"
 )
 
 // newAdapter builds the SDK's request adapter for base: bearer tokens from
@@ -42,8 +41,10 @@ func newAdapter(base *url.URL, client *http.Client, maxRetries int) (*msgraph.Gr
 	}
 	// The order is fixed, outermost first. There is no compression handler
 	// (kiota-http-go #183), no redirect handler (Graph's calendar calls do
-	// not redirect; a 3xx is an error), and the retry handler sits
-	// innermost so that it resends exactly the request it was given.
+	// not redirect; a 3xx is an error), and no kiota retry handler: the
+	// pipeline's parent transport is calhttp.Retry, under every
+	// middleware, so that it resends exactly the request the pipeline
+	// made, with Graph's policy (retryable) and calhttp's backoff.
 	pipeline := []khttp.Middleware{
 		recorder{},
 		msgraphcore.NewGraphTelemetryHandler(&options),
@@ -51,10 +52,11 @@ func newAdapter(base *url.URL, client *http.Client, maxRetries int) (*msgraph.Gr
 		rawPathReplace(replace),                   // … in the escaped path too
 		khttp.NewParametersNameDecodingHandler(),  // %24select → $select
 		khttp.NewUserAgentHandler(),
-		&retryHandler{maxRetries: maxRetries, baseDelay: 200 * time.Millisecond, maxWait: 30 * time.Second},
+		replayable{},
 	}
+	retry := &calhttp.Retry{Base: parent, Backoff: backoff(maxRetries), Retryable: retryable}
 	httpClient := &http.Client{
-		Transport: khttp.NewCustomTransportWithParentTransport(parent, pipeline...),
+		Transport: khttp.NewCustomTransportWithParentTransport(retry, pipeline...),
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
@@ -138,84 +140,45 @@ func (recorder) Intercept(pipeline khttp.Pipeline, index int, req *http.Request)
 	return resp, err
 }
 
-// retryHandler resends a request that was throttled (429) or found the
-// service unavailable (503, 504). It waits as Retry-After says, or backs
-// off exponentially with jitter, and never waits past the request's
-// deadline: if the wait would cross it, the last answer is returned at
-// once. POSTs are resent too: getSchedule only reads, and creating an event
-// carries a transactionId, which makes a repeat harmless.
-type retryHandler struct {
-	maxRetries int
-	baseDelay  time.Duration
-	maxWait    time.Duration // a longer Retry-After is not waited for
+// Graph's retry policy, for calhttp.Retry: a request that was throttled
+// (429) or found the service unavailable (503, 504) is sent again; other
+// statuses are final (a 500 from getSchedule is how personal accounts
+// refuse it, and falls back to calendarView instead). POSTs are resent
+// too: getSchedule only reads, and creating an event carries a
+// transactionId, which makes a repeat harmless.
+func retryable(resp *http.Response) bool {
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
 }
+
+// backoff is how Graph requests are retried: from 200 ms on, and for a
+// Retry-After of at most 30 s (Graph's throttling asks for seconds).
+func backoff(retries int) calhttp.Backoff {
+	return calhttp.Backoff{Retries: retries, Base: 200 * time.Millisecond, Cap: 30 * time.Second, MaxRetryAfter: 30 * time.Second}
+}
+
+// replayable is the innermost middleware: it gives a request with a body
+// the GetBody that kiota leaves unset (it sets Body alone, to a reader of
+// the serialised request), so that calhttp.Retry can send the same bytes
+// again. Without it, a POST would be sent once.
+type replayable struct{}
 
 // Intercept implements khttp.Middleware.
-func (h *retryHandler) Intercept(pipeline khttp.Pipeline, index int, req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	var body []byte
-	if req.Body != nil && req.Body != http.NoBody {
-		b, err := io.ReadAll(req.Body)
-		req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		body = b
+func (replayable) Intercept(pipeline khttp.Pipeline, index int, req *http.Request) (*http.Response, error) {
+	if req.Body == nil || req.Body == http.NoBody || req.GetBody != nil {
+		return pipeline.Next(req, index)
 	}
-	for attempt := 0; ; attempt++ {
-		// Every attempt sends the same bytes with the same headers.
-		r := req.Clone(ctx)
-		if body != nil {
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-			r.ContentLength = int64(len(body))
-		}
-		if attempt > 0 {
-			r.Header.Set("Retry-Attempt", strconv.Itoa(attempt))
-		}
-		resp, err := pipeline.Next(r, index)
-		if err != nil || attempt >= h.maxRetries || !retryable(resp.StatusCode) {
-			return resp, err
-		}
-		wait, ok := h.delay(resp, attempt)
-		if !ok {
-			return resp, nil
-		}
-		if deadline, has := ctx.Deadline(); has && !time.Now().Add(wait).Before(deadline) {
-			return resp, nil
-		}
-		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		resp.Body.Close()
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		case <-t.C:
-		}
+	body, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, err
 	}
-}
-
-func retryable(status int) bool {
-	return status == http.StatusTooManyRequests ||
-		status == http.StatusServiceUnavailable ||
-		status == http.StatusGatewayTimeout
-}
-
-// delay returns how long to wait before the next attempt; false if the
-// server asks for longer than maxWait.
-func (h *retryHandler) delay(resp *http.Response, attempt int) (time.Duration, bool) {
-	if ra := strings.TrimSpace(resp.Header.Get("Retry-After")); ra != "" {
-		if secs, err := strconv.ParseFloat(ra, 64); err == nil {
-			d := time.Duration(max(secs, 0) * float64(time.Second))
-			return d, d <= h.maxWait
-		}
-		if at, err := http.ParseTime(ra); err == nil {
-			d := max(time.Until(at), 0)
-			return d, d <= h.maxWait
-		}
-	}
-	d := h.baseDelay << attempt
-	d += rand.N(h.baseDelay/2 + 1)
-	return d, d <= h.maxWait
+	r := req.Clone(req.Context())
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	r.ContentLength = int64(len(body))
+	return pipeline.Next(r, index)
 }

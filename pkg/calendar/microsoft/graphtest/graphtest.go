@@ -39,7 +39,8 @@
 //     redundant POST operations in case of client retries").
 //   - calendarView's startDateTime and endDateTime without an offset are
 //     UTC; times are answered in UTC, or in the IANA zone named by
-//     Prefer: outlook.timezone.
+//     Prefer: outlook.timezone, or (SetAnswerZone) in a zone of the test's
+//     choice under a Windows name, as servers that ignore the header do.
 //   - The token endpoint rotates refresh tokens on every refresh and keeps
 //     the old ones valid ("Refresh tokens replace themselves with a fresh
 //     token upon every use. The Microsoft identity platform doesn't revoke
@@ -198,6 +199,10 @@ type Server struct {
 	calendars  map[string]*calendar // by id
 	pageSize   int
 	capitalise bool
+	// answerZone, if set, is the zone every time is answered in, under
+	// answerName, whatever Prefer asks for.
+	answerZone *time.Location
+	answerName string
 	requests   []Request
 }
 
@@ -386,6 +391,19 @@ func (s *Server) SetCapitalisedStatuses(on bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.capitalise = on
+}
+
+// SetAnswerZone makes getSchedule and calendarView answer every time in
+// loc, under the zone name name, whatever Prefer: outlook.timezone asks
+// for: a mailbox whose server does not honour the header answers in the
+// mailbox's own zone under its Windows name ("W. Europe Standard Time",
+// the name mailboxSettings gives too). The fake does not translate names:
+// the test gives the zone the name stands for. A nil loc restores the
+// default (UTC, or the IANA zone that Prefer names).
+func (s *Server) SetAnswerZone(name string, loc *time.Location) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.answerZone, s.answerName = loc, name
 }
 
 // SignInAs makes the mailbox at address the account that signs in, and
@@ -676,9 +694,16 @@ func (d dateTimeTimeZone) instant() (time.Time, bool) {
 	return t, err == nil
 }
 
-// zoneOf returns the zone that Prefer: outlook.timezone asks for: UTC if
-// none, or one this fake does not know.
-func zoneOf(r *http.Request) (*time.Location, string) {
+// zoneOf returns the zone times are answered in: the one SetAnswerZone
+// set, else the one Prefer: outlook.timezone asks for, else UTC (none
+// asked for, or one this fake does not know).
+func (s *Server) zoneOf(r *http.Request) (*time.Location, string) {
+	s.mu.Lock()
+	loc, name := s.answerZone, s.answerName
+	s.mu.Unlock()
+	if loc != nil {
+		return loc, name
+	}
 	for _, p := range r.Header.Values("Prefer") {
 		name, ok := strings.CutPrefix(strings.TrimSpace(p), "outlook.timezone=")
 		if !ok {
@@ -730,7 +755,7 @@ func (s *Server) getSchedule(w http.ResponseWriter, r *http.Request, body []byte
 		graphError(w, http.StatusBadRequest, "ErrorInvalidParameter", "availabilityViewInterval must be between 5 and 1440. "+MessageMarker)
 		return
 	}
-	loc, zone := zoneOf(r)
+	loc, zone := s.zoneOf(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	infos := make([]map[string]any, 0, len(req.Schedules))
@@ -827,7 +852,7 @@ func (s *Server) calendarView(w http.ResponseWriter, r *http.Request, m, calID s
 			"This request requires a time window specified by the query string parameters StartDateTime and EndDateTime. "+MessageMarker)
 		return
 	}
-	loc, zone := zoneOf(r)
+	loc, zone := s.zoneOf(r)
 	sel := selection(q)
 	s.mu.Lock()
 	cal := s.calendars[calID]

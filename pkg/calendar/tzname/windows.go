@@ -1,7 +1,8 @@
-package icalbusy
+package tzname
 
 // windowsZones maps the Windows zone names that Outlook and Exchange put
-// into TZID to IANA zones (CLDR windowsZones, territory 001).
+// into TZID, and Graph into dateTimeTimeZone and mailboxSettings, to IANA
+// zones (CLDR windowsZones, territory 001).
 var windowsZones = map[string]string{
 	"Dateline Standard Time":          "Etc/GMT+12",
 	"UTC-11":                          "Etc/GMT+11",
