@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/slotbook/slotbook/pkg/calendar/caldav/radicaletest"
+	"github.com/slotbook/slotbook/pkg/config"
 	"github.com/slotbook/slotbook/pkg/schedule"
 	"github.com/slotbook/slotbook/pkg/store/dynamo/dynamotest"
 )
@@ -77,8 +78,8 @@ func TestCalendarsEndToEndAndForgetAfterUse(t *testing.T) {
 
 	table := dynamotest.TableName(t)
 	srv := start(t, map[string]string{
-		"PORT": "0", "SLOTBOOK_DYNAMODB_ENDPOINT": dynamotest.Endpoint(t), "SLOTBOOK_TABLE": table,
-		"SLOTBOOK_SEAL_KEY_FILE": filepath.Join(t.TempDir(), "seal.key"),
+		config.EnvPort: "0", config.EnvDynamoDBEndpoint: dynamotest.Endpoint(t), config.EnvTable: table,
+		config.EnvSealKeyFile: filepath.Join(t.TempDir(), "seal.key"),
 	})
 	defer srv.stop()
 	admin := regexp.MustCompile(`export TOKEN=(\S+)`).FindStringSubmatch(srv.stdout.String())[1]

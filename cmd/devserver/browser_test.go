@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slotbook/slotbook/pkg/calendar"
 	"github.com/slotbook/slotbook/pkg/calendar/caldav/radicaletest"
 	"github.com/slotbook/slotbook/pkg/calendar/microsoft/graphtest"
+	"github.com/slotbook/slotbook/pkg/config"
 	"github.com/slotbook/slotbook/pkg/store/dynamo/dynamotest"
 )
 
@@ -80,15 +80,15 @@ func TestBrowser(t *testing.T) {
 	}))
 	defer control.Close()
 	srv := start(t, map[string]string{
-		"PORT":                            "0",
-		"SLOTBOOK_DYNAMODB_ENDPOINT":      dynamotest.Endpoint(t),
-		"SLOTBOOK_TABLE":                  dynamotest.TableName(t),
-		"SLOTBOOK_SEAL_KEY_FILE":          filepath.Join(t.TempDir(), "seal.key"),
-		calendar.EnvMicrosoftClientID:     graphtest.ClientID,
-		calendar.EnvMicrosoftClientSecret: graphtest.ClientSecret,
-		calendar.EnvMicrosoftAuthURL:      "https://login.microsoftonline.test/common/oauth2/v2.0/authorize",
-		calendar.EnvMicrosoftTokenURL:     graph.TokenURL,
-		calendar.EnvGraphURL:              graph.BaseURL,
+		config.EnvPort:                  "0",
+		config.EnvDynamoDBEndpoint:      dynamotest.Endpoint(t),
+		config.EnvTable:                 dynamotest.TableName(t),
+		config.EnvSealKeyFile:           filepath.Join(t.TempDir(), "seal.key"),
+		config.EnvMicrosoftClientID:     graphtest.ClientID,
+		config.EnvMicrosoftClientSecret: graphtest.ClientSecret,
+		config.EnvMicrosoftAuthURL:      "https://login.microsoftonline.test/common/oauth2/v2.0/authorize",
+		config.EnvMicrosoftTokenURL:     graph.TokenURL,
+		config.EnvGraphURL:              graph.BaseURL,
 	})
 	defer srv.stop()
 	tok := regexp.MustCompile(`export TOKEN=(\S+)`).FindStringSubmatch(srv.stdout.String())

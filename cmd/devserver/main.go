@@ -1,13 +1,14 @@
 // Command devserver is slotbook's local server (make dev): every route on
 // one port, a seeded demo company and local-mode JWTs. It keeps its data in
 // the embedded in-memory store, or in DynamoDB (Local) when
-// SLOTBOOK_DYNAMODB_ENDPOINT is set.
+// config.EnvDynamoDBEndpoint is set. Its environment is pkg/config's.
 package main
 
 import (
 	"cmp"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -19,11 +20,10 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"strings"
 	"syscall"
 	"time"
 
-	"github.com/slotbook/slotbook/pkg/calendar"
+	"github.com/slotbook/slotbook/pkg/config"
 	"github.com/slotbook/slotbook/pkg/httpapi"
 	"github.com/slotbook/slotbook/pkg/local/demo"
 	"github.com/slotbook/slotbook/pkg/local/devauth"
@@ -49,43 +49,40 @@ func main() {
 // receives the address once the server listens.
 func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) error {
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	secret := getenv("SLOTBOOK_DEV_JWT_SECRET")
-	if secret == "" {
-		secret = devauth.DefaultSecret
-	}
-	port := getenv("PORT")
-	if port == "" {
-		port = "3000"
-	}
-
-	store, where, err := openStore(ctx, getenv)
+	cfg, err := config.FromEnv(getenv)
 	if err != nil {
 		return err
 	}
-	var opts []slotbook.Option
+	secret := cmp.Or(string(cfg.DevJWTSecret), devauth.DefaultSecret)
+	store, where, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
 	// The embedded store lives as long as the process, and so may its key.
 	var secrets slotbook.Sealer = seal.NewEphemeral()
-	if getenv("SLOTBOOK_DYNAMODB_ENDPOINT") != "" {
+	if cfg.DynamoDBEndpoint != "" {
 		// Data outlives the process: so must the key of sealed secrets.
-		keyFile := cmp.Or(getenv("SLOTBOOK_SEAL_KEY_FILE"), filepath.Join(".tools", "seal.key"))
-		if secrets, err = seal.NewLocal(keyFile); err != nil {
+		if secrets, err = seal.NewLocal(cmp.Or(cfg.SealKeyFile, filepath.Join(".tools", "seal.key"))); err != nil {
 			return err
 		}
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort("localhost", port))
+	ln, err := net.Listen("tcp", net.JoinHostPort("localhost", cmp.Or(cfg.Port, "3000")))
 	if err != nil {
 		return err
 	}
 	base := "http://" + ln.Addr().String()
-	opts = append(opts, slotbook.WithLogger(log))
-	opts = append(opts, calendarOptions(getenv, base)...)
-	app := slotbook.NewApp(store, secrets, time.Now, opts...)
+	opts, err := localOptions(cfg, base)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	app := slotbook.NewApp(store, secrets, time.Now, append(opts, slotbook.WithLogger(log))...)
 	if err := demo.Seed(ctx, app, time.Now()); err != nil {
 		ln.Close()
 		return err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", crossOrigin(httpapi.NewHandler(app, devauth.NewVerifier(secret), log), corsOrigins(base, getenv)))
+	mux.Handle("/v1/", crossOrigin(httpapi.NewHandler(app, devauth.NewVerifier(secret), log), corsOrigins(base, cfg.CORSOrigins)))
 	mux.Handle("/", web.Handler(web.Config{Auth: web.Auth{Mode: "local"}}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	if err := welcome(stdout, base, where, secret); err != nil {
@@ -137,46 +134,36 @@ func sweep(ctx context.Context, app *slotbook.App, log *slog.Logger, every time.
 	}
 }
 
-// calendarOptions configures the calendar providers for local mode:
-// CalDAV and ICS always (loopback hosts allowed, for a local Radicale),
-// Google and Microsoft when their OAuth apps are set in the environment.
-func calendarOptions(getenv func(string) string, base string) []slotbook.Option {
-	cfg := calendar.FromEnv(getenv)
-	cfg.RedirectURL = cmp.Or(cfg.RedirectURL, base+"/v1/oauth/callback")
-	cfg.AllowPrivateNetworks = true
-	set := calendar.New(cfg)
-	opts := []slotbook.Option{
-		slotbook.WithProviders(set.Calendars), slotbook.WithPrivateCalendarHosts(),
-		slotbook.WithPublicURL(cmp.Or(getenv("SLOTBOOK_PUBLIC_URL"), base)),
-		slotbook.WithDashboardURL(cmp.Or(getenv("SLOTBOOK_DASHBOARD_URL"), base+"/dashboard/")),
+// localOptions returns the App's options in local mode: cfg's, with the
+// local server's defaults — links to its own pages, CalDAV and ICS on
+// loopback hosts allowed (for a local Radicale), and, unless the
+// environment gives one, an OAuth state key of this process (an
+// authorization link works until the server restarts). Google and
+// Microsoft are there when their OAuth apps are set in the environment.
+func localOptions(cfg config.Config, base string) ([]slotbook.Option, error) {
+	cfg.Calendar.RedirectURL = cmp.Or(cfg.Calendar.RedirectURL, base+"/v1/oauth/callback")
+	cfg.Calendar.AllowPrivateNetworks = true
+	cfg.PublicURL = cmp.Or(cfg.PublicURL, base)
+	cfg.DashboardURL = cmp.Or(cfg.DashboardURL, base+"/dashboard/")
+	if cfg.OAuthStateKey == "" {
+		key := make([]byte, 32)
+		rand.Read(key)
+		cfg.OAuthStateKey = config.Secret(base64.RawURLEncoding.EncodeToString(key))
 	}
-	if len(set.OAuth) > 0 {
-		// A key per process: an authorization link works until the server restarts.
-		key := []byte(getenv("SLOTBOOK_OAUTH_STATE_KEY"))
-		if len(key) == 0 {
-			key = make([]byte, 32)
-			rand.Read(key)
-		}
-		opts = append(opts, slotbook.WithOAuth(set.OAuth, key))
-	}
-	return opts
+	return cfg.Options(nil)
 }
 
-// openStore returns the store the environment asks for, and says which.
-func openStore(ctx context.Context, getenv func(string) string) (slotbook.Store, string, error) {
-	endpoint := getenv("SLOTBOOK_DYNAMODB_ENDPOINT")
-	if endpoint == "" {
+// openStore returns the store the configuration asks for, and says which.
+func openStore(ctx context.Context, cfg config.Config) (slotbook.Store, string, error) {
+	if cfg.DynamoDBEndpoint == "" {
 		return inmem.New(), "embedded store", nil
 	}
-	table := getenv("SLOTBOOK_TABLE")
-	if table == "" {
-		table = "slotbook"
-	}
-	store, err := dynamo.Open(ctx, dynamo.Config{Endpoint: endpoint, Table: table})
+	table := cmp.Or(cfg.Table, "slotbook")
+	store, err := dynamo.Open(ctx, dynamo.Config{Endpoint: cfg.DynamoDBEndpoint, Table: table})
 	if err != nil {
 		return nil, "", err
 	}
-	return store, fmt.Sprintf("DynamoDB at %s, table %s", endpoint, table), nil
+	return store, fmt.Sprintf("DynamoDB at %s, table %s", cfg.DynamoDBEndpoint, table), nil
 }
 
 // welcome prints an admin token for the demo company and curl lines that work.
@@ -217,7 +204,7 @@ In the browser:
 // another origin cannot use a visitor's signed-in dashboard, whatever the
 // JWT secret (whose default, dev-secret, is public). The signed-in routes
 // answer CORS only for origins in allowed (the server's own, and
-// SLOTBOOK_CORS_ORIGINS); for any other origin the browser refuses.
+// config.EnvCORSOrigins); for any other origin the browser refuses.
 func crossOrigin(next http.Handler, allowed []string) http.Handler {
 	public := http.NewServeMux()
 	for _, rt := range httpapi.Routes() {
@@ -273,17 +260,11 @@ func crossOrigin(next http.Handler, allowed []string) http.Handler {
 }
 
 // corsOrigins returns the origins the signed-in routes answer CORS for:
-// the server's own (base) and those in SLOTBOOK_CORS_ORIGINS, separated by
-// commas.
-func corsOrigins(base string, getenv func(string) string) []string {
+// the server's own (base) and extra (config.EnvCORSOrigins).
+func corsOrigins(base string, extra []string) []string {
 	out := []string{base}
 	if u, err := url.Parse(base); err == nil && u.Hostname() == "localhost" {
 		out = append(out, "http://127.0.0.1:"+u.Port())
 	}
-	for _, o := range strings.Split(getenv("SLOTBOOK_CORS_ORIGINS"), ",") {
-		if o = strings.TrimSuffix(strings.TrimSpace(o), "/"); o != "" {
-			out = append(out, o)
-		}
-	}
-	return out
+	return append(out, extra...)
 }

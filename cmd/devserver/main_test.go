@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slotbook/slotbook/pkg/config"
 	"github.com/slotbook/slotbook/pkg/store/dynamo/dynamotest"
 )
 
@@ -69,7 +70,7 @@ func start(t *testing.T, env map[string]string) *server {
 // follows the welcome text: the curl line answers real slots and the token
 // opens the settings.
 func TestDevServerServesTheDemo(t *testing.T) {
-	srv := start(t, map[string]string{"PORT": "0", "SLOTBOOK_DEV_JWT_SECRET": "s3cret"})
+	srv := start(t, map[string]string{config.EnvPort: "0", config.EnvDevJWTSecret: "s3cret"})
 	base, stderr := srv.base, srv.stderr
 	welcome := srv.stdout.String()
 	curl := regexp.MustCompile(`curl '([^']+)'`).FindStringSubmatch(welcome)
@@ -124,13 +125,13 @@ func TestDevServerServesTheDemo(t *testing.T) {
 // Local, writes through the API, restarts the server and reads it back.
 func TestDataSurvivesARestartOnDynamoDB(t *testing.T) {
 	env := map[string]string{
-		"PORT":                       "0",
-		"SLOTBOOK_DYNAMODB_ENDPOINT": dynamotest.Endpoint(t),
-		"SLOTBOOK_TABLE":             dynamotest.TableName(t),
-		"SLOTBOOK_SEAL_KEY_FILE":     filepath.Join(t.TempDir(), "seal.key"),
+		config.EnvPort:             "0",
+		config.EnvDynamoDBEndpoint: dynamotest.Endpoint(t),
+		config.EnvTable:            dynamotest.TableName(t),
+		config.EnvSealKeyFile:      filepath.Join(t.TempDir(), "seal.key"),
 	}
 	first := start(t, env)
-	if !strings.Contains(first.stdout.String(), "DynamoDB at "+env["SLOTBOOK_DYNAMODB_ENDPOINT"]) {
+	if !strings.Contains(first.stdout.String(), "DynamoDB at "+env[config.EnvDynamoDBEndpoint]) {
 		t.Errorf("welcome text does not name the store:\n%s", first.stdout.String())
 	}
 	tok := regexp.MustCompile(`export TOKEN=(\S+)`).FindStringSubmatch(first.stdout.String())[1]
@@ -177,7 +178,7 @@ func TestDataSurvivesARestartOnDynamoDB(t *testing.T) {
 // to the server's own origin and the configured ones, so a page elsewhere
 // cannot drive a visitor's dashboard — the default JWT secret is public.
 func TestCrossOriginOnlyForTheWidget(t *testing.T) {
-	srv := start(t, map[string]string{"PORT": "0", "SLOTBOOK_CORS_ORIGINS": "https://admin.salon.example, https://other.example/"})
+	srv := start(t, map[string]string{config.EnvPort: "0", config.EnvCORSOrigins: "https://admin.salon.example, https://other.example/"})
 	defer srv.stop()
 	ask := func(method, path, origin string, header ...string) http.Header {
 		t.Helper()
@@ -226,5 +227,25 @@ func TestCrossOriginOnlyForTheWidget(t *testing.T) {
 				t.Errorf("Authorization allowed = %v, want %v (%q)", auth, c.authAllowed, c.got.Get("Access-Control-Allow-Headers"))
 			}
 		})
+	}
+}
+
+// TestAConfigurationThatCannotWorkIsRefusedNamingTheVariable: the local
+// server reads pkg/config as the functions do, and does not start on a
+// value that cannot work.
+func TestAConfigurationThatCannotWorkIsRefusedNamingTheVariable(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{config.EnvPort: "0", config.EnvCalendarDeadline: "soon"}, config.EnvCalendarDeadline},
+		{map[string]string{config.EnvPort: "0", config.EnvGoogleClientID: "id"}, config.EnvGoogleClientSecret},
+		{map[string]string{config.EnvPort: "0", config.EnvOAuthStateKey: "short"}, config.EnvOAuthStateKey},
+		{map[string]string{config.EnvPort: "web"}, config.EnvPort},
+	} {
+		err := run(t.Context(), func(k string) string { return tc.env[k] }, io.Discard, io.Discard, nil)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("run with %v = %v, want an error naming %s", tc.env, err, tc.want)
+		}
 	}
 }

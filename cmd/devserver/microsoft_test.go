@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slotbook/slotbook/pkg/calendar"
 	"github.com/slotbook/slotbook/pkg/calendar/microsoft/graphtest"
+	"github.com/slotbook/slotbook/pkg/config"
 	"github.com/slotbook/slotbook/pkg/local/devauth"
 	"github.com/slotbook/slotbook/pkg/schedule"
 	"github.com/slotbook/slotbook/pkg/seal"
@@ -54,9 +54,9 @@ func TestMicrosoft365EndToEnd(t *testing.T) {
 
 	table, keyFile := dynamotest.TableName(t), filepath.Join(t.TempDir(), "seal.key")
 	srv := start(t, map[string]string{
-		"PORT": "0", "SLOTBOOK_DYNAMODB_ENDPOINT": dynamotest.Endpoint(t), "SLOTBOOK_TABLE": table, "SLOTBOOK_SEAL_KEY_FILE": keyFile,
-		calendar.EnvMicrosoftClientID: graphtest.ClientID, calendar.EnvMicrosoftClientSecret: graphtest.ClientSecret,
-		calendar.EnvMicrosoftAuthURL: g.AuthURL, calendar.EnvMicrosoftTokenURL: g.TokenURL, calendar.EnvGraphURL: g.BaseURL,
+		config.EnvPort: "0", config.EnvDynamoDBEndpoint: dynamotest.Endpoint(t), config.EnvTable: table, config.EnvSealKeyFile: keyFile,
+		config.EnvMicrosoftClientID: graphtest.ClientID, config.EnvMicrosoftClientSecret: graphtest.ClientSecret,
+		config.EnvMicrosoftAuthURL: g.AuthURL, config.EnvMicrosoftTokenURL: g.TokenURL, config.EnvGraphURL: g.BaseURL,
 	})
 	defer srv.stop()
 	admin := regexp.MustCompile(`export TOKEN=(\S+)`).FindStringSubmatch(srv.stdout.String())[1]

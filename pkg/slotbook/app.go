@@ -20,7 +20,7 @@ type App struct {
 	secrets          Sealer
 	providers        map[Provider]CalendarProvider
 	oauth            map[Provider]OAuthProvider
-	stateKey         []byte
+	stateKey         func(context.Context) ([]byte, error)
 	calendarDeadline time.Duration
 	publicURL        string
 	dashboardURL     string
@@ -50,8 +50,9 @@ func NewApp(store Store, secrets Sealer, now func() time.Time, opts ...Option) *
 		a.log = slog.New(slog.DiscardHandler)
 	}
 	if a.stateKey == nil {
-		a.stateKey = make([]byte, 32)
-		rand.Read(a.stateKey) // never fails (crypto/rand documents it)
+		key := make([]byte, 32)
+		rand.Read(key) // never fails (crypto/rand documents it)
+		a.stateKey = func(context.Context) ([]byte, error) { return key, nil }
 	}
 	return a
 }

@@ -19,7 +19,21 @@ const StateTTL = 15 * time.Minute
 // their authorization URLs (every instance that may see the callback needs
 // the same key).
 func WithOAuth(p map[Provider]OAuthProvider, stateKey []byte) Option {
-	return func(a *App) { a.oauth, a.stateKey = p, stateKey }
+	return func(a *App) {
+		a.oauth, a.stateKey = p, nil
+		if stateKey != nil {
+			a.stateKey = func(context.Context) ([]byte, error) { return stateKey, nil }
+		}
+	}
+}
+
+// WithOAuthStateKey is WithOAuth with a key that is fetched when a state is
+// first signed or verified, e.g. from a parameter store: key is called on
+// every signing and verification, so it should keep the key once it has it.
+// While it fails, starting and completing OAuth flows answer Unavailable,
+// and the next attempt calls it again. Its errors must not hold the key.
+func WithOAuthStateKey(p map[Provider]OAuthProvider, key func(context.Context) ([]byte, error)) Option {
+	return func(a *App) { a.oauth, a.stateKey = p, key }
 }
 
 // oauthState is what the signed state of an authorization URL carries:
@@ -48,14 +62,32 @@ func (a *App) consentURL(ctx context.Context, s oauthState) (string, error) {
 	}
 	p, _ := PrincipalFrom(ctx)
 	s.Subject, s.Expires, s.Nonce = p.Subject, a.now().Add(StateTTL).Unix(), NewID()
-	return op.AuthCodeURL(a.signState(s)), nil
+	state, err := a.signState(ctx, s)
+	if err != nil {
+		return "", err
+	}
+	return op.AuthCodeURL(state), nil
 }
 
-func (a *App) signState(s oauthState) string {
+func (a *App) signState(ctx context.Context, s oauthState) (string, error) {
 	body, _ := json.Marshal(s)
-	mac := hmac.New(sha256.New, a.stateKey)
+	mac, err := a.stateMAC(ctx, body)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(body) + "." + base64.RawURLEncoding.EncodeToString(mac), nil
+}
+
+// stateMAC returns the MAC of a state's body under the state key; a key
+// that cannot be had is Unavailable.
+func (a *App) stateMAC(ctx context.Context, body []byte) ([]byte, error) {
+	key, err := a.stateKey(ctx)
+	if err != nil {
+		return nil, &Error{Code: Unavailable, Message: "Calendars cannot be connected right now; try again in a minute.", Err: err}
+	}
+	mac := hmac.New(sha256.New, key)
 	mac.Write(body)
-	return base64.RawURLEncoding.EncodeToString(body) + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+	return mac.Sum(nil), nil
 }
 
 // errBadState is the answer to a state that is not slotbook's, or expired.
@@ -63,7 +95,7 @@ func errBadState() error {
 	return FieldErrorf("state", "is not a valid authorization of slotbook, or it has expired; connect again")
 }
 
-func (a *App) verifyState(raw string) (oauthState, error) {
+func (a *App) verifyState(ctx context.Context, raw string) (oauthState, error) {
 	b64, sig, ok := strings.Cut(raw, ".")
 	if !ok || len(raw) > 2048 {
 		return oauthState{}, errBadState()
@@ -73,9 +105,11 @@ func (a *App) verifyState(raw string) (oauthState, error) {
 	if err1 != nil || err2 != nil {
 		return oauthState{}, errBadState()
 	}
-	mac := hmac.New(sha256.New, a.stateKey)
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
+	want, err := a.stateMAC(ctx, body)
+	if err != nil {
+		return oauthState{}, err
+	}
+	if !hmac.Equal(got, want) {
 		return oauthState{}, errBadState()
 	}
 	var s oauthState
@@ -106,7 +140,7 @@ const MaxOAuthCodeLength = 4096
 // that user calls with their own credentials. providerError is the error
 // the provider sent instead of a code (the user declined).
 func (a *App) OAuthCallback(ctx context.Context, code, state, providerError string) (OAuthReturn, error) {
-	s, err := a.verifyState(state)
+	s, err := a.verifyState(ctx, state)
 	if err != nil {
 		return OAuthReturn{}, err
 	}
@@ -133,7 +167,7 @@ func (a *App) CompleteOAuth(ctx context.Context, companyID, employeeID, code, st
 	if _, err := a.authorize(ctx, companyID, EditEmployee, employeeID); err != nil {
 		return Connection{}, false, err
 	}
-	s, err := a.verifyState(state)
+	s, err := a.verifyState(ctx, state)
 	if err != nil {
 		return Connection{}, false, err
 	}

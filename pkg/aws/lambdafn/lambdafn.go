@@ -1,7 +1,13 @@
 // Package lambdafn wires one slotbook function for AWS Lambda: it reads the
-// environment, builds the clients once per cold start, and serves the
+// environment (pkg/config, and the region, credentials and Runtime API that
+// Lambda sets), builds the clients once per cold start, and serves the
 // function's route group through the API Gateway adapter. Every
 // functions/<name>/main.go is one call to Start.
+//
+// Nothing at start makes a network call: the DynamoDB and KMS clients are
+// built from the environment without aws-sdk-go-v2's config package, and
+// the OAuth secrets are read from Parameter Store, through the Parameters
+// and Secrets Lambda Extension (pkg/aws/paramstore), on first need.
 package lambdafn
 
 import (
@@ -12,61 +18,47 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/slotbook/slotbook/pkg/aws/apigw"
-	"github.com/slotbook/slotbook/pkg/aws/lambdatest"
-	"github.com/slotbook/slotbook/pkg/calendar"
+	"github.com/slotbook/slotbook/pkg/aws/paramstore"
+	"github.com/slotbook/slotbook/pkg/config"
 	"github.com/slotbook/slotbook/pkg/httpapi"
 	"github.com/slotbook/slotbook/pkg/seal"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 	"github.com/slotbook/slotbook/pkg/store/dynamo"
 )
 
-// Environment variables of the functions (set by template.yaml).
+// What Lambda puts into a function's environment, besides the template's
+// variables.
 const (
-	EnvTable    = "SLOTBOOK_TABLE"             // the DynamoDB table
-	EnvEndpoint = "SLOTBOOK_DYNAMODB_ENDPOINT" // a DynamoDB Local instead of AWS (tests)
-	EnvKMSKey   = "SLOTBOOK_KMS_KEY_ID"        // the KMS key that seals secrets
-	EnvSealKey  = "SLOTBOOK_SEAL_KEY_FILE"     // a local key file instead of KMS (tests)
-	// EnvSecretsPath is an SSM Parameter Store path holding the
-	// SecureString parameters google-client-secret,
-	// microsoft-client-secret and oauth-state-key.
-	EnvSecretsPath = "SLOTBOOK_SECRETS_PATH"
-	// EnvStateKey signs OAuth states where there is no SSM path (tests).
-	EnvStateKey = "SLOTBOOK_OAUTH_STATE_KEY"
-	// EnvPublicURL is where the booking pages live (links for customers).
-	EnvPublicURL = "SLOTBOOK_PUBLIC_URL"
-	// EnvDashboardURL is the dashboard page, where a browser returning from
-	// a calendar provider's consent page is sent back to.
-	EnvDashboardURL = "SLOTBOOK_DASHBOARD_URL"
-	// EnvCalendarDeadline bounds calendar reads per request, e.g. "3s".
-	EnvCalendarDeadline = "SLOTBOOK_CALENDAR_DEADLINE"
-	// EnvJWTIssuer and EnvJWTAudience name the Cognito user pool and app
-	// clients whose ID tokens the function verifies itself on routes that
-	// have no authorizer (a dashboard user cancelling a booking).
-	EnvJWTIssuer   = "SLOTBOOK_JWT_ISSUER"
-	EnvJWTAudience = "SLOTBOOK_JWT_AUDIENCE"
+	envRegion        = "AWS_REGION"
+	envDefaultRegion = "AWS_DEFAULT_REGION"
+	envAccessKeyID   = "AWS_ACCESS_KEY_ID"
+	envSecretKey     = "AWS_SECRET_ACCESS_KEY"
+	envSessionToken  = "AWS_SESSION_TOKEN"
+	// envRuntimeAPI is where the Lambda Runtime API listens (host:port).
+	envRuntimeAPI = "AWS_LAMBDA_RUNTIME_API"
 )
 
 // Start serves group on Lambda; it does not return. A configuration that
-// cannot work is reported as an init error, which Lambda shows in its logs.
+// cannot work is reported as an init error (Runtime.ConfigError), which
+// Lambda shows in its logs and as the answer of the invocation.
 // The Book function also takes SweepEvent, which its schedule sends.
 func Start(group httpapi.Group) {
 	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
 	h, app, err := build(context.Background(), os.Getenv, time.Now, log, group)
 	if err != nil {
-		log.Error("init", "err", err)
-		lambdatest.ReportInitError(err, "Runtime.ConfigError")
+		log.Error("init", "err", err.Error())
+		if rerr := reportInitError(os.Getenv(envRuntimeAPI), err, "Runtime.ConfigError"); rerr != nil {
+			log.Error("init", "err", rerr.Error())
+		}
 		os.Exit(1)
 	}
 	if group == httpapi.Book {
@@ -112,115 +104,86 @@ func New(ctx context.Context, getenv func(string) string, now func() time.Time, 
 	return h, err
 }
 
-// build builds the handler of group and the App behind it.
+// build builds the handler of group and the App behind it. It makes no
+// network call, except to a DynamoDB Local named by
+// config.EnvDynamoDBEndpoint (tests), whose table it creates if missing.
 func build(ctx context.Context, getenv func(string) string, now func() time.Time, log *slog.Logger, group httpapi.Group) (http.Handler, *slotbook.App, error) {
-	table := getenv(EnvTable)
-	if table == "" {
-		return nil, nil, errors.New("lambdafn: " + EnvTable + " is not set")
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return nil, nil, err
 	}
-	var (
-		store   *dynamo.Store
-		secrets slotbook.Sealer
-		err     error
-	)
-	if endpoint := getenv(EnvEndpoint); endpoint != "" {
-		if store, err = dynamo.Open(ctx, dynamo.Config{Table: table, Endpoint: endpoint}); err != nil {
+	if cfg.Table == "" {
+		return nil, nil, errors.New("lambdafn: " + config.EnvTable + " is not set")
+	}
+	// The AWS configuration (read from the environment, no call) is needed
+	// unless both the store and the sealer are local (tests).
+	storeCfg := dynamo.Config{Table: cfg.Table, Endpoint: cfg.DynamoDBEndpoint}
+	if storeCfg.Endpoint == "" {
+		if storeCfg.AWS, err = awsConfig(getenv); err != nil {
 			return nil, nil, err
 		}
 	}
-	if keyFile := getenv(EnvSealKey); keyFile != "" {
-		if secrets, err = seal.NewLocal(keyFile); err != nil {
+	store, err := dynamo.Open(ctx, storeCfg)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	var secrets slotbook.Sealer
+	switch {
+	case cfg.SealKeyFile != "":
+		if secrets, err = seal.NewLocal(cfg.SealKeyFile); err != nil {
 			return nil, nil, err
 		}
-	}
-	env := getenv
-	if store == nil || secrets == nil || getenv(EnvSecretsPath) != "" {
-		awsCfg, err := config.LoadDefaultConfig(ctx)
+	case cfg.KMSKeyID == "":
+		return nil, nil, errors.New("lambdafn: " + config.EnvKMSKeyID + " is not set")
+	default:
+		a, err := awsConfig(getenv)
 		if err != nil {
-			return nil, nil, fmt.Errorf("lambdafn: AWS configuration: %w", err)
+			return nil, nil, err
 		}
-		if path := getenv(EnvSecretsPath); path != "" {
-			if env, err = withSSM(ctx, ssm.NewFromConfig(awsCfg), path, getenv); err != nil {
-				return nil, nil, err
-			}
-		}
-		if store == nil {
-			store = dynamo.New(dynamodb.NewFromConfig(awsCfg), table)
-		}
-		if secrets == nil {
-			keyID := getenv(EnvKMSKey)
-			if keyID == "" {
-				return nil, nil, errors.New("lambdafn: " + EnvKMSKey + " is not set")
-			}
-			secrets = seal.NewKMS(kms.NewFromConfig(awsCfg), keyID)
-		}
+		secrets = seal.NewKMS(kms.NewFromConfig(a), cfg.KMSKeyID)
 	}
-	opts, err := calendarOptions(env)
+
+	var params config.ParameterStore
+	if cfg.SecretsPath != "" {
+		params = paramstore.New(getenv(paramstore.EnvPort), getenv(envSessionToken))
+	}
+	opts, err := cfg.Options(params)
 	if err != nil {
 		return nil, nil, err
 	}
 	app := slotbook.NewApp(store, secrets, now, append(opts, slotbook.WithLogger(log))...)
 	var auth apigw.Authenticator
-	if issuer := getenv(EnvJWTIssuer); issuer != "" {
-		auth.Bearer = apigw.NewCognito(issuer, strings.Split(getenv(EnvJWTAudience), ","))
+	if cfg.JWTIssuer != "" {
+		auth.Bearer = apigw.NewCognito(cfg.JWTIssuer, cfg.JWTAudience)
 	}
 	return httpapi.NewHandler(app, auth, log, group), app, nil
 }
 
-// calendarOptions configures the calendar providers from the environment.
-func calendarOptions(getenv func(string) string) ([]slotbook.Option, error) {
-	set := calendar.New(calendar.FromEnv(getenv))
-	opts := []slotbook.Option{slotbook.WithProviders(set.Calendars), slotbook.WithPublicURL(getenv(EnvPublicURL)), slotbook.WithDashboardURL(getenv(EnvDashboardURL))}
-	if len(set.OAuth) > 0 {
-		key := getenv(EnvStateKey)
-		if len(key) < 32 {
-			return nil, errors.New("lambdafn: the OAuth state key (oauth-state-key) must be at least 32 characters")
-		}
-		opts = append(opts, slotbook.WithOAuth(set.OAuth, []byte(key)))
+// awsConfig is the AWS configuration of a Lambda function: the region and
+// the execution role's credentials, which Lambda puts into the
+// environment. On Lambda, aws-sdk-go-v2's default chain
+// (config.LoadDefaultConfig) finds these same variables first; building the
+// configuration without that package keeps its shared-config, SSO, STS and
+// IMDS code (about 1.6 MB) out of every function.
+func awsConfig(getenv func(string) string) (aws.Config, error) {
+	region := getenv(envRegion)
+	if region == "" {
+		region = getenv(envDefaultRegion)
 	}
-	if d := getenv(EnvCalendarDeadline); d != "" {
-		dur, err := time.ParseDuration(d)
-		if err != nil || dur <= 0 {
-			return nil, fmt.Errorf("lambdafn: %s=%q is not a duration", EnvCalendarDeadline, d)
-		}
-		opts = append(opts, slotbook.WithCalendarDeadline(dur))
+	id, secret := getenv(envAccessKeyID), getenv(envSecretKey)
+	var errs []error
+	if region == "" {
+		errs = append(errs, errors.New(envRegion+" is not set"))
 	}
-	return opts, nil
-}
-
-// ssmAPI is the part of the SSM client withSSM uses.
-type ssmAPI interface {
-	GetParametersByPath(ctx context.Context, in *ssm.GetParametersByPathInput, optFns ...func(*ssm.Options)) (*ssm.GetParametersByPathOutput, error)
-}
-
-// withSSM returns getenv extended by the secrets under path in SSM
-// Parameter Store, read once per cold start and kept only in memory.
-func withSSM(ctx context.Context, client ssmAPI, path string, getenv func(string) string) (func(string) string, error) {
-	names := map[string]string{
-		"google-client-secret":    calendar.EnvGoogleClientSecret,
-		"microsoft-client-secret": calendar.EnvMicrosoftClientSecret,
-		"oauth-state-key":         EnvStateKey,
+	if id == "" || secret == "" {
+		errs = append(errs, errors.New(envAccessKeyID+" and "+envSecretKey+" (the execution role's credentials) are not set"))
 	}
-	secrets := map[string]string{}
-	p := ssm.NewGetParametersByPathPaginator(client, &ssm.GetParametersByPathInput{
-		Path: aws.String(path), WithDecryption: aws.Bool(true),
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("lambdafn: read secrets under %s: %w", path, err)
-		}
-		for _, prm := range page.Parameters {
-			name := aws.ToString(prm.Name)
-			if env, ok := names[name[strings.LastIndex(name, "/")+1:]]; ok {
-				secrets[env] = aws.ToString(prm.Value)
-			}
-		}
+	if err := errors.Join(errs...); err != nil {
+		return aws.Config{}, fmt.Errorf("lambdafn: AWS configuration: %w", err)
 	}
-	return func(k string) string {
-		if v, ok := secrets[k]; ok {
-			return v
-		}
-		return getenv(k)
+	return aws.Config{
+		Region:      region,
+		Credentials: credentials.NewStaticCredentialsProvider(id, secret, getenv(envSessionToken)),
 	}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -35,8 +36,10 @@ import (
 
 	"github.com/slotbook/slotbook/pkg/aws/lambdafn"
 	"github.com/slotbook/slotbook/pkg/aws/lambdatest"
+	"github.com/slotbook/slotbook/pkg/aws/paramstore"
+	"github.com/slotbook/slotbook/pkg/aws/paramstore/paramstoretest"
 	"github.com/slotbook/slotbook/pkg/aws/samtemplate"
-	"github.com/slotbook/slotbook/pkg/calendar"
+	"github.com/slotbook/slotbook/pkg/config"
 	"github.com/slotbook/slotbook/pkg/local/demo"
 	"github.com/slotbook/slotbook/pkg/seal"
 	"github.com/slotbook/slotbook/pkg/slotbook"
@@ -126,6 +129,10 @@ func hostBootstrap(tb testing.TB, function string) string {
 	return bin
 }
 
+// sessionToken is the functions' session token, which the Parameters and
+// Secrets extension asks for; no log line may show it.
+const sessionToken = "smoke-session-token-7f3a9c"
+
 // lambdaEnv is the environment Lambda gives a provided.al2023 function,
 // with dummy credentials and no shared AWS config.
 func lambdaEnv(tb testing.TB, function string, rt *lambdatest.Server) map[string]string {
@@ -146,7 +153,7 @@ func lambdaEnv(tb testing.TB, function string, rt *lambdatest.Server) map[string
 		"AWS_DEFAULT_REGION":              samtemplate.Region,
 		"AWS_ACCESS_KEY_ID":               "AKIALOCALTEST",
 		"AWS_SECRET_ACCESS_KEY":           "local",
-		"AWS_SESSION_TOKEN":               "local",
+		"AWS_SESSION_TOKEN":               sessionToken,
 		"AWS_CONFIG_FILE":                 filepath.Join(dir, "no-config"),
 		"AWS_SHARED_CREDENTIALS_FILE":     filepath.Join(dir, "no-credentials"),
 		"TZ":                              ":UTC",
@@ -320,55 +327,46 @@ func (r *recorder) used() []string {
 	return slices.Sorted(maps.Keys(r.actions))
 }
 
-// The OAuth secrets the fake Parameter Store holds under the template's path.
+// The OAuth secrets that Parameter Store holds under the template's path.
 var oauthSecrets = map[string]string{
-	"google-client-secret":    "smoke-google-secret",
-	"microsoft-client-secret": "smoke-microsoft-secret",
-	"oauth-state-key":         "smoke-state-key-smoke-state-key-smoke-state-key",
+	config.ParamGoogleClientSecret:    "smoke-google-secret-5d1e",
+	config.ParamMicrosoftClientSecret: "smoke-microsoft-secret-8b2c",
+	config.ParamOAuthStateKey:         "smoke-state-key-smoke-state-key-smoke-state-key-0a4f",
 }
 
-// fakeSSM answers GetParametersByPath as Parameter Store does, from
-// secrets under path, and notes the IAM action and resource of each call.
-type fakeSSM struct {
-	url   string
-	mu    sync.Mutex
-	calls []string // "ssm:GetParametersByPath arn:aws:ssm:…:parameter/path"
+// tripwire is a listener that counts the connections made to it: a port
+// that must stay untouched.
+type tripwire struct {
+	ln    net.Listener
+	count atomic.Int64
 }
 
-func newFakeSSM(tb testing.TB, path string, secrets map[string]string) *fakeSSM {
-	f := &fakeSSM{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct{ Path string }
-		json.NewDecoder(r.Body).Decode(&in)
-		op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AmazonSSM.")
-		f.mu.Lock()
-		f.calls = append(f.calls, "ssm:"+op+" arn:aws:ssm:"+samtemplate.Region+":"+samtemplate.AccountID+":parameter"+in.Path)
-		f.mu.Unlock()
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		if op != "GetParametersByPath" {
-			w.WriteHeader(http.StatusBadRequest)
-			io.WriteString(w, `{"__type":"InvalidAction","message":"the fake serves GetParametersByPath only"}`)
-			return
-		}
-		type parameter struct{ Name, Type, Value string }
-		var out struct{ Parameters []parameter }
-		if strings.TrimSuffix(in.Path, "/") == path {
-			for _, name := range slices.Sorted(maps.Keys(secrets)) {
-				out.Parameters = append(out.Parameters, parameter{path + "/" + name, "SecureString", secrets[name]})
+func newTripwire(tb testing.TB) *tripwire {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w := &tripwire{ln: ln}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
 			}
+			w.count.Add(1)
+			c.Close()
 		}
-		json.NewEncoder(w).Encode(out)
-	}))
-	tb.Cleanup(srv.Close)
-	f.url = srv.URL
-	return f
+	}()
+	tb.Cleanup(func() { ln.Close() })
+	return w
 }
 
-func (f *fakeSSM) used() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.calls)
+func (w *tripwire) port() string {
+	_, p, _ := net.SplitHostPort(w.ln.Addr().String())
+	return p
 }
+
+func (w *tripwire) connections() int64 { return w.count.Load() }
 
 // allows reports whether an IAM resource pattern (with * and ?) matches arn.
 func allows(pattern, arn string) bool {
@@ -382,7 +380,7 @@ type world struct {
 	*process
 	store *dynamo.Store
 	rec   *recorder
-	ssm   *fakeSSM
+	ext   *paramstoretest.Server
 	now   time.Time
 }
 
@@ -424,7 +422,11 @@ func run(t *testing.T, function string) *world {
 	}
 	rec := newRecorder(t, dynamotest.Endpoint(t))
 	f := template(t).Functions[function]
-	ssm := newFakeSSM(t, f.Env[lambdafn.EnvSecretsPath], oauthSecrets)
+	params := map[string]string{}
+	for name, v := range oauthSecrets {
+		params[f.Env[config.EnvSecretsPath]+"/"+name] = v
+	}
+	ext := paramstoretest.New(t, sessionToken, params)
 	env := lambdaEnv(t, function, rt)
 	for k, v := range f.Env {
 		// The template's values, except references to AWS resources: the
@@ -433,18 +435,22 @@ func run(t *testing.T, function string) *world {
 			env[k] = v
 		}
 	}
-	env[lambdafn.EnvTable] = table
-	env[lambdafn.EnvEndpoint] = rec.url
-	env[lambdafn.EnvSealKey] = filepath.Join(t.TempDir(), "seal.key")
-	// Configured as in production: both OAuth apps, secrets from Parameter Store.
-	env["AWS_ENDPOINT_URL_SSM"] = ssm.url
-	env[calendar.EnvGoogleClientID] = "smoke-google-client"
-	env[calendar.EnvMicrosoftClientID] = "smoke-microsoft-client"
-	env[calendar.EnvRedirectURL] = "https://api.slotbook.test/v1/oauth/callback"
+	env[config.EnvTable] = table
+	env[config.EnvDynamoDBEndpoint] = rec.url
+	env[config.EnvSealKeyFile] = filepath.Join(t.TempDir(), "seal.key")
+	// Configured as in production: both OAuth apps, their secrets in
+	// Parameter Store behind the Parameters and Secrets extension.
+	env[paramstore.EnvPort] = ext.Port
+	env[config.EnvGoogleClientID] = "smoke-google-client"
+	env[config.EnvMicrosoftClientID] = "smoke-microsoft-client"
+	env[config.EnvOAuthRedirectURL] = "https://api.slotbook.test/v1/oauth/callback"
 	p := start(t, function, bin, rt, env)
 	p.waitReady(t)
+	if reqs := ext.Requests(); len(reqs) != 0 {
+		t.Fatalf("%s read %+v from Parameter Store while starting; secrets are read on first need", function, reqs)
+	}
 	rec.reset()
-	return &world{process: p, store: store, rec: rec, ssm: ssm, now: now}
+	return &world{process: p, store: store, rec: rec, ext: ext, now: now}
 }
 
 // checkGranted checks that the function's policy in the template grants
@@ -469,23 +475,27 @@ func (w *world) checkGranted(t *testing.T) {
 			t.Errorf("%s used %s on the table, which its policy in template.yaml does not grant (used: %v)", w.name, a, used)
 		}
 	}
-	calls := w.ssm.used()
-	if len(calls) == 0 {
-		t.Errorf("%s read no secrets from Parameter Store at init", w.name)
-	}
-	for _, c := range calls {
-		action, arn, _ := strings.Cut(c, " ")
+	// The extension calls GetParameter with the function's role.
+	for _, r := range w.ext.Requests() {
+		arn := "arn:aws:ssm:" + samtemplate.Region + ":" + samtemplate.AccountID + ":parameter" + r.Name
 		ok := false
 		for _, s := range f.Statements {
-			if s.Effect == "Allow" && slices.Contains(s.Action, action) && slices.ContainsFunc(s.Resource, func(r string) bool { return allows(r, arn) }) {
+			if s.Effect == "Allow" && slices.Contains(s.Action, "ssm:GetParameter") && slices.ContainsFunc(s.Resource, func(p string) bool { return allows(p, arn) }) {
 				ok = true
 			}
 		}
 		if !ok {
-			t.Errorf("%s called %s on %s, which its policy in template.yaml does not grant", w.name, action, arn)
+			t.Errorf("%s read %s through the Parameters and Secrets extension, which its policy in template.yaml does not grant (ssm:GetParameter)", w.name, arn)
+		}
+		used = append(used, "ssm:GetParameter "+arn)
+	}
+	// No log line shows a secret or the session token.
+	out := w.out.String()
+	for _, secret := range append(slices.Collect(maps.Values(oauthSecrets)), sessionToken) {
+		if strings.Contains(out, secret) {
+			t.Errorf("%s's output shows the secret %q", w.name, secret)
 		}
 	}
-	used = append(used, calls...)
 	t.Logf("%s used %v", w.name, used)
 }
 
@@ -743,6 +753,45 @@ func TestSettingsBootstrap(t *testing.T) {
 	if !slices.Equal(svc.Employees, []string{"ana", "ben"}) {
 		t.Errorf("haircut employees %v after deleting cleo, want [ana ben]", svc.Employees)
 	}
+
+	// Connecting a Google calendar answers Google's consent page, with a
+	// state signed by the key in Parameter Store: read on this first need,
+	// not before; a read that fails is a 503 and is tried again; a read that
+	// worked is kept.
+	if reqs := w.ext.Requests(); len(reqs) != 0 {
+		t.Errorf("requests that need no secret read %+v from Parameter Store", reqs)
+	}
+	connect := func() events.APIGatewayV2HTTPResponse {
+		return admin("/employees/{employeeId}/calendars", "POST /v1/companies/demo/employees/ana/calendars", `{"provider":"google"}`)
+	}
+	w.ext.Fail(http.StatusBadGateway, "could not reach SSM")
+	resp = connect()
+	wantStatus(t, "connect while Parameter Store cannot be read", resp, http.StatusServiceUnavailable)
+	if !strings.Contains(resp.Body, `"code":"unavailable"`) || resp.Headers["Content-Type"] != "application/problem+json" {
+		t.Errorf("answer %v %s, want an unavailable problem", resp.Headers, resp.Body)
+	}
+	w.ext.Fail(0, "")
+	for range 2 {
+		resp = connect()
+		wantStatus(t, "connect", resp, http.StatusAccepted)
+		var consent struct{ AuthorizationURL string }
+		decode(t, resp, &consent)
+		u, err := url.Parse(consent.AuthorizationURL)
+		if err != nil || u.Query().Get("client_id") != "smoke-google-client" || u.Query().Get("state") == "" {
+			t.Errorf("consent page %q, want Google's with the client id and a state", consent.AuthorizationURL)
+		}
+	}
+	stateKey := template(t).Functions[w.name].Env[config.EnvSecretsPath] + "/" + config.ParamOAuthStateKey
+	var reads []string
+	for _, r := range w.ext.Requests() {
+		reads = append(reads, fmt.Sprintf("%s %d", r.Name, r.Status))
+		if !r.Decrypt {
+			t.Errorf("%s was read without decryption", r.Name)
+		}
+	}
+	if want := []string{stateKey + " 502", stateKey + " 200"}; !slices.Equal(reads, want) {
+		t.Errorf("Parameter Store reads %v, want %v: the failed one, the one that worked, then none", reads, want)
+	}
 	w.checkGranted(t)
 }
 
@@ -756,14 +805,14 @@ func TestAFunctionThatCannotStartReportsAnInitError(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := lambdaEnv(t, "SlotsFunction", rt)
-	env[lambdafn.EnvSealKey] = filepath.Join(t.TempDir(), "seal.key")
+	env[config.EnvSealKeyFile] = filepath.Join(t.TempDir(), "seal.key")
 	p := start(t, "SlotsFunction", bin, rt, env)
 	select {
 	case <-p.exited:
 	case <-rt.Ready():
-		t.Fatalf("polled for an event without %s\n%s", lambdafn.EnvTable, p.out)
+		t.Fatalf("polled for an event without %s\n%s", config.EnvTable, p.out)
 	case <-time.After(30 * time.Second):
-		t.Fatalf("still running after 30 s without %s\n%s", lambdafn.EnvTable, p.out)
+		t.Fatalf("still running after 30 s without %s\n%s", config.EnvTable, p.out)
 	}
 	var exit *exec.ExitError
 	if !errors.As(p.err, &exit) || exit.ExitCode() == 0 {
@@ -771,7 +820,7 @@ func TestAFunctionThatCannotStartReportsAnInitError(t *testing.T) {
 	}
 	if e := rt.InitError(); e == nil {
 		t.Errorf("no init error reported to the Runtime API (POST /%s/runtime/init/error); output:\n%s", lambdatest.APIVersion, p.out)
-	} else if !strings.Contains(e.Message, lambdafn.EnvTable) {
-		t.Errorf("init error %+v does not name %s", e, lambdafn.EnvTable)
+	} else if !strings.Contains(e.Message, config.EnvTable) {
+		t.Errorf("init error %+v does not name %s", e, config.EnvTable)
 	}
 }

@@ -4,9 +4,6 @@
 // the process polls GET /2018-06-01/runtime/invocation/next for an event
 // and posts its answer to …/{requestId}/response or …/{requestId}/error;
 // a process that cannot start posts …/runtime/init/error and exits.
-//
-// It also holds the one client call that aws-lambda-go lacks,
-// ReportInitError, for a function whose initialization fails.
 package lambdatest
 
 import (
@@ -20,7 +17,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -309,35 +305,4 @@ func newRequestID() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// ReportInitError tells the Runtime API named by AWS_LAMBDA_RUNTIME_API
-// that the function could not initialize, with err's text as the message
-// and errorType (e.g. "Runtime.ConfigError") as its type. Lambda then
-// logs it and fails the invocation with it instead of a bare exit status.
-// The caller exits afterwards. Outside Lambda (no AWS_LAMBDA_RUNTIME_API)
-// it does nothing.
-func ReportInitError(err error, errorType string) error {
-	addr := os.Getenv(EnvRuntimeAPI)
-	if addr == "" {
-		return nil
-	}
-	body, _ := json.Marshal(FunctionError{ErrorType: errorType, Message: err.Error(), StackTrace: json.RawMessage("[]")})
-	req, rerr := http.NewRequest(http.MethodPost, "http://"+addr+"/"+APIVersion+"/runtime/init/error", bytes.NewReader(body))
-	if rerr != nil {
-		return fmt.Errorf("lambdatest: report init error: %w", rerr)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(HeaderErrorType, errorType)
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{Proxy: nil}}
-	resp, rerr := client.Do(req)
-	if rerr != nil {
-		return fmt.Errorf("lambdatest: report init error: %w", rerr)
-	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != http.StatusAccepted {
-		return fmt.Errorf("lambdatest: report init error: status %d", resp.StatusCode)
-	}
-	return nil
 }

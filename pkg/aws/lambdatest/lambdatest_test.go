@@ -152,18 +152,20 @@ func TestAnOversizedResponseFailsTheInvocation(t *testing.T) {
 	}
 }
 
-func TestReportInitError(t *testing.T) {
+// TestAnInitErrorIsTakenOnlyDuringInit: the Runtime API takes one init
+// error, before the runtime has asked for an event.
+func TestAnInitErrorIsTakenOnlyDuringInit(t *testing.T) {
 	s := newServer(t)
-	t.Setenv(lambdatest.EnvRuntimeAPI, s.Addr())
-	if err := lambdatest.ReportInitError(errors.New("lambdafn: SLOTBOOK_TABLE is not set"), "Runtime.ConfigError"); err != nil {
-		t.Fatal(err)
+	h := http.Header{lambdatest.HeaderErrorType: {"Runtime.ConfigError"}}
+	if code, _ := post(t, s, "init/error", h, `{"errorMessage":"SLOTBOOK_TABLE is not set","errorType":"Runtime.ConfigError"}`); code != http.StatusAccepted {
+		t.Fatalf("init error: status %d, want 202", code)
 	}
 	select {
 	case <-s.InitFailed():
 	default:
 		t.Fatal("InitFailed is not closed")
 	}
-	if e := s.InitError(); e == nil || e.Message != "lambdafn: SLOTBOOK_TABLE is not set" || e.ErrorType != "Runtime.ConfigError" || e.Type != "Runtime.ConfigError" {
+	if e := s.InitError(); e == nil || e.Message != "SLOTBOOK_TABLE is not set" || e.ErrorType != "Runtime.ConfigError" || e.Type != "Runtime.ConfigError" {
 		t.Errorf("InitError = %+v", e)
 	}
 
@@ -173,12 +175,6 @@ func TestReportInitError(t *testing.T) {
 		<-s.Ready()
 		if code, _ := post(t, s, "init/error", nil, `{"errorMessage":"late"}`); code != http.StatusForbidden {
 			t.Errorf("status %d, want 403", code)
-		}
-	})
-	t.Run("outside Lambda it does nothing", func(t *testing.T) {
-		t.Setenv(lambdatest.EnvRuntimeAPI, "")
-		if err := lambdatest.ReportInitError(errors.New("x"), "Runtime.ConfigError"); err != nil {
-			t.Error(err)
 		}
 	})
 }

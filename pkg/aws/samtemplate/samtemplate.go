@@ -86,7 +86,10 @@ type Template struct {
 	Functions map[string]*Function
 	// Outputs are the template's outputs by name, those whose condition
 	// is false left out.
-	Outputs   map[string]Output
+	Outputs map[string]Output
+	// Mappings are the template's mappings: map name, top-level key,
+	// second-level key.
+	Mappings  map[string]map[string]map[string]any
 	resources map[string]json.RawMessage
 	types     map[string]string
 }
@@ -120,6 +123,8 @@ type Function struct {
 	Role string
 	// BuildMethod is Metadata.BuildMethod (makefile for sam build).
 	BuildMethod string
+	// Layers are the ARNs of the function's layers.
+	Layers []string
 	// Env is Environment.Variables; AWS::NoValue entries are left out.
 	Env map[string]string
 	// Events are the event sources, sorted by name.
@@ -210,6 +215,7 @@ func Load(path string, params map[string]any) (*Template, error) {
 		return nil, fmt.Errorf("samtemplate: %s: %w", path, err)
 	}
 	var processed struct {
+		Mappings  map[string]map[string]map[string]any
 		Globals   map[string]map[string]any
 		Resources map[string]map[string]any
 		Outputs   map[string]Output
@@ -217,6 +223,7 @@ func Load(path string, params map[string]any) (*Template, error) {
 	if err := json.Unmarshal(out, &processed); err != nil {
 		return nil, fmt.Errorf("samtemplate: %s: %w", path, err)
 	}
+	t.Mappings = processed.Mappings
 	t.Outputs = map[string]Output{}
 	for name, o := range processed.Outputs {
 		ok, err := t.holds(o.Condition)
@@ -579,6 +586,7 @@ type functionResource struct {
 		Architectures []string
 		Handler       string
 		CodeUri       any
+		Layers        []string
 		Environment   *serverless.Function_FunctionEnvironment
 		Events        map[string]serverless.Function_EventSource
 		Policies      json.RawMessage
@@ -593,7 +601,7 @@ func decodeFunction(name string, b []byte) (*Function, error) {
 	p := r.Properties
 	f := &Function{
 		Name: name, Runtime: p.Runtime, Architectures: p.Architectures, Handler: p.Handler,
-		CodeURI: p.CodeUri, Env: map[string]string{},
+		CodeURI: p.CodeUri, Layers: p.Layers, Env: map[string]string{},
 	}
 	if p.Role != nil {
 		f.Role = fmt.Sprint(p.Role)

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -18,8 +19,9 @@ import (
 
 	"github.com/slotbook/slotbook/api"
 	"github.com/slotbook/slotbook/pkg/aws/lambdafn"
+	"github.com/slotbook/slotbook/pkg/aws/paramstore"
 	"github.com/slotbook/slotbook/pkg/aws/samtemplate"
-	"github.com/slotbook/slotbook/pkg/calendar"
+	"github.com/slotbook/slotbook/pkg/config"
 	"github.com/slotbook/slotbook/pkg/httpapi"
 	"github.com/slotbook/slotbook/pkg/store/dynamo"
 )
@@ -575,23 +577,40 @@ func TestFunctionsAreBuiltAndRunAsLambdaExpects(t *testing.T) {
 	}
 }
 
+// variables are the SLOTBOOK_* variables that pkg/config reads in a slotbook process.
+var variables = []string{
+	config.EnvTable, config.EnvDynamoDBEndpoint, config.EnvKMSKeyID, config.EnvSealKeyFile, config.EnvSecretsPath,
+	config.EnvOAuthStateKey, config.EnvPublicURL, config.EnvDashboardURL, config.EnvCalendarDeadline,
+	config.EnvJWTIssuer, config.EnvJWTAudience, config.EnvOAuthRedirectURL,
+	config.EnvGoogleClientID, config.EnvGoogleClientSecret, config.EnvGoogleAuthURL, config.EnvGoogleTokenURL, config.EnvGoogleAPIURL,
+	config.EnvMicrosoftClientID, config.EnvMicrosoftClientSecret, config.EnvMicrosoftAuthURL, config.EnvMicrosoftTokenURL, config.EnvGraphURL,
+	config.EnvDevJWTSecret, config.EnvCORSOrigins,
+}
+
 func TestFunctionEnvironment(t *testing.T) {
 	tpl := load(t, nil)
 	for name, f := range tpl.Functions {
 		want := map[string]string{
-			lambdafn.EnvTable:                 samtemplate.Ref("Table"),
-			lambdafn.EnvKMSKey:                samtemplate.GetAtt("SealKey", "Arn"),
-			calendar.EnvGoogleClientID:        "",
-			calendar.EnvMicrosoftClientID:     "",
-			lambdafn.EnvPublicURL:             "",
-			lambdafn.EnvDashboardURL:          "",
-			lambdafn.EnvSecretsPath:           "/slotbook/prod",
-			lambdafn.EnvEndpoint + " (unset)": "",
+			config.EnvTable:                             samtemplate.Ref("Table"),
+			config.EnvKMSKeyID:                          samtemplate.GetAtt("SealKey", "Arn"),
+			config.EnvGoogleClientID:                    "",
+			config.EnvMicrosoftClientID:                 "",
+			config.EnvPublicURL:                         "",
+			config.EnvDashboardURL:                      "",
+			config.EnvSecretsPath:                       "/slotbook/prod",
+			config.EnvDynamoDBEndpoint + " (unset)":     "",
+			config.EnvSealKeyFile + " (unset)":          "",
+			config.EnvOAuthRedirectURL + " (unset)":     "",
+			config.EnvDevJWTSecret + " (unset)":         "",
+			config.EnvCORSOrigins + " (unset)":          "",
+			config.EnvCalendarDeadline + " (unset)":     "",
+			paramstore.EnvPort + " (unset)":             "",
+			config.EnvTestDynamoDBEndpoint + " (unset)": "",
 		}
 		for k, v := range want {
 			if k, unset := strings.CutSuffix(k, " (unset)"); unset {
 				if got, ok := f.Env[k]; ok {
-					t.Errorf("%s sets %s=%q, which is for local mode only", name, k, got)
+					t.Errorf("%s sets %s=%q, which is for local mode, tests or the defaults only", name, k, got)
 				}
 				continue
 			}
@@ -599,24 +618,76 @@ func TestFunctionEnvironment(t *testing.T) {
 				t.Errorf("%s: %s = %q (set: %v), want %q", name, k, got, ok, v)
 			}
 		}
-		for _, k := range []string{lambdafn.EnvSealKey, lambdafn.EnvStateKey, calendar.EnvGoogleClientSecret, calendar.EnvMicrosoftClientSecret, calendar.EnvRedirectURL} {
+		for _, k := range []string{config.EnvOAuthStateKey, config.EnvGoogleClientSecret, config.EnvMicrosoftClientSecret} {
 			if got, ok := f.Env[k]; ok {
-				t.Errorf("%s sets %s=%q; secrets come from SSM, local switches never", name, k, got)
+				t.Errorf("%s sets %s=%q; secrets are read from Parameter Store, never put into the environment", name, k, got)
+			}
+		}
+		for k := range f.Env {
+			if strings.HasPrefix(k, "SLOTBOOK_") && !slices.Contains(variables, k) {
+				t.Errorf("%s sets %s, which pkg/config does not read", name, k)
 			}
 		}
 	}
 	// Set once the API's URL is known.
 	tpl = load(t, map[string]any{"ApiBaseUrl": "https://api.slotbook.example", "DashboardUrl": "https://app.slotbook.example/dashboard/"})
 	for name, f := range tpl.Functions {
-		if got := f.Env[lambdafn.EnvDashboardURL]; got != "https://app.slotbook.example/dashboard/" {
-			t.Errorf("%s: %s = %q, want DashboardUrl", name, lambdafn.EnvDashboardURL, got)
+		if got := f.Env[config.EnvDashboardURL]; got != "https://app.slotbook.example/dashboard/" {
+			t.Errorf("%s: %s = %q, want DashboardUrl", name, config.EnvDashboardURL, got)
 		}
-		if got := f.Env[calendar.EnvRedirectURL]; got != "https://api.slotbook.example/v1/oauth/callback" {
-			t.Errorf("%s: %s = %q, want the API's URL + /v1/oauth/callback", name, calendar.EnvRedirectURL, got)
+		if got := f.Env[config.EnvOAuthRedirectURL]; got != "https://api.slotbook.example/v1/oauth/callback" {
+			t.Errorf("%s: %s = %q, want the API's URL + /v1/oauth/callback", name, config.EnvOAuthRedirectURL, got)
 		}
 	}
 	if out, ok := tpl.Outputs["ApiUrl"]; !ok || out.Value != "https://"+samtemplate.Ref("HttpApi")+".execute-api."+samtemplate.Region+".amazonaws.com" {
 		t.Errorf("output ApiUrl = %+v, want the HttpApi's execute-api URL", out)
+	}
+}
+
+// extensionLayer is the ARN of the AWS Parameters and Secrets Lambda
+// Extension for arm64: AWS publishes it per region, from an account of its
+// own, as a numbered version.
+var extensionLayer = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):lambda:([a-z0-9-]+):[0-9]{12}:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:[0-9]+$`)
+
+// TestEveryFunctionHasTheParametersExtension: the functions read their
+// secrets through the extension (pkg/aws/paramstore), so every one carries
+// its layer, for arm64 and the stack's region, from the template's table or
+// the ParametersExtensionLayerArn parameter.
+func TestEveryFunctionHasTheParametersExtension(t *testing.T) {
+	tpl := load(t, nil)
+	table := tpl.Mappings["ParametersAndSecretsExtension"]
+	if len(table) < 30 {
+		t.Fatalf("the ParametersAndSecretsExtension table has %d regions; AWS lists the extension in over 30", len(table))
+	}
+	for region, row := range table {
+		arn, _ := row["Arm64"].(string)
+		m := extensionLayer.FindStringSubmatch(arn)
+		if m == nil || m[2] != region {
+			t.Errorf("ParametersAndSecretsExtension[%s].Arm64 = %q, not the arm64 extension layer of %s", region, arn, region)
+			continue
+		}
+		partition := "aws"
+		switch {
+		case strings.HasPrefix(region, "cn-"):
+			partition = "aws-cn"
+		case strings.HasPrefix(region, "us-gov-"):
+			partition = "aws-us-gov"
+		}
+		if m[1] != partition {
+			t.Errorf("ParametersAndSecretsExtension[%s].Arm64 = %q, in partition %s; want %s", region, arn, m[1], partition)
+		}
+	}
+	want, _ := table[samtemplate.Region]["Arm64"].(string)
+	for name, f := range tpl.Functions {
+		if !reflect.DeepEqual(f.Layers, []string{want}) {
+			t.Errorf("%s: layers %v, want the extension of %s, %s", name, f.Layers, samtemplate.Region, want)
+		}
+	}
+	newer := strings.TrimSuffix(want, want[strings.LastIndex(want, ":")+1:]) + "999"
+	for name, f := range load(t, map[string]any{"ParametersExtensionLayerArn": newer}).Functions {
+		if !reflect.DeepEqual(f.Layers, []string{newer}) {
+			t.Errorf("with ParametersExtensionLayerArn, %s: layers %v, want %s", name, f.Layers, newer)
+		}
 	}
 }
 
@@ -631,8 +702,16 @@ var itemActions = []string{
 func TestEachFunctionHasItsOwnNarrowPolicy(t *testing.T) {
 	tpl := load(t, nil)
 	groups := groupOf(t, tpl)
-	ssmPath := "arn:aws:ssm:" + samtemplate.Region + ":" + samtemplate.AccountID + ":parameter" + tpl.Parameters["SecretsPath"].(string)
+	param := func(name string) string {
+		return "arn:aws:ssm:" + samtemplate.Region + ":" + samtemplate.AccountID + ":parameter" + tpl.Parameters["SecretsPath"].(string) + "/" + name
+	}
 	for name, f := range tpl.Functions {
+		// Every function refreshes OAuth tokens (reads, writes, the sweeper);
+		// only the one that serves the OAuth routes signs and checks states.
+		secrets := []string{param(config.ParamGoogleClientSecret), param(config.ParamMicrosoftClientSecret)}
+		if servesOAuth(groups[name]) {
+			secrets = append(secrets, param(config.ParamOAuthStateKey))
+		}
 		if f.Role != "" || len(f.ManagedPolicies) > 0 {
 			t.Errorf("%s: role %q, managed policies %v; want only its own inline policy", name, f.Role, f.ManagedPolicies)
 		}
@@ -658,8 +737,9 @@ func TestEachFunctionHasItsOwnNarrowPolicy(t *testing.T) {
 					case "kms":
 						ok = r == samtemplate.GetAtt("SealKey", "Arn") && (a == "kms:GenerateDataKey" || a == "kms:Decrypt")
 					case "ssm":
-						// The secrets under SecretsPath, read as lambdafn reads them.
-						ok = a == "ssm:GetParametersByPath" && (r == ssmPath || r == ssmPath+"/")
+						// The secrets under SecretsPath this function needs, one by one,
+						// as the Parameters and Secrets extension reads them.
+						ok = a == "ssm:GetParameter" && slices.Contains(secrets, r)
 					}
 					if !ok {
 						t.Errorf("%s %s: %s on %s is not one of the grants this function needs", name, s.Sid, a, r)
@@ -668,10 +748,17 @@ func TestEachFunctionHasItsOwnNarrowPolicy(t *testing.T) {
 			}
 		}
 		// Every function reads the table, opens sealed secrets and reads the
-		// OAuth secrets at cold start.
-		for _, a := range []string{"dynamodb:GetItem", "dynamodb:Query", "kms:Decrypt", "ssm:GetParametersByPath"} {
+		// OAuth secrets it needs.
+		for _, a := range []string{"dynamodb:GetItem", "dynamodb:Query", "kms:Decrypt"} {
 			if !granted[a] {
 				t.Errorf("%s lacks %s", name, a)
+			}
+		}
+		for _, r := range secrets {
+			if !slices.ContainsFunc(f.Statements, func(s samtemplate.Statement) bool {
+				return slices.Contains(s.Action, "ssm:GetParameter") && slices.Contains(s.Resource, r)
+			}) {
+				t.Errorf("%s may not ssm:GetParameter %s, which it reads on first need", name, r)
 			}
 		}
 		// The reading functions write nothing but a connection's status.
@@ -683,6 +770,14 @@ func TestEachFunctionHasItsOwnNarrowPolicy(t *testing.T) {
 			}
 		}
 	}
+}
+
+// servesOAuth reports whether group serves the routes that start or
+// complete an OAuth flow, which sign or check a state.
+func servesOAuth(group httpapi.Group) bool {
+	return slices.ContainsFunc(httpapi.Routes(group), func(r httpapi.Route) bool {
+		return strings.Contains(r.Pattern, "/oauth") || (r.Method == "POST" && strings.HasSuffix(r.Pattern, "/calendars"))
+	})
 }
 
 func TestTheKeyPolicyDelegatesToIAMOnly(t *testing.T) {

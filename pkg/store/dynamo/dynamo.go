@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -248,26 +247,28 @@ func validIDs(ids ...string) bool {
 
 // Config says which DynamoDB to use.
 type Config struct {
-	// Table is the table's name (SLOTBOOK_TABLE).
+	// Table is the table's name.
 	Table string
-	// Endpoint, if set, is a DynamoDB Local to use instead of AWS
-	// (SLOTBOOK_DYNAMODB_ENDPOINT); it gets dummy credentials and its table
-	// is created if missing. Without it the AWS SDK's default
-	// configuration applies (the Lambda's role and region).
+	// Endpoint, if set, is a DynamoDB Local to use instead of AWS; it gets
+	// dummy credentials and its table is created if missing.
 	Endpoint string
+	// AWS is the region and credentials of AWS's DynamoDB, used when
+	// Endpoint is empty. (On Lambda, pkg/aws/lambdafn builds it from the
+	// environment, without aws-sdk-go-v2's config package.)
+	AWS aws.Config
 }
 
-// Open returns the store that cfg names.
+// Open returns the store that cfg names. It calls only a DynamoDB Local
+// (to create its table), never AWS.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Table == "" {
-		return nil, errors.New("dynamo: no table name (SLOTBOOK_TABLE)")
+		return nil, errors.New("dynamo: no table name")
 	}
 	if cfg.Endpoint == "" {
-		awsCfg, err := config.LoadDefaultConfig(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("dynamo: AWS configuration: %w", err)
+		if cfg.AWS.Region == "" || cfg.AWS.Credentials == nil {
+			return nil, fmt.Errorf("dynamo: no AWS region or credentials for table %s", cfg.Table)
 		}
-		return New(dynamodb.NewFromConfig(awsCfg), cfg.Table), nil
+		return New(dynamodb.NewFromConfig(cfg.AWS), cfg.Table), nil
 	}
 	db := dynamodb.New(dynamodb.Options{
 		BaseEndpoint: aws.String(cfg.Endpoint),

@@ -17,6 +17,7 @@ import (
 
 	"github.com/slotbook/slotbook/pkg/aws/apigw"
 	"github.com/slotbook/slotbook/pkg/aws/lambdafn"
+	"github.com/slotbook/slotbook/pkg/config"
 	"github.com/slotbook/slotbook/pkg/httpapi"
 	"github.com/slotbook/slotbook/pkg/local/demo"
 	"github.com/slotbook/slotbook/pkg/seal"
@@ -36,11 +37,11 @@ type Function struct {
 func New(t *testing.T, group httpapi.Group, now time.Time) *Function {
 	t.Helper()
 	env := map[string]string{
-		lambdafn.EnvTable:    dynamotest.NewTable(t),
-		lambdafn.EnvEndpoint: dynamotest.Endpoint(t),
-		lambdafn.EnvSealKey:  filepath.Join(t.TempDir(), "seal.key"),
+		config.EnvTable:            dynamotest.NewTable(t),
+		config.EnvDynamoDBEndpoint: dynamotest.Endpoint(t),
+		config.EnvSealKeyFile:      filepath.Join(t.TempDir(), "seal.key"),
 	}
-	store, err := dynamo.Open(t.Context(), dynamo.Config{Table: env[lambdafn.EnvTable], Endpoint: env[lambdafn.EnvEndpoint]})
+	store, err := dynamo.Open(t.Context(), dynamo.Config{Table: env[config.EnvTable], Endpoint: env[config.EnvDynamoDBEndpoint]})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,12 +23,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/slotbook/slotbook/pkg/config"
 	"github.com/slotbook/slotbook/pkg/local/servertest"
 	"github.com/slotbook/slotbook/pkg/store/dynamo"
 )
 
 // EndpointEnv names a DynamoDB endpoint to use instead of starting one.
-const EndpointEnv = "SLOTBOOK_TEST_DYNAMODB_ENDPOINT"
+const EndpointEnv = config.EnvTestDynamoDBEndpoint
 
 // Package is the npm package that ships DynamoDB Local, pinned.
 const Package = "amplify-dynamodb-simulator@2.9.30"
