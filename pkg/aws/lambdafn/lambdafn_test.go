@@ -3,48 +3,16 @@ package lambdafn_test
 import (
 	"io"
 	"log/slog"
-	"net"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/slotbook/slotbook/pkg/aws/lambdafn"
 	"github.com/slotbook/slotbook/pkg/aws/paramstore"
+	"github.com/slotbook/slotbook/pkg/aws/paramstore/paramstoretest"
 	"github.com/slotbook/slotbook/pkg/config"
 	"github.com/slotbook/slotbook/pkg/httpapi"
 )
-
-// tripwire is a listener that counts the connections made to it.
-type tripwire struct {
-	ln    net.Listener
-	calls atomic.Int64
-}
-
-func newTripwire(t *testing.T) *tripwire {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := &tripwire{ln: ln}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			w.calls.Add(1)
-			c.Close()
-		}
-	}()
-	t.Cleanup(func() { ln.Close() })
-	return w
-}
-
-func (w *tripwire) port() string {
-	_, p, _ := net.SplitHostPort(w.ln.Addr().String())
-	return p
-}
 
 // awsEnv is a function's environment on AWS as template.yaml and Lambda
 // make it, with both OAuth apps configured and their secrets in Parameter
@@ -76,8 +44,8 @@ func build(t *testing.T, env map[string]string, group httpapi.Group) error {
 // configured, nothing is called while a function starts — not DynamoDB,
 // not KMS, not the Parameters and Secrets extension.
 func TestStartingMakesNoNetworkCall(t *testing.T) {
-	ext := newTripwire(t)
-	env := awsEnv(ext.port())
+	ext := paramstoretest.NewTripwire(t)
+	env := awsEnv(ext.Port)
 	// Any AWS call would go here (and fail) rather than to AWS.
 	for _, group := range []httpapi.Group{httpapi.Widget, httpapi.Book, httpapi.Overview, httpapi.Settings} {
 		if err := build(t, env, group); err != nil {
@@ -85,7 +53,7 @@ func TestStartingMakesNoNetworkCall(t *testing.T) {
 		}
 	}
 	time.Sleep(50 * time.Millisecond) // a call started in the background would have connected by now
-	if n := ext.calls.Load(); n != 0 {
+	if n := ext.Connections(); n != 0 {
 		t.Errorf("%d connections to the Parameters and Secrets extension while starting", n)
 	}
 }

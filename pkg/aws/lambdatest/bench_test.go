@@ -12,6 +12,7 @@ import (
 
 	"github.com/slotbook/slotbook/pkg/aws/lambdatest"
 	"github.com/slotbook/slotbook/pkg/aws/paramstore"
+	"github.com/slotbook/slotbook/pkg/aws/paramstore/paramstoretest"
 	"github.com/slotbook/slotbook/pkg/aws/samtemplate"
 	"github.com/slotbook/slotbook/pkg/config"
 )
@@ -35,7 +36,7 @@ func BenchmarkColdStart(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			bin := hostBootstrap(b, name)
 			f := tpl.Functions[name]
-			wire := newTripwire(b)
+			wire := paramstoretest.NewTripwire(b)
 			env := lambdaEnv(b, name, nil)
 			for k, v := range f.Env {
 				if !strings.Contains(v, "${") {
@@ -44,7 +45,7 @@ func BenchmarkColdStart(b *testing.B) {
 			}
 			env[config.EnvTable] = "slotbook-Table-1ABCDEFGHIJK"
 			env[config.EnvKMSKeyID] = "arn:aws:kms:" + samtemplate.Region + ":" + samtemplate.AccountID + ":key/00000000-0000-0000-0000-000000000000"
-			env[paramstore.EnvPort] = wire.port()
+			env[paramstore.EnvPort] = wire.Port
 
 			var slowest time.Duration
 			for b.Loop() {
@@ -72,7 +73,7 @@ func BenchmarkColdStart(b *testing.B) {
 				p.stop()
 				b.StartTimer()
 			}
-			if n := wire.connections(); n != 0 {
+			if n := wire.Connections(); n != 0 {
 				b.Fatalf("%s connected %d times to the Parameters and Secrets extension while starting", name, n)
 			}
 			b.ReportMetric(float64(slowest)/1e6, "max-ms")

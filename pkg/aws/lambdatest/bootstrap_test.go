@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -333,40 +332,6 @@ var oauthSecrets = map[string]string{
 	config.ParamMicrosoftClientSecret: "smoke-microsoft-secret-8b2c",
 	config.ParamOAuthStateKey:         "smoke-state-key-smoke-state-key-smoke-state-key-0a4f",
 }
-
-// tripwire is a listener that counts the connections made to it: a port
-// that must stay untouched.
-type tripwire struct {
-	ln    net.Listener
-	count atomic.Int64
-}
-
-func newTripwire(tb testing.TB) *tripwire {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	w := &tripwire{ln: ln}
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			w.count.Add(1)
-			c.Close()
-		}
-	}()
-	tb.Cleanup(func() { ln.Close() })
-	return w
-}
-
-func (w *tripwire) port() string {
-	_, p, _ := net.SplitHostPort(w.ln.Addr().String())
-	return p
-}
-
-func (w *tripwire) connections() int64 { return w.count.Load() }
 
 // allows reports whether an IAM resource pattern (with * and ?) matches arn.
 func allows(pattern, arn string) bool {

@@ -33,6 +33,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -178,3 +179,39 @@ func arnName(name string) string {
 	}
 	return after
 }
+
+// Tripwire is a port where no extension listens and every connection is
+// counted: for proving that a function reads no parameter (at start, or
+// without an OAuth client configured). Point paramstore.EnvPort at Port.
+type Tripwire struct {
+	// Port is the listener's port.
+	Port string
+	ln   net.Listener
+	n    atomic.Int64
+}
+
+// NewTripwire starts a Tripwire on a free port; it stops when tb ends.
+func NewTripwire(tb testing.TB) *Tripwire {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	w := &Tripwire{Port: port, ln: ln}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			w.n.Add(1)
+			c.Close()
+		}
+	}()
+	tb.Cleanup(func() { ln.Close() })
+	return w
+}
+
+// Connections is how many connections were made to the Tripwire so far.
+func (w *Tripwire) Connections() int64 { return w.n.Load() }

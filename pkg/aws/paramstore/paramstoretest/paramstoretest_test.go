@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/slotbook/slotbook/pkg/aws/paramstore/paramstoretest"
 )
@@ -66,5 +67,26 @@ func TestTheStandInAnswersAsTheDocumentedExtension(t *testing.T) {
 	}
 	if n := len(s.Requests()); n != 7 {
 		t.Errorf("%d requests recorded, want 7", n)
+	}
+}
+
+// A Tripwire counts every connection, so a test that expects none can fail.
+func TestTripwireCountsConnections(t *testing.T) {
+	w := paramstoretest.NewTripwire(t)
+	if n := w.Connections(); n != 0 {
+		t.Fatalf("Connections() = %d before any call, want 0", n)
+	}
+	for range 2 {
+		if resp, err := http.Get("http://localhost:" + w.Port + "/systemsmanager/parameters/get?name=x"); err == nil {
+			resp.Body.Close()
+			t.Error("a request to the tripwire was answered")
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for w.Connections() < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := w.Connections(); n != 2 {
+		t.Errorf("Connections() = %d after two requests, want 2", n)
 	}
 }
