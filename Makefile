@@ -12,13 +12,30 @@ DDB_DIR  := $(TOOLS)/dynamodb-local/package/emulator
 DDB_JAR  := $(DDB_DIR)/DynamoDBLocal.jar
 DDB_PORT ?= 8000
 WEB_DEPS := web/node_modules/.package-lock.json
+# MailDev, the local mail catcher (make dev, and the mail tests): pinned by
+# the lock beside its test kit, installed into .tools/maildev.
+MAILDEV_SRC := pkg/mail/maildevtest
+MAILDEV     := $(TOOLS)/maildev/node_modules/.package-lock.json
+MAIL_PORT   ?= 1080
+SMTP_PORT   ?= 1025
 
 .PHONY: dev dev-dynamodb test tools e2e vet fmt-check template-lint layout-check unit bench build deploy \
 	build-SlotsFunction build-BookFunction build-OverviewFunction build-SettingsFunction
 
-## dev: the local server with the embedded store (or SLOTBOOK_DYNAMODB_ENDPOINT) and the demo company
-dev:
-	PORT=$(PORT) $(GO) run ./cmd/devserver
+## dev: the local server with the embedded store (or SLOTBOOK_DYNAMODB_ENDPOINT), the demo company, and MailDev catching its mails (read them on http://localhost:$(MAIL_PORT)/)
+dev: $(MAILDEV)
+	@node $(TOOLS)/maildev/node_modules/maildev/dist/bin/maildev.js --smtp $(SMTP_PORT) --ip 127.0.0.1 \
+		--web $(MAIL_PORT) --web-ip 127.0.0.1 --silent & md=$$!; \
+	trap 'kill $$md 2>/dev/null' INT TERM; \
+	echo "Mails: http://localhost:$(MAIL_PORT)/ (MailDev; SMTP on localhost:$(SMTP_PORT))"; \
+	SLOTBOOK_SMTP_URL=$${SLOTBOOK_SMTP_URL:-smtp://127.0.0.1:$(SMTP_PORT)} PORT=$(PORT) $(GO) run ./cmd/devserver; \
+	rc=$$?; kill $$md 2>/dev/null; exit $$rc
+
+$(MAILDEV): $(MAILDEV_SRC)/package.json $(MAILDEV_SRC)/package-lock.json
+	@command -v npm >/dev/null || { apt-get update && apt-get install -y npm; }
+	mkdir -p $(TOOLS)/maildev
+	cp $(MAILDEV_SRC)/package.json $(MAILDEV_SRC)/package-lock.json $(TOOLS)/maildev/
+	cd $(TOOLS)/maildev && npm ci --no-audit --no-fund --loglevel=error
 
 ## dev-dynamodb: DynamoDB Local (data kept in .tools/dynamodb-data) and the local server on it
 dev-dynamodb: tools
@@ -33,8 +50,8 @@ dev-dynamodb: tools
 ## test: vet, gofmt check, cfn-lint of template.yaml and every test, DynamoDB Local included (the command CI runs)
 test: tools fmt-check vet template-lint layout-check unit
 
-## tools: what the tests need besides Go — Java 17, the DynamoDB Local jar, Radicale, Chromium, playwright-core
-tools: $(DDB_JAR) $(WEB_DEPS)
+## tools: what the tests need besides Go — Java 17, the DynamoDB Local jar, Radicale, Chromium, playwright-core, MailDev
+tools: $(DDB_JAR) $(WEB_DEPS) $(MAILDEV)
 	@command -v java >/dev/null || { apt-get update && apt-get install -y openjdk-17-jre-headless; }
 	@command -v radicale >/dev/null || { apt-get update && apt-get install -y radicale; }
 	@command -v xandikos >/dev/null || { apt-get update && apt-get install -y xandikos; }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/slotbook/slotbook/pkg/calendar/caldav/radicaletest"
 	"github.com/slotbook/slotbook/pkg/config"
+	"github.com/slotbook/slotbook/pkg/mail/maildevtest"
 	"github.com/slotbook/slotbook/pkg/schedule"
 	"github.com/slotbook/slotbook/pkg/store/dynamo/dynamotest"
 )
@@ -77,9 +78,10 @@ func TestCalendarsEndToEndAndForgetAfterUse(t *testing.T) {
 	defer feed.Close()
 
 	table := dynamotest.TableName(t)
+	md := maildevtest.Start(t)
 	srv := start(t, map[string]string{
 		config.EnvPort: "0", config.EnvDynamoDBEndpoint: dynamotest.Endpoint(t), config.EnvTable: table,
-		config.EnvSealKeyFile: filepath.Join(t.TempDir(), "seal.key"),
+		config.EnvSealKeyFile: filepath.Join(t.TempDir(), "seal.key"), config.EnvSMTPURL: md.SMTPURL,
 	})
 	defer srv.stop()
 	admin := regexp.MustCompile(`export TOKEN=(\S+)`).FindStringSubmatch(srv.stdout.String())[1]
@@ -188,14 +190,52 @@ func TestCalendarsEndToEndAndForgetAfterUse(t *testing.T) {
 		t.Errorf("the overview shows more than titles: %s", body)
 	}
 
+	// The confirmations go out within seconds (a booking cancelled before
+	// they went would get none, only the cancellation).
+	if mails := md.WaitFor(2, 30*time.Second); len(mails) != 2 {
+		t.Fatalf("%d confirmations arrived, want 2", len(mails))
+	}
 	code, _ = call("DELETE", "/v1/companies/demo/bookings/"+booked.ID, "", nil, "X-Cancel-Token", booked.CancelToken)
 	if code != 204 || len(dav.Objects(t, "ana", markPassword, calPath)) != 1 {
 		t.Errorf("cancel: %d, objects %v", code, dav.Objects(t, "ana", markPassword, calPath))
 	}
 
+	// The mails: the local server sends them within seconds — to the
+	// customer and to ana, on booking and on cancel.
+	mails := md.WaitFor(4, 30*time.Second)
+	if len(mails) != 4 {
+		t.Fatalf("%d mails arrived, want 4", len(mails))
+	}
+
 	// The audit.
 	secrets := []string{markCalDAVTitle, markCalDAVDesc, markCalDAVLoc, markICSTitle, markICSDesc, markICSLoc,
 		markPassword, markFeedToken, booked.CancelToken, admin}
+	tokenMails := 0
+	for _, m := range mails {
+		p, err := maildevtest.Parse(m.Source)
+		if err != nil {
+			t.Fatalf("mail %q: %v", m.Subject, err)
+		}
+		src := p.Text() + string(m.Source)
+		if !strings.Contains(src, "Audit Customer") {
+			t.Fatalf("a mail does not name the customer; the scan would miss markers too: %s", m.Subject)
+		}
+		for _, s := range secrets {
+			if strings.Contains(src, s) && s != booked.CancelToken {
+				t.Errorf("the mail %q holds %.24q…", m.Subject, s)
+			}
+		}
+		// The cancel token is in one mail only: the customer's confirmation.
+		if strings.Contains(src, booked.CancelToken) {
+			tokenMails++
+			if !slices.Equal(m.To(), []string{"audit@mail.example"}) {
+				t.Errorf("the cancel token went to %v", m.To())
+			}
+		}
+	}
+	if tokenMails != 1 {
+		t.Errorf("the cancel token is in %d mails, want the customer's confirmation only", tokenMails)
+	}
 	items := scanTable(t, table)
 	if len(items) < 10 {
 		t.Fatalf("only %d items scanned", len(items))
@@ -221,7 +261,7 @@ func TestCalendarsEndToEndAndForgetAfterUse(t *testing.T) {
 			t.Errorf("a log line holds %.24q…", s)
 		}
 	}
-	t.Logf("audit: %d table items and %d log lines scanned for %d markers (titles, descriptions, locations of 2 calendars; the CalDAV password; the feed URL's token; the cancel token; the admin JWT): 0 found", len(items), lines, len(secrets))
+	t.Logf("audit: %d table items, %d log lines and %d mails scanned for %d markers (titles, descriptions, locations of 2 calendars; the CalDAV password; the feed URL's token; the cancel token; the admin JWT): 0 found (the cancel token only in the customer's confirmation)", len(items), lines, len(mails), len(secrets))
 }
 
 // scanTable returns every item of the table as text: its strings, and

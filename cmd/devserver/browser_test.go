@@ -15,6 +15,7 @@ import (
 	"github.com/slotbook/slotbook/pkg/calendar/caldav/radicaletest"
 	"github.com/slotbook/slotbook/pkg/calendar/microsoft/graphtest"
 	"github.com/slotbook/slotbook/pkg/config"
+	"github.com/slotbook/slotbook/pkg/mail/maildevtest"
 	"github.com/slotbook/slotbook/pkg/store/dynamo/dynamotest"
 )
 
@@ -26,7 +27,8 @@ const chromium = "/usr/bin/chromium"
 // driving a headless chromium) against the local server on DynamoDB Local:
 // booking through the widget, the dashboard's week view, cancelling, the
 // 409 and 503 messages, a CalDAV calendar (a real Radicale) connected in
-// the dashboard and written by a booking. Screenshots land in .build/e2e. Without node,
+// the dashboard and written by a booking, the confirmation mail in MailDev
+// and its cancel link. Screenshots land in .build/e2e. Without node,
 // chromium or web/node_modules (make tools installs them) the test skips,
 // and under CI=true it fails.
 func TestBrowser(t *testing.T) {
@@ -79,7 +81,9 @@ func TestBrowser(t *testing.T) {
 		}
 	}))
 	defer control.Close()
+	md := maildevtest.Start(t)
 	srv := start(t, map[string]string{
+		config.EnvSMTPURL:               md.SMTPURL,
 		config.EnvPort:                  "0",
 		config.EnvDynamoDBEndpoint:      dynamotest.Endpoint(t),
 		config.EnvTable:                 dynamotest.TableName(t),
@@ -119,6 +123,7 @@ func TestBrowser(t *testing.T) {
 		"SLOTBOOK_GRAPH_AUTHORIZE="+graph.AuthURL,
 		"SLOTBOOK_GRAPH_MAILBOX="+mailbox.Address,
 		"SLOTBOOK_GRAPH_CONTROL="+control.URL,
+		"SLOTBOOK_MAILDEV_URL="+md.WebURL,
 	)
 	cmd.WaitDelay = 10 * time.Second
 	out, err := cmd.StdoutPipe()

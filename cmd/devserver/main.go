@@ -27,6 +27,7 @@ import (
 	"github.com/slotbook/slotbook/pkg/httpapi"
 	"github.com/slotbook/slotbook/pkg/local/demo"
 	"github.com/slotbook/slotbook/pkg/local/devauth"
+	"github.com/slotbook/slotbook/pkg/mail"
 	"github.com/slotbook/slotbook/pkg/schedule"
 	"github.com/slotbook/slotbook/pkg/seal"
 	"github.com/slotbook/slotbook/pkg/slotbook"
@@ -76,7 +77,13 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 		ln.Close()
 		return err
 	}
-	app := slotbook.NewApp(store, secrets, time.Now, append(opts, slotbook.WithLogger(log))...)
+	mailer, mailWhere, err := localMailer(cfg)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	opts = append(opts, slotbook.WithMailer(mailer), slotbook.WithLogger(log))
+	app := slotbook.NewApp(store, secrets, time.Now, opts...)
 	if err := demo.Seed(ctx, app, time.Now()); err != nil {
 		ln.Close()
 		return err
@@ -85,7 +92,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	mux.Handle("/v1/", crossOrigin(httpapi.NewHandler(app, devauth.NewVerifier(secret), log), corsOrigins(base, cfg.CORSOrigins)))
 	mux.Handle("/", web.Handler(web.Config{Auth: web.Auth{Mode: "local"}}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	if err := welcome(stdout, base, where, secret); err != nil {
+	if err := welcome(stdout, base, where, mailWhere, secret); err != nil {
 		return err
 	}
 	if ready != nil {
@@ -94,6 +101,7 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go sweep(ctx, app, log, sweepEvery)
+	go deliver(ctx, app, log, deliverEvery)
 	select {
 	case err := <-errc:
 		return err
@@ -134,6 +142,47 @@ func sweep(ctx context.Context, app *slotbook.App, log *slog.Logger, every time.
 	}
 }
 
+// deliverEvery is how often the local server sends the mails that are due
+// (api.md: a due reminder within 30 s of its time); on AWS the notify
+// function sends each at its time.
+const deliverEvery = 5 * time.Second
+
+// deliver sends due notifications every interval until ctx ends.
+func deliver(ctx context.Context, app *slotbook.App, log *slog.Logger, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := app.DeliverDue(ctx, 0); err != nil && ctx.Err() == nil {
+			log.WarnContext(ctx, "mail delivery failed", "code", string(slotbook.ErrorCode(err)))
+		}
+	}
+}
+
+// defaultMailFrom is the local server's sender when config.EnvMailFrom is
+// not set.
+const defaultMailFrom = "bookings@slotbook.localhost"
+
+// localMailer returns the local server's mailer: SMTP to
+// config.EnvSMTPURL, else .eml files in config.EnvMailDir (.build/mail),
+// and says which.
+func localMailer(cfg config.Config) (slotbook.Mailer, string, error) {
+	from := mail.From{Address: cmp.Or(cfg.MailFrom, defaultMailFrom)}
+	if cfg.SMTPURL != "" {
+		t, err := mail.NewSMTP(cfg.SMTPURL)
+		if err != nil {
+			return nil, "", err
+		}
+		return &mail.Sender{From: from, Transport: t}, "mails go to " + cfg.SMTPURL, nil
+	}
+	dir := cmp.Or(cfg.MailDir, filepath.Join(".build", "mail"))
+	return &mail.Sender{From: from, Transport: mail.Dir{Path: dir}}, "mails are written to " + dir + "/ as .eml files", nil
+}
+
 // localOptions returns the App's options in local mode: cfg's, with the
 // local server's defaults — links to its own pages, CalDAV and ICS on
 // loopback hosts allowed (for a local Radicale), and, unless the
@@ -143,7 +192,7 @@ func sweep(ctx context.Context, app *slotbook.App, log *slog.Logger, every time.
 func localOptions(cfg config.Config, base string) ([]slotbook.Option, error) {
 	cfg.Calendar.RedirectURL = cmp.Or(cfg.Calendar.RedirectURL, base+"/v1/oauth/callback")
 	cfg.Calendar.AllowPrivateNetworks = true
-	cfg.PublicURL = cmp.Or(cfg.PublicURL, base)
+	cfg.PublicURL = cmp.Or(cfg.PublicURL, base+"/widget")
 	cfg.DashboardURL = cmp.Or(cfg.DashboardURL, base+"/dashboard/")
 	if cfg.OAuthStateKey == "" {
 		key := make([]byte, 32)
@@ -167,7 +216,7 @@ func openStore(ctx context.Context, cfg config.Config) (slotbook.Store, string, 
 }
 
 // welcome prints an admin token for the demo company and curl lines that work.
-func welcome(w io.Writer, base, where, secret string) error {
+func welcome(w io.Writer, base, where, mailWhere, secret string) error {
 	token, err := devauth.Sign(secret, demo.Admin, time.Now(), 30*24*time.Hour)
 	if err != nil {
 		return err
@@ -193,7 +242,10 @@ In the browser:
   booking widget  %[1]s/widget/
   dashboard       %[1]s/dashboard/#token=%[3]s
 
-`, base, demo.CompanyID, token, from, to, where)
+Mail: %[7]s
+  (make dev starts a mail catcher and prints where to read them)
+
+`, base, demo.CompanyID, token, from, to, where, mailWhere)
 	return err
 }
 

@@ -50,6 +50,9 @@ func start(t *testing.T, env map[string]string) *server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(t.Context())
 	s := &server{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	if env[config.EnvSMTPURL] == "" && env[config.EnvMailDir] == "" {
+		env[config.EnvMailDir] = t.TempDir() // not .build/mail of the package folder
+	}
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, func(k string) string { return env[k] }, s.stdout, s.stderr, ready) }()

@@ -87,6 +87,16 @@ const (
 	EnvMicrosoftTokenURL = "SLOTBOOK_MICROSOFT_TOKEN_URL"
 	EnvGraphURL          = "SLOTBOOK_GRAPH_URL"
 
+	// EnvMailFrom is the address slotbook's mails come from: on AWS an
+	// address of a verified SES identity (the stack parameter MailFrom).
+	EnvMailFrom = "SLOTBOOK_MAIL_FROM"
+	// EnvSMTPURL (smtp://host:port) is where the local server sends mails;
+	// without it they are written as .eml files into EnvMailDir.
+	EnvSMTPURL = "SLOTBOOK_SMTP_URL"
+	// EnvMailDir is the local server's folder of .eml files (default
+	// .build/mail).
+	EnvMailDir = "SLOTBOOK_MAIL_DIR"
+
 	// EnvPort is the local server's port (default 3000).
 	EnvPort = "PORT"
 	// EnvDevJWTSecret signs the local server's HS256 JWTs.
@@ -139,6 +149,12 @@ type Config struct {
 	PublicURL    string
 	DashboardURL string
 
+	// MailFrom is the sender of mails; SMTPURL and MailDir the local
+	// server's transports.
+	MailFrom string
+	SMTPURL  string
+	MailDir  string
+
 	// CalendarDeadline is 0 for slotbook's default.
 	CalendarDeadline time.Duration
 	// Calendar configures the providers: the redirect URL, the client ids,
@@ -176,6 +192,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		SealKeyFile:      getenv(EnvSealKeyFile),
 		PublicURL:        getenv(EnvPublicURL),
 		DashboardURL:     getenv(EnvDashboardURL),
+		MailFrom:         getenv(EnvMailFrom),
+		SMTPURL:          getenv(EnvSMTPURL),
+		MailDir:          getenv(EnvMailDir),
 		Calendar: calendar.Config{
 			RedirectURL:       getenv(EnvOAuthRedirectURL),
 			GoogleClientID:    getenv(EnvGoogleClientID),
@@ -212,6 +231,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		}
 		if p, err := url.Parse(u.value); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
 			errs = append(errs, fmt.Errorf("%s=%q is not an http(s) URL", u.env, u.value))
+		}
+	}
+	if f := c.MailFrom; f != "" && !slotbook.PlainAddress(f) {
+		errs = append(errs, fmt.Errorf("%s=%q is not a plain e-mail address such as bookings@example.com", EnvMailFrom, f))
+	}
+	if u := c.SMTPURL; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "smtp" && p.Scheme != "smtps") || p.Hostname() == "" {
+			errs = append(errs, fmt.Errorf("%s=%q is not an smtp://host:port URL", EnvSMTPURL, u))
 		}
 	}
 	if d := getenv(EnvCalendarDeadline); d != "" {

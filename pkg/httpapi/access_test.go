@@ -81,6 +81,7 @@ func routeCases() []routeCase {
 		{"DELETE", "/v1/companies/acme/services/consult", adminOnly, nil, 204},
 		{"GET", "/v1/companies/acme/bookings?from=2027-03-22&to=2027-03-28&employee={e}", readOwn, nil, 200},
 		{"GET", "/v1/companies/acme/overview?from=2027-03-22&to=2027-03-28&employee={e}", readOwn, nil, 200},
+		{"GET", "/v1/companies/acme/bookings/{booking}", readOwn, nil, 200},
 		{"DELETE", "/v1/companies/acme/bookings/{booking}", ownEmployee, nil, 204},
 		{"GET", "/v1/companies/acme/profile", public, nil, 200},
 		{"GET", "/v1/companies/acme/slots?service=consult&from=2027-03-22&to=2027-03-28", public, nil, 200},

@@ -12,6 +12,7 @@ type bookingInput struct {
 	Start    string         `json:"start"`
 	Customer *customerInput `json:"customer"`
 	Notes    string         `json:"notes"`
+	Lang     string         `json:"lang"`
 }
 
 type customerInput struct {
@@ -40,6 +41,23 @@ type bookingJSON struct {
 	Customer  customerJSON `json:"customer"`
 	Notes     string       `json:"notes"`
 	CreatedAt string       `json:"createdAt"`
+	// Lang is the language of the customer's mails.
+	Lang string `json:"lang,omitempty"`
+	// Notifications are the booking's mails (GET …/bookings/{id} only).
+	Notifications []notificationJSON `json:"notifications,omitempty"`
+}
+
+// notificationJSON is one mail of a booking, as the dashboard shows it:
+// what, to whom, its state and when; never the mail's content.
+type notificationJSON struct {
+	ID         string  `json:"id"`
+	Kind       string  `json:"kind"`
+	To         string  `json:"to"`
+	State      string  `json:"state"`
+	Due        string  `json:"due"`
+	SentAt     *string `json:"sentAt"`
+	Attempts   int     `json:"attempts"`
+	ErrorClass string  `json:"error,omitempty"`
 }
 
 type customerJSON struct {
@@ -66,6 +84,7 @@ func (s *server) createBooking(w http.ResponseWriter, r *http.Request) error {
 		Start:          parseInstant(&p, "start", in.Start),
 		Notes:          in.Notes,
 		IdempotencyKey: r.Header.Get("Idempotency-Key"),
+		Lang:           slotbook.Language(in.Lang),
 	}
 	if in.Customer == nil {
 		p.Add("customer", "is required")
@@ -124,13 +143,49 @@ func (s *server) listBookings(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := make([]bookingJSON, len(list))
 	for i, b := range list {
-		out[i] = bookingJSON{
-			ID: b.ID, Service: b.ServiceID, Employee: b.EmployeeID,
-			Start: formatInstant(b.Start), End: formatInstant(b.End), Status: string(b.Status),
-			Customer:  customerJSON{b.Customer.Name, b.Customer.Email, b.Customer.Phone},
-			Notes:     b.Notes,
-			CreatedAt: formatInstant(b.CreatedAt),
-		}
+		out[i] = bookingOut(b)
 	}
 	return writeJSON(w, http.StatusOK, map[string]any{"bookings": out})
+}
+
+func bookingOut(b slotbook.Booking) bookingJSON {
+	return bookingJSON{
+		ID: b.ID, Service: b.ServiceID, Employee: b.EmployeeID,
+		Start: formatInstant(b.Start), End: formatInstant(b.End), Status: string(b.Status),
+		Customer:  customerJSON{b.Customer.Name, b.Customer.Email, b.Customer.Phone},
+		Notes:     b.Notes,
+		CreatedAt: formatInstant(b.CreatedAt),
+		Lang:      string(b.Lang),
+	}
+}
+
+// getBooking answers GET …/bookings/{bookingId}: one booking with its
+// mails, for the dashboard.
+func (s *server) getBooking(w http.ResponseWriter, r *http.Request) error {
+	cid, bid, err := ids(r, "bookingId")
+	if err != nil {
+		return err
+	}
+	b, err := s.app.Booking(r.Context(), cid, bid)
+	if err != nil {
+		return err
+	}
+	ns, err := s.app.BookingNotifications(r.Context(), cid, bid)
+	if err != nil {
+		return err
+	}
+	out := bookingOut(b)
+	out.Notifications = make([]notificationJSON, len(ns))
+	for i, n := range ns {
+		j := notificationJSON{
+			ID: n.ID, Kind: string(n.Kind), To: string(n.To), State: string(n.State),
+			Due: formatInstant(n.Due.In(b.Start.Location())), Attempts: n.Attempts, ErrorClass: n.ErrorClass,
+		}
+		if !n.SentAt.IsZero() {
+			t := formatInstant(n.SentAt.In(b.Start.Location()))
+			j.SentAt = &t
+		}
+		out.Notifications[i] = j
+	}
+	return writeJSON(w, http.StatusOK, out)
 }

@@ -78,8 +78,8 @@ func (s crashingStore) CreateBooking(ctx context.Context, companyID string, b sl
 	return err
 }
 
-func (s crashingStore) ConfirmBooking(ctx context.Context, companyID, bookingID, eventID string, now time.Time) error {
-	err := s.Store.ConfirmBooking(ctx, companyID, bookingID, eventID, now)
+func (s crashingStore) ConfirmBooking(ctx context.Context, companyID, bookingID, eventID string, now time.Time, outbox []slotbook.Notification) error {
+	err := s.Store.ConfirmBooking(ctx, companyID, bookingID, eventID, now, outbox)
 	if err == nil && s.c.at(afterConfirm) {
 		runtime.Goexit()
 	}

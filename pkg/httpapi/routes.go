@@ -80,6 +80,7 @@ var routes = []route{
 	{Route{Group: Book, Method: http.MethodPost, Pattern: company + "/bookings", Access: Anonymous}, (*server).createBooking},
 	{Route{Group: Book, Method: http.MethodDelete, Pattern: company + "/bookings/{bookingId}", Access: AnonymousOrSignedIn}, (*server).cancelBooking},
 	{Route{Group: Overview, Method: http.MethodGet, Pattern: company + "/bookings", Access: SignedIn}, (*server).listBookings},
+	{Route{Group: Overview, Method: http.MethodGet, Pattern: company + "/bookings/{bookingId}", Access: SignedIn}, (*server).getBooking},
 	{Route{Group: Overview, Method: http.MethodGet, Pattern: company + "/overview", Access: SignedIn}, (*server).overview},
 
 	{Route{Group: Settings, Method: http.MethodGet, Pattern: company + "/settings", Access: SignedIn}, (*server).getSettings},

@@ -49,6 +49,9 @@ type settingsJSON struct {
 	MinNoticeMinutes       int    `json:"minNoticeMinutes"`
 	HorizonDays            int    `json:"horizonDays"`
 	SupportAccess          bool   `json:"supportAccess"`
+	Language               string `json:"language"`
+	ReminderMinutesBefore  int    `json:"reminderMinutesBefore"`
+	NotifyEmployees        bool   `json:"notifyEmployees"`
 }
 
 type settingsInput struct {
@@ -58,10 +61,23 @@ type settingsInput struct {
 	MinNoticeMinutes       *int    `json:"minNoticeMinutes"`
 	HorizonDays            *int    `json:"horizonDays"`
 	SupportAccess          *bool   `json:"supportAccess"`
+	// Optional, with api.md's defaults.
+	Language              *string `json:"language"`
+	ReminderMinutesBefore *int    `json:"reminderMinutesBefore"`
+	NotifyEmployees       *bool   `json:"notifyEmployees"`
 }
 
 func settingsOut(c slotbook.Company) settingsJSON {
-	return settingsJSON{c.ID, c.Name, c.Timezone, c.BookingIntervalMinutes, c.MinNoticeMinutes, c.HorizonDays, c.SupportAccess}
+	return settingsJSON{c.ID, c.Name, c.Timezone, c.BookingIntervalMinutes, c.MinNoticeMinutes, c.HorizonDays, c.SupportAccess,
+		string(c.Language), c.ReminderMinutesBefore, c.NotifyEmployees}
+}
+
+// or returns *p, or def if p is nil.
+func or[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
 }
 
 func (s *server) getSettings(w http.ResponseWriter, r *http.Request) error {
@@ -94,6 +110,12 @@ func (s *server) putSettings(w http.ResponseWriter, r *http.Request) error {
 		MinNoticeMinutes:       required(&p, "minNoticeMinutes", in.MinNoticeMinutes),
 		HorizonDays:            required(&p, "horizonDays", in.HorizonDays),
 		SupportAccess:          required(&p, "supportAccess", in.SupportAccess),
+		Language:               slotbook.Language(or(in.Language, string(slotbook.DefaultLanguage))),
+		ReminderMinutesBefore:  or(in.ReminderMinutesBefore, slotbook.DefaultReminderMinutesBefore),
+		NotifyEmployees:        or(in.NotifyEmployees, slotbook.DefaultNotifyEmployees),
+	}
+	if in.Language != nil && !slotbook.ValidLanguage(slotbook.Language(*in.Language)) {
+		p.Add("language", "must be de or en")
 	}
 	if err := p.Err(); err != nil {
 		return err

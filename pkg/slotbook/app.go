@@ -25,6 +25,7 @@ type App struct {
 	publicURL        string
 	dashboardURL     string
 	privateHosts     bool
+	mailer           Mailer
 	log              *slog.Logger
 }
 
@@ -86,6 +87,7 @@ func (a *App) Settings(ctx context.Context, companyID string) (Company, error) {
 // PutSettings replaces a company's settings, creating the company if an
 // admin of it calls first, and reports whether it was created.
 func (a *App) PutSettings(ctx context.Context, c Company) (created bool, err error) {
+	c = c.WithNotificationDefaults()
 	if err := c.Validate(); err != nil {
 		return false, err
 	}

@@ -39,6 +39,8 @@ type BookingRequest struct {
 	Notes      string
 	// IdempotencyKey, if set, makes retries of the request book once.
 	IdempotencyKey string
+	// Lang is the language of the customer's mails; empty: the company's.
+	Lang Language
 }
 
 // Validate checks the request's own fields.
@@ -66,6 +68,9 @@ func (r BookingRequest) Validate() error {
 	if !utf8.ValidString(r.Notes) || utf8.RuneCountInString(r.Notes) > MaxNotesLength {
 		p.Add("notes", "must be text of at most %d characters", MaxNotesLength)
 	}
+	if r.Lang != "" && !ValidLanguage(r.Lang) {
+		p.Add("lang", "must be de or en")
+	}
 	if r.IdempotencyKey != "" && (len(r.IdempotencyKey) > MaxIdempotencyKeyLength || strings.IndexFunc(r.IdempotencyKey, notKeyChar) >= 0) {
 		p.Add("Idempotency-Key", "must be 1 to %d printable ASCII characters without spaces", MaxIdempotencyKeyLength)
 	}
@@ -78,7 +83,7 @@ func notKeyChar(r rune) bool { return r < '!' || r > '~' }
 // fingerprint identifies the request: a retry with the same key must be the same request.
 func (r BookingRequest) fingerprint() string {
 	h := sha256.New()
-	for _, s := range []string{r.CompanyID, r.ServiceID, r.EmployeeID, r.Customer.Name, r.Customer.Email, r.Customer.Phone, r.Notes} {
+	for _, s := range []string{r.CompanyID, r.ServiceID, r.EmployeeID, r.Customer.Name, r.Customer.Email, r.Customer.Phone, r.Notes, string(r.Lang)} {
 		binary.Write(h, binary.BigEndian, uint32(len(s)))
 		h.Write([]byte(s))
 	}
@@ -178,7 +183,7 @@ func (a *App) claim(ctx context.Context, r BookingRequest, id, token, eventKey s
 		Start: r.Start, End: r.Start.Add(minutes(svc.DurationMinutes)),
 		BufferBefore: minutes(svc.BufferBeforeMinutes), BufferAfter: minutes(svc.BufferAfterMinutes),
 		Customer: r.Customer, Notes: r.Notes, CreatedAt: now,
-		Status: Pending, PendingUntil: now.Add(PendingTimeout), CancelTokenHash: hash[:],
+		Status: Pending, PendingUntil: now.Add(PendingTimeout), CancelTokenHash: hash[:], Lang: r.Lang,
 	}
 	if target != nil {
 		b.Event = EventRef{Connection: target.ID, Key: eventKey}
@@ -229,7 +234,11 @@ func (a *App) complete(ctx context.Context, c Company, svc Service, emp Employee
 			return BookingResult{}, a.letGo(ctx, c, b, err)
 		}
 	}
-	err := a.store.ConfirmBooking(ctx, c.ID, b.ID, eventID, a.now())
+	// The mails are recorded in the confirmation itself: confirmed once,
+	// mailed once, however often the request is retried.
+	now := a.now()
+	outbox := a.bookedNotifications(ctx, c, emp, b, token, now)
+	err := a.store.ConfirmBooking(ctx, c.ID, b.ID, eventID, now, outbox)
 	if err != nil {
 		// Confirmed meanwhile by a concurrent retry, or confirmed though
 		// the answer was lost: then it stands.
@@ -519,9 +528,17 @@ func (a *App) CancelBooking(ctx context.Context, companyID, bookingID, token str
 		r := removalOf(companyID, b, RemovalCancelled, a.now())
 		removal = &r
 	}
-	if err := a.store.CancelBooking(ctx, companyID, bookingID, removal); err != nil {
+	emp, err := a.store.Employee(ctx, companyID, b.EmployeeID)
+	if err != nil && ErrorCode(err) != NotFound {
 		return err
 	}
+	cancelled := b
+	cancelled.Sequence++
+	outbox := a.changeNotifications(ctx, c, emp, cancelled, NoticeCancelled, "", a.now())
+	if err := a.store.CancelBooking(ctx, companyID, bookingID, removal, outbox); err != nil {
+		return err
+	}
+	a.skipReminder(context.WithoutCancel(ctx), companyID, bookingID)
 	if removal != nil {
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CalendarWriteDeadline)
 		defer cancel()

@@ -23,6 +23,25 @@ type Company struct {
 	HorizonDays int
 	// SupportAccess lets the vendor's support team read this company's data.
 	SupportAccess bool
+	// Language is the language of mails whose booking names none.
+	Language Language
+	// ReminderMinutesBefore is when the customer's reminder goes before
+	// the start; 0 sends none.
+	ReminderMinutesBefore int
+	// NotifyEmployees sends employees a mail of their bookings' changes.
+	NotifyEmployees bool
+}
+
+// WithNotificationDefaults returns c with the defaults of api.md for
+// notification settings it has never had (companies made before them):
+// German, a reminder a day ahead, employees notified. A company without
+// a Language has never had any of them; one with a Language has all
+// three, so an explicit 0 or false stands.
+func (c Company) WithNotificationDefaults() Company {
+	if c.Language == "" {
+		c.Language, c.ReminderMinutesBefore, c.NotifyEmployees = DefaultLanguage, DefaultReminderMinutesBefore, DefaultNotifyEmployees
+	}
+	return c
 }
 
 // Employee is a person whose time can be booked.
@@ -159,6 +178,12 @@ type Booking struct {
 	// is being written) and under which key; empty if the employee had no
 	// default calendar.
 	Event EventRef
+	// Lang is the language the customer chose for mails; empty: the
+	// company's.
+	Lang Language
+	// Sequence is the iCalendar SEQUENCE of the booking's mails: 0 when
+	// booked, one more with every change that is mailed.
+	Sequence int
 }
 
 // Blocks reports whether the booking keeps its time from others at now:

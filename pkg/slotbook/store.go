@@ -89,14 +89,30 @@ type Store interface {
 	// its time, and then the confirmation fails (SlotTaken), however late
 	// it arrives; of a confirmation and a release, one fails. It returns
 	// NotFound, Conflict if the booking is not pending, SlotTaken if a
-	// booking that blocks at now overlaps it.
-	ConfirmBooking(ctx context.Context, companyID, bookingID, eventID string, now time.Time) error
+	// booking that blocks at now overlaps it. The notifications of outbox
+	// (new ids of this booking) are recorded in the same atomic step.
+	ConfirmBooking(ctx context.Context, companyID, bookingID, eventID string, now time.Time, outbox []Notification) error
 	// CancelBooking moves a confirmed booking to the cancelled ones, which
-	// frees its time at once. With removal, the removal of its event is
-	// recorded in the same atomic step. It returns NotFound,
+	// frees its time at once, and raises its Sequence by one. With
+	// removal, the removal of its event is recorded in the same atomic
+	// step, as are the notifications of outbox. It returns NotFound,
 	// BookingCancelled if the booking is cancelled already, and Conflict
-	// if it is pending (not yet made).
-	CancelBooking(ctx context.Context, companyID, bookingID string, removal *EventRemoval) error
+	// if it is pending (not yet made) or a notification's id is taken.
+	CancelBooking(ctx context.Context, companyID, bookingID string, removal *EventRemoval, outbox []Notification) error
+
+	// Notifications returns a booking's notifications, ordered by id.
+	Notifications(ctx context.Context, companyID, bookingID string) ([]Notification, error)
+	// Notification returns one notification of a booking, or NotFound.
+	Notification(ctx context.Context, companyID, bookingID, id string) (Notification, error)
+	// DueNotifications returns at most limit pending notifications of any
+	// company whose Due is not after now, the longest due first. It is
+	// the mail sender's one cross-tenant read.
+	DueNotifications(ctx context.Context, now time.Time, limit int) ([]Notification, error)
+	// PutNotification replaces a notification if its stored Version is
+	// replaces, else returns Conflict (NotFound if there is none). An
+	// empty replaces creates it, or replaces it whatever its version (a
+	// reschedule moving the reminder).
+	PutNotification(ctx context.Context, n Notification, replaces string) error
 	// ReleaseBooking removes a booking that never became confirmed, so
 	// that its time (and, as r says, its Idempotency-Key) is free again.
 	// Its RemovalIfUnconfirmed, if any, becomes a RemovalAbandoned due at

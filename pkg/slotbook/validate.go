@@ -195,6 +195,10 @@ func (c Company) Validate() error {
 	checkRange(&p, "bookingIntervalMinutes", c.BookingIntervalMinutes, MinBookingInterval, MaxBookingInterval)
 	checkRange(&p, "minNoticeMinutes", c.MinNoticeMinutes, 0, MaxMinNotice)
 	checkRange(&p, "horizonDays", c.HorizonDays, 1, MaxHorizonDays)
+	if !ValidLanguage(c.Language) {
+		p.Add("language", "must be de or en")
+	}
+	checkRange(&p, "reminderMinutesBefore", c.ReminderMinutesBefore, 0, MaxReminderMinutesBefore)
 	return p.Err()
 }
 

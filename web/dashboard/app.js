@@ -772,9 +772,31 @@ async function calendarErrors(emps) {
       x.reason === 'calendar_needs_reauth' ? h('a', { href: `#/calendars?employee=${eid(x.emp.id)}` }, 'Reconnect') : null))));
 }
 
+// MAIL_KIND and MAIL_STATE name a booking's mails for people.
+const MAIL_KIND = { booked: 'Confirmation', rescheduled: 'New time', cancelled: 'Cancellation', reminder: 'Reminder' };
+const MAIL_STATE = { pending: 'waiting', sent: 'sent', failed: 'failed', skipped: 'not sent' };
+
+// loadMails fills box with the booking's mails: what went to whom and when.
+async function loadMails(id, box) {
+  try {
+    const { notifications } = await api('GET', `/bookings/${eid(id)}`);
+    if (!notifications?.length) { box.replaceChildren(h('h3', {}, 'Mails'), h('p', { class: 'muted' }, 'No mails.')); return; }
+    box.replaceChildren(h('h3', {}, 'Mails'), h('ul', { class: 'mails', 'data-testid': 'mails' }, notifications.map((n) => {
+      const when = n.state === 'sent' ? ` ${fmtDate(n.sentAt.slice(0, 10), { day: 'numeric', month: 'short' })} ${fmtTime(n.sentAt)}`
+        : n.state === 'pending' ? ` (due ${fmtDate(n.due.slice(0, 10), { day: 'numeric', month: 'short' })} ${fmtTime(n.due)})` : '';
+      const why = n.error ? ` – ${n.error.replaceAll('_', ' ')}` : '';
+      return h('li', { 'data-mail': n.id, 'data-state': n.state },
+        `${MAIL_KIND[n.kind] || n.kind} to the ${n.to}: `, h('strong', {}, MAIL_STATE[n.state] || n.state), `${when}${why}`);
+    })));
+  } catch (e) {
+    if (e.status !== 401) box.replaceChildren(h('h3', {}, 'Mails'), h('p', { class: 'muted' }, 'The mails could not be read.'));
+  }
+}
+
 // openBooking shows the booking details dialog with the in-page cancel confirmation.
 function openBooking(b, emp, opener) {
   const fallback = () => $('page-title');
+  const mails = h('section', { class: 'mails-box', 'aria-live': 'polite' }, h('h3', {}, 'Mails'), h('p', { class: 'muted' }, 'Loading…'));
   const err = h('p', { class: 'problem', role: 'alert', hidden: true });
   const row = (k, v) => [h('dt', {}, k), h('dd', {}, v || '—')];
   const close = h('button', { type: 'button', class: 'secondary', onclick: () => dlg.close() }, 'Close');
@@ -798,7 +820,8 @@ function openBooking(b, emp, opener) {
       row('Date', fmtDate(b.start.slice(0, 10), { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' })),
       row('Time', fmtRange(b.start, b.end)),
       row('Status', b.status === 'pending' ? 'Pending' : 'Confirmed')),
-    err, main, confirmBox);
+    mails, err, main, confirmBox);
+  loadMails(b.id, mails);
   cancel.addEventListener('click', () => { main.hidden = true; confirmBox.hidden = false; yes.focus(); });
   no.addEventListener('click', () => { confirmBox.hidden = true; main.hidden = false; cancel.focus(); });
   yes.addEventListener('click', async () => {
@@ -916,6 +939,15 @@ async function pageSettings() {
       field('Booking horizon (days)', input('horizonDays', s.horizonDays, { type: 'number', min: 1, max: 730, ...dis }))),
     field("Allow the slotbook support team to read this company's data",
       h('input', { type: 'checkbox', name: 'supportAccess', checked: s.supportAccess, ...dis })),
+    h('fieldset', { class: 'stack' }, h('legend', {}, 'Mails'),
+      h('div', { class: 'row3' },
+        field('Language of mails', h('select', { name: 'language', ...dis },
+          [['de', 'German'], ['en', 'English']].map(([v, t]) => h('option', { value: v, selected: s.language === v }, t))),
+        'For bookings that name none; the widget sends its own.'),
+        field('Reminder (minutes before)', input('reminderMinutesBefore', s.reminderMinutesBefore, { type: 'number', min: 0, max: 43200, ...dis }),
+          '0 sends no reminder; 1440 is a day.')),
+      field('Tell employees of their bookings by mail',
+        h('input', { type: 'checkbox', name: 'notifyEmployees', checked: s.notifyEmployees, ...dis }))),
     ro ? h('p', { class: 'note' }, 'Only administrators can change the settings.')
       : h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save settings')));
   onSubmit(form, async (fd) => {
@@ -923,6 +955,8 @@ async function pageSettings() {
       name: fd.get('name'), timezone: fd.get('timezone'),
       bookingIntervalMinutes: Number(fd.get('bookingIntervalMinutes')), minNoticeMinutes: Number(fd.get('minNoticeMinutes')),
       horizonDays: Number(fd.get('horizonDays')), supportAccess: fd.get('supportAccess') === 'on',
+      language: fd.get('language'), reminderMinutesBefore: Number(fd.get('reminderMinutesBefore')),
+      notifyEmployees: fd.get('notifyEmployees') === 'on',
     });
     state.settings = saved; state.tz = saved.timezone;
     $('company-name').textContent = saved.name;

@@ -510,7 +510,7 @@
           headers: { "Content-Type": "application/json", "Idempotency-Key": this.state.key },
           body: JSON.stringify({
             service: this.state.service, employee: sl.employee, start: sl.start,
-            customer: { name: f.name, email: f.email, phone: f.phone }, notes: f.notes,
+            customer: { name: f.name, email: f.email, phone: f.phone }, notes: f.notes, lang: this.lang,
           }),
         });
       } catch (_) {

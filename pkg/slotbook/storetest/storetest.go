@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore func(t *testing.T) slotbook.Store) {
 		{"Connections", testConnections},
 		{"ConnectionWritesRace", testConnectionWritesRace},
 		{"BookingWritesRace", testBookingWritesRace},
+		{"Notifications", testNotifications},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
@@ -88,7 +89,8 @@ func testCompany(t *testing.T, s slotbook.Store) {
 	ctx := t.Context()
 	_, err := s.Company(ctx, "acme")
 	wantCode(t, "company before put", err, slotbook.NotFound)
-	c := slotbook.Company{ID: "acme", Name: "Acme", Timezone: "Europe/Zurich", BookingIntervalMinutes: 15, MinNoticeMinutes: 60, HorizonDays: 90, SupportAccess: true}
+	c := slotbook.Company{ID: "acme", Name: "Acme", Timezone: "Europe/Zurich", BookingIntervalMinutes: 15, MinNoticeMinutes: 60, HorizonDays: 90, SupportAccess: true,
+		Language: slotbook.English, ReminderMinutesBefore: 0, NotifyEmployees: false}
 	created, err := s.PutCompany(ctx, c)
 	ok(t, "put", err)
 	if !created {
@@ -104,6 +106,15 @@ func testCompany(t *testing.T, s slotbook.Store) {
 	ok(t, "get", err)
 	if got != c {
 		t.Errorf("Company = %+v, want %+v", got, c)
+	}
+	// A company stored before the notification settings reads with their defaults.
+	old := slotbook.Company{ID: "oldco", Name: "Old", Timezone: "Europe/Zurich", BookingIntervalMinutes: 15, MinNoticeMinutes: 0, HorizonDays: 30}
+	_, err = s.PutCompany(ctx, old)
+	ok(t, "put a company without notification settings", err)
+	got, err = s.Company(ctx, "oldco")
+	ok(t, "get it", err)
+	if got.Language != slotbook.German || got.ReminderMinutesBefore != 1440 || !got.NotifyEmployees {
+		t.Errorf("notification settings %v %d %v, want de 1440 true", got.Language, got.ReminderMinutesBefore, got.NotifyEmployees)
 	}
 }
 
@@ -555,21 +566,21 @@ func testBookingLifecycle(t *testing.T, s slotbook.Store) {
 
 	// A pending claim blocks overlapping claims while it lasts.
 	wantCode(t, "claim over a pending one", s.CreateBooking(ctx, "acme", pending("p2", "ana", at(22, 9, 30), at(22, 10, 30), now.Add(time.Minute)), nil), slotbook.SlotTaken)
-	wantCode(t, "cancel a pending booking", s.CancelBooking(ctx, "acme", "p1", nil), slotbook.Conflict)
-	ok(t, "confirm", s.ConfirmBooking(ctx, "acme", "p1", "ev1", now.Add(time.Second)))
+	wantCode(t, "cancel a pending booking", s.CancelBooking(ctx, "acme", "p1", nil, nil), slotbook.Conflict)
+	ok(t, "confirm", s.ConfirmBooking(ctx, "acme", "p1", "ev1", now.Add(time.Second), nil))
 	got, _ = s.Booking(ctx, "acme", "p1")
 	if got.Status != slotbook.Confirmed || got.Event.EventID != "ev1" {
 		t.Errorf("confirmed booking = %+v", got)
 	}
-	wantCode(t, "confirm twice", s.ConfirmBooking(ctx, "acme", "p1", "ev1", now.Add(time.Second)), slotbook.Conflict)
-	wantCode(t, "confirm unknown", s.ConfirmBooking(ctx, "acme", "nope", "ev1", now), slotbook.NotFound)
+	wantCode(t, "confirm twice", s.ConfirmBooking(ctx, "acme", "p1", "ev1", now.Add(time.Second), nil), slotbook.Conflict)
+	wantCode(t, "confirm unknown", s.ConfirmBooking(ctx, "acme", "nope", "ev1", now, nil), slotbook.NotFound)
 	wantCode(t, "release a confirmed booking", s.ReleaseBooking(ctx, "acme", "p1", slotbook.Release{Now: now}), slotbook.Conflict)
 
 	// Cancelling frees the time at once and moves the booking out of the
 	// live ones; twice is BookingCancelled.
-	ok(t, "cancel", s.CancelBooking(ctx, "acme", "p1", nil))
-	wantCode(t, "cancel twice", s.CancelBooking(ctx, "acme", "p1", nil), slotbook.BookingCancelled)
-	wantCode(t, "cancel unknown", s.CancelBooking(ctx, "acme", "nope", nil), slotbook.NotFound)
+	ok(t, "cancel", s.CancelBooking(ctx, "acme", "p1", nil, nil))
+	wantCode(t, "cancel twice", s.CancelBooking(ctx, "acme", "p1", nil, nil), slotbook.BookingCancelled)
+	wantCode(t, "cancel unknown", s.CancelBooking(ctx, "acme", "nope", nil, nil), slotbook.NotFound)
 	if got, _ := s.Booking(ctx, "acme", "p1"); got.Status != slotbook.Cancelled || got.Event.EventID != "ev1" || got.Customer.Name != "Chris" {
 		t.Errorf("cancelled booking = %+v", got)
 	}
@@ -629,14 +640,14 @@ func testConfirmAfterTakeover(t *testing.T, s slotbook.Store) {
 	abandoned := now.Add(slotbook.PendingTimeout + time.Second)
 	ok(t, "claim a", s.CreateBooking(ctx, "acme", pending("a", "ana", at(22, 9, 0), at(22, 10, 0), now), nil))
 	ok(t, "claim b over abandoned a", s.CreateBooking(ctx, "acme", pending("b", "ana", at(22, 9, 30), at(22, 10, 30), abandoned), nil))
-	wantCode(t, "confirm a after b took its time", s.ConfirmBooking(ctx, "acme", "a", "ev-a", abandoned.Add(time.Second)), slotbook.SlotTaken)
+	wantCode(t, "confirm a after b took its time", s.ConfirmBooking(ctx, "acme", "a", "ev-a", abandoned.Add(time.Second), nil), slotbook.SlotTaken)
 	if a, _ := s.Booking(ctx, "acme", "a"); a.Status != slotbook.Pending {
 		t.Errorf("a = %+v, want still pending", a)
 	}
-	ok(t, "confirm b", s.ConfirmBooking(ctx, "acme", "b", "ev-b", abandoned.Add(time.Second)))
+	ok(t, "confirm b", s.ConfirmBooking(ctx, "acme", "b", "ev-b", abandoned.Add(time.Second), nil))
 
 	ok(t, "claim c", s.CreateBooking(ctx, "acme", pending("c", "ana", at(23, 9, 0), at(23, 10, 0), now), nil))
-	ok(t, "confirm c late, nobody took its time", s.ConfirmBooking(ctx, "acme", "c", "ev-c", abandoned.Add(time.Hour)))
+	ok(t, "confirm c late, nobody took its time", s.ConfirmBooking(ctx, "acme", "c", "ev-c", abandoned.Add(time.Hour), nil))
 }
 
 // testConfirmRacesTakeover runs a late confirmation of an abandoned booking
@@ -655,7 +666,7 @@ func testConfirmRacesTakeover(t *testing.T, s slotbook.Store) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			confirmErr = s.ConfirmBooking(ctx, "acme", a, "ev", abandoned)
+			confirmErr = s.ConfirmBooking(ctx, "acme", a, "ev", abandoned, nil)
 		}()
 		go func() {
 			defer wg.Done()
@@ -703,7 +714,7 @@ func testRemovals(t *testing.T, s slotbook.Store) {
 		t.Errorf("DueRemovals at its time = %+v", d)
 	}
 	wantCode(t, "a second claim with the same key", s.CreateBooking(ctx, "acme", withEvent(pending("p1x", "ana", at(25, 9, 0), at(25, 10, 0), now), "p1"), nil), slotbook.Conflict)
-	ok(t, "confirm", s.ConfirmBooking(ctx, "acme", "p1", "ev1", now.Add(time.Second)))
+	ok(t, "confirm", s.ConfirmBooking(ctx, "acme", "p1", "ev1", now.Add(time.Second), nil))
 	if list, _ := s.Removals(ctx, "acme", "ana"); len(list) != 0 {
 		t.Errorf("removal after confirmation: %+v", list)
 	}
@@ -745,7 +756,7 @@ func testRemovals(t *testing.T, s slotbook.Store) {
 	// company and employee; DueRemovals reads every company, oldest first.
 	rm := &slotbook.EventRemoval{BookingID: "p1", Event: slotbook.EventRef{Connection: "k1", Key: "p1", EventID: "ev1"},
 		Start: at(22, 9, 0), End: at(22, 10, 0), Reason: slotbook.RemovalCancelled, Due: now.Add(2 * time.Minute), Version: "v4"}
-	ok(t, "cancel with removal", s.CancelBooking(ctx, "acme", "p1", rm))
+	ok(t, "cancel with removal", s.CancelBooking(ctx, "acme", "p1", rm, nil))
 	ok(t, "removal of acme-2", s.PutRemoval(ctx, slotbook.EventRemoval{CompanyID: "acme-2", EmployeeID: "ana", BookingID: "q1",
 		Event: slotbook.EventRef{Connection: "k9", Key: "q1"}, Start: at(22, 9, 0), End: at(22, 10, 0),
 		Reason: slotbook.RemovalCancelled, Due: now.Add(time.Minute), Version: "v5"}, ""))
@@ -992,7 +1003,7 @@ func testBookingWritesRace(t *testing.T, s slotbook.Store) {
 		id := fmt.Sprintf("c%d", round)
 		start := at(2+round, 9, 0)
 		ok(t, "book "+id, s.CreateBooking(ctx, "acme", booking(id, "ana", start, start.Add(time.Hour), 0, 0), nil))
-		wins, codes := race(6, func(int) error { return s.CancelBooking(ctx, "acme", id, nil) })
+		wins, codes := race(6, func(int) error { return s.CancelBooking(ctx, "acme", id, nil, nil) })
 		if wins != 1 || codes[slotbook.BookingCancelled] != 5 {
 			t.Fatalf("round %d: concurrent cancels: %d won, others %v; want 1 and 5 booking_cancelled", round, wins, codes)
 		}
@@ -1008,7 +1019,7 @@ func testBookingWritesRace(t *testing.T, s slotbook.Store) {
 		ok(t, "claim "+p, s.CreateBooking(ctx, "acme", withEvent(pending(p, "bob", start, start.Add(time.Hour), now), p), nil))
 		wins, codes = race(2, func(i int) error {
 			if i == 0 {
-				return s.ConfirmBooking(ctx, "acme", p, "ev", now.Add(time.Second))
+				return s.ConfirmBooking(ctx, "acme", p, "ev", now.Add(time.Second), nil)
 			}
 			return s.ReleaseBooking(ctx, "acme", p, slotbook.Release{RemovalVersion: "v-" + p, Now: now})
 		})

@@ -358,7 +358,7 @@ var removalNames = map[string]string{"#reason": "reason", "#due": "due", "#dueNs
 // the other. So a confirmation that arrives late (a retried request, a
 // slow network) can never confirm a booking whose time another booking
 // holds, whatever the clocks say.
-func (s *Store) ConfirmBooking(ctx context.Context, companyID, bookingID, eventID string, now time.Time) error {
+func (s *Store) ConfirmBooking(ctx context.Context, companyID, bookingID, eventID string, now time.Time, outbox []slotbook.Notification) error {
 	for attempt := range claimAttempts {
 		it, found, err := s.bookingItemOf(ctx, companyID, bookingID)
 		if err != nil {
@@ -397,12 +397,17 @@ func (s *Store) ConfirmBooking(ctx context.Context, companyID, bookingID, eventI
 			t.add(actRemoval, s.deleteAction(pkSweep, skRemoval(companyID, b.EmployeeID, b.Event.Key), ""))
 		}
 		s.bumpVersions(t, it.PK, v)
+		if err := s.outboxActions(t, companyID, bookingID, outbox); err != nil {
+			return err
+		}
 		res, err := t.run(ctx, s, "confirm booking")
 		switch {
 		case err != nil:
 			return err
 		case res.Committed():
 			return nil
+		case res.ConflictAt(actNotification):
+			return slotbook.Errorf(slotbook.Conflict, "A notification of this booking exists already.")
 		case res.ConflictAt(actBooking), res.ConflictAt(actBookingRef):
 			continue // released or confirmed meanwhile: the next read tells
 		}
@@ -416,7 +421,7 @@ func (s *Store) ConfirmBooking(ctx context.Context, companyID, bookingID, eventI
 // range to the BC# range and its reference follows, in one transaction. A
 // cancelled booking no longer blocks, so no day version needs to move: a
 // claim that read it as blocking just answered SlotTaken a moment early.
-func (s *Store) CancelBooking(ctx context.Context, companyID, bookingID string, removal *slotbook.EventRemoval) error {
+func (s *Store) CancelBooking(ctx context.Context, companyID, bookingID string, removal *slotbook.EventRemoval, outbox []slotbook.Notification) error {
 	for range claimAttempts {
 		it, found, err := s.bookingItemOf(ctx, companyID, bookingID)
 		if err != nil {
@@ -433,6 +438,7 @@ func (s *Store) CancelBooking(ctx context.Context, companyID, bookingID string, 
 			return slotbook.Errorf(slotbook.Conflict, "The booking is still being made; try again in a moment.")
 		}
 		b.Status = slotbook.Cancelled
+		b.Sequence++
 		moved := bookingToItem(companyID, b)
 		t := &txn{}
 		t.add(actBooking, types.TransactWriteItem{Delete: &types.Delete{
@@ -463,12 +469,17 @@ func (s *Store) CancelBooking(ctx context.Context, companyID, bookingID string, 
 			}
 			t.add(actRemoval, put)
 		}
+		if err := s.outboxActions(t, companyID, bookingID, outbox); err != nil {
+			return err
+		}
 		res, err := t.run(ctx, s, "cancel booking")
 		switch {
 		case err != nil:
 			return err
 		case res.Committed():
 			return nil
+		case res.ConflictAt(actNotification):
+			return slotbook.Errorf(slotbook.Conflict, "A notification of this booking exists already.")
 		case res.ConflictAt(actRemoval):
 			return slotbook.Errorf(slotbook.Conflict, "The event key %s has a removal.", removal.Event.Key)
 		}

@@ -46,12 +46,15 @@ func New(db *dynamodb.Client, table string) *Store {
 // until it is active. It is for local mode
 // and tests; on AWS the SAM template creates the table.
 func CreateTable(ctx context.Context, db *dynamodb.Client, table string) error {
-	attrs, keys, ttlAttribute := TableSchema()
+	attrs, keys, indexes, ttlAttribute := TableSchema()
 	_, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(table),
-		AttributeDefinitions: attrs,
-		KeySchema:            keys,
-		BillingMode:          types.BillingModePayPerRequest,
+		TableName:              aws.String(table),
+		AttributeDefinitions:   attrs,
+		KeySchema:              keys,
+		GlobalSecondaryIndexes: indexes,
+		BillingMode:            types.BillingModePayPerRequest,
+		// The notify function reads the table's stream on AWS.
+		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewImage},
 	})
 	var inUse *types.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {

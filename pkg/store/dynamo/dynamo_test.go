@@ -64,14 +64,14 @@ func TestDeadBookingsLeaveTheLiveRange(t *testing.T) {
 	if len(live) != 1 || ttl(live[0]) != want || len(ref) != 1 || ttl(ref[0]) != want {
 		t.Fatalf("pending: booking %v, reference %v; want both with ttl %s", live, ref, want)
 	}
-	if err := s.ConfirmBooking(ctx, "acme", "b1", "ev1", now.Add(time.Second)); err != nil {
+	if err := s.ConfirmBooking(ctx, "acme", "b1", "ev1", now.Add(time.Second), nil); err != nil {
 		t.Fatal(err)
 	}
 	live, ref = items("C#acme#E#ana", "B#"), items("C#acme", "BI#b1")
 	if len(live) != 1 || ttl(live[0]) != "" || ttl(ref[0]) != "" {
 		t.Errorf("confirmed: booking %v, reference %v; want no ttl", live, ref)
 	}
-	if err := s.CancelBooking(ctx, "acme", "b1", nil); err != nil {
+	if err := s.CancelBooking(ctx, "acme", "b1", nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if live := items("C#acme#E#ana", "B#"); len(live) != 0 {

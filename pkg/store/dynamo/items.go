@@ -19,6 +19,9 @@ import (
 //	                             SK BI#<booking>         booking id → its key (TTL while pending)
 //	                             SK I#<sha256(key)>      Idempotency-Key record (TTL 24 h)
 //	                             SK N#<nonce>            used one-time value (TTL at its expiry)
+//	                             SK M#<booking>#<id>     a booking's notification (outbox entry, then
+//	                                                     its delivery record); while pending it is in
+//	                                                     the sparse index OutboxIndex (outbox, outboxDue)
 //	PK C#<company>#E#<employee>  SK AV                   availability
 //	                             SK X#<start>#<absence>  absence (start: UTC, fixed width)
 //	                             SK XI#<absence>         absence id → its key
@@ -88,15 +91,23 @@ type companyItem struct {
 	Notice        int    `dynamodbav:"minNoticeMinutes"`
 	Horizon       int    `dynamodbav:"horizonDays"`
 	SupportAccess bool   `dynamodbav:"supportAccess"`
+	// The notification settings; a company written before them has none
+	// and reads with slotbook's defaults.
+	Language        string `dynamodbav:"language,omitempty"`
+	ReminderMinutes int    `dynamodbav:"reminderMinutesBefore"`
+	NotifyEmployees bool   `dynamodbav:"notifyEmployees"`
 }
 
 func companyToItem(c slotbook.Company) companyItem {
-	return companyItem{key{companyPK(c.ID), skCompany}, c.Name, c.Timezone, c.BookingIntervalMinutes, c.MinNoticeMinutes, c.HorizonDays, c.SupportAccess}
+	return companyItem{key{companyPK(c.ID), skCompany}, c.Name, c.Timezone, c.BookingIntervalMinutes, c.MinNoticeMinutes, c.HorizonDays, c.SupportAccess,
+		string(c.Language), c.ReminderMinutesBefore, c.NotifyEmployees}
 }
 
 func (i companyItem) company(id string) slotbook.Company {
 	return slotbook.Company{ID: id, Name: i.Name, Timezone: i.Timezone, BookingIntervalMinutes: i.Interval,
-		MinNoticeMinutes: i.Notice, HorizonDays: i.Horizon, SupportAccess: i.SupportAccess}
+		MinNoticeMinutes: i.Notice, HorizonDays: i.Horizon, SupportAccess: i.SupportAccess,
+		Language: slotbook.Language(i.Language), ReminderMinutesBefore: i.ReminderMinutes, NotifyEmployees: i.NotifyEmployees,
+	}.WithNotificationDefaults()
 }
 
 type employeeItem struct {
@@ -238,6 +249,8 @@ type bookingItem struct {
 	EventConnection string `dynamodbav:"eventConnection"`
 	EventKey        string `dynamodbav:"eventKey"`
 	EventID         string `dynamodbav:"eventId"`
+	Lang            string `dynamodbav:"lang,omitempty"`
+	Sequence        int    `dynamodbav:"seq"`
 	TTL             int64  `dynamodbav:"ttl,omitempty"` // pending only
 }
 
@@ -253,6 +266,7 @@ func bookingToItem(c string, b slotbook.Booking) bookingItem {
 		CustomerName: b.Customer.Name, CustomerEmail: b.Customer.Email, CustomerPhone: b.Customer.Phone,
 		Notes: b.Notes, CreatedAt: b.CreatedAt, Status: string(b.Status),
 		CancelTokenHash: b.CancelTokenHash, EventConnection: b.Event.Connection, EventKey: b.Event.Key, EventID: b.Event.EventID,
+		Lang: string(b.Lang), Sequence: b.Sequence,
 	}
 	if !b.PendingUntil.IsZero() {
 		it.PendingNs = b.PendingUntil.UnixNano()
@@ -270,6 +284,7 @@ func (i bookingItem) booking() slotbook.Booking {
 		Customer: slotbook.Customer{Name: i.CustomerName, Email: i.CustomerEmail, Phone: i.CustomerPhone},
 		Notes:    i.Notes, CreatedAt: i.CreatedAt, Status: slotbook.BookingStatus(i.Status),
 		CancelTokenHash: i.CancelTokenHash, Event: slotbook.EventRef{Connection: i.EventConnection, Key: i.EventKey, EventID: i.EventID},
+		Lang: slotbook.Language(i.Lang), Sequence: i.Sequence,
 	}
 	if i.PendingNs != 0 {
 		b.PendingUntil = time.Unix(0, i.PendingNs)

@@ -6,17 +6,28 @@ import (
 )
 
 // TableSchema returns the key schema of slotbook's table: the attribute
-// definitions (string PK and SK), the key (PK hash, SK range) and the
+// definitions (string PK and SK, and the outbox index's keys), the key (PK
+// hash, SK range), the global secondary indexes (OutboxIndex) and the
 // time-to-live attribute. CreateTable creates tables with it, and the
 // template's tests (pkg/aws/samtemplate) hold template.yaml's table to it.
-func TableSchema() (attrs []types.AttributeDefinition, keys []types.KeySchemaElement, ttlAttribute string) {
+func TableSchema() (attrs []types.AttributeDefinition, keys []types.KeySchemaElement, indexes []types.GlobalSecondaryIndex, ttlAttribute string) {
 	attrs = []types.AttributeDefinition{
 		{AttributeName: aws.String(attrPK), AttributeType: types.ScalarAttributeTypeS},
 		{AttributeName: aws.String(attrSK), AttributeType: types.ScalarAttributeTypeS},
+		{AttributeName: aws.String(attrOutbox), AttributeType: types.ScalarAttributeTypeS},
+		{AttributeName: aws.String(attrOutboxDue), AttributeType: types.ScalarAttributeTypeS},
 	}
+	indexes = []types.GlobalSecondaryIndex{{
+		IndexName: aws.String(OutboxIndex),
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(attrOutbox), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(attrOutboxDue), KeyType: types.KeyTypeRange},
+		},
+		Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+	}}
 	keys = []types.KeySchemaElement{
 		{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash},
 		{AttributeName: aws.String(attrSK), KeyType: types.KeyTypeRange},
 	}
-	return attrs, keys, TTLAttribute
+	return attrs, keys, indexes, TTLAttribute
 }

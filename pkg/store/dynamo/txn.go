@@ -32,6 +32,7 @@ const (
 	actAvailability               // an employee's availability item
 	actAbsence                    // an absence item
 	actAbsenceRef                 // an absence's id reference
+	actNotification               // a notification recorded with a booking change (the outbox)
 )
 
 // txn is a transaction under construction: its actions in order, each

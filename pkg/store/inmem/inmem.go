@@ -20,7 +20,11 @@ type Store struct {
 	mu        sync.RWMutex
 	companies map[string]*tenant
 	removals  map[removalKey]slotbook.EventRemoval // across companies, as the sweeper reads them
+	// notifications, across companies, as the mail sender reads them
+	notifications map[notificationKey]slotbook.Notification
 }
+
+type notificationKey struct{ company, booking, id string }
 
 var _ slotbook.Store = (*Store)(nil)
 
@@ -41,7 +45,8 @@ type tenant struct {
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{companies: make(map[string]*tenant), removals: make(map[removalKey]slotbook.EventRemoval)}
+	return &Store{companies: make(map[string]*tenant), removals: make(map[removalKey]slotbook.EventRemoval),
+		notifications: make(map[notificationKey]slotbook.Notification)}
 }
 
 func notFound(what string) error {
@@ -121,7 +126,7 @@ func (s *Store) Company(_ context.Context, companyID string) (slotbook.Company, 
 	if !t.exists() {
 		return slotbook.Company{}, notFound("company")
 	}
-	return t.company, nil
+	return t.company.WithNotificationDefaults(), nil
 }
 
 // PutCompany implements slotbook.Store.
@@ -505,11 +510,14 @@ func (s *Store) Booking(_ context.Context, companyID, bookingID string) (slotboo
 
 // ConfirmBooking implements slotbook.Store: the lock makes it exclusive
 // with claims and releases.
-func (s *Store) ConfirmBooking(_ context.Context, companyID, bookingID, eventID string, now time.Time) error {
+func (s *Store) ConfirmBooking(_ context.Context, companyID, bookingID, eventID string, now time.Time, outbox []slotbook.Notification) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, b, err := find(s, companyID, bookingID, "booking", bookings)
 	if err != nil {
+		return err
+	}
+	if err := s.checkOutbox(companyID, bookingID, outbox); err != nil {
 		return err
 	}
 	if b.Status != slotbook.Pending {
@@ -523,11 +531,108 @@ func (s *Store) ConfirmBooking(_ context.Context, companyID, bookingID, eventID 
 	}
 	b.Status, b.Event.EventID, b.PendingUntil = slotbook.Confirmed, eventID, time.Time{}
 	t.bookings[bookingID] = b
+	s.addOutbox(companyID, bookingID, outbox)
+	return nil
+}
+
+// checkOutbox refuses notifications of another booking or with an id
+// taken. The caller holds the lock.
+func (s *Store) checkOutbox(companyID, bookingID string, outbox []slotbook.Notification) error {
+	for _, n := range outbox {
+		if n.CompanyID != companyID || n.BookingID != bookingID || badNotification(n) != nil {
+			return slotbook.FieldErrorf("notification", "must be of this booking, with an id and a version")
+		}
+		if _, ok := s.notifications[notificationKey{companyID, bookingID, n.ID}]; ok {
+			return slotbook.Errorf(slotbook.Conflict, "The notification %s exists already.", n.ID)
+		}
+	}
+	return nil
+}
+
+// addOutbox records checked notifications. The caller holds the lock.
+func (s *Store) addOutbox(companyID, bookingID string, outbox []slotbook.Notification) {
+	for _, n := range outbox {
+		n.SealedToken = slices.Clone(n.SealedToken)
+		s.notifications[notificationKey{companyID, bookingID, n.ID}] = n
+	}
+}
+
+func badNotification(n slotbook.Notification) error {
+	if err := badIDs(n.CompanyID, n.BookingID); err != nil || !slotbook.ValidID(n.ID) || n.Version == "" {
+		return slotbook.FieldErrorf("notification", "needs ids and a version")
+	}
+	return nil
+}
+
+// Notifications implements slotbook.Store.
+func (s *Store) Notifications(_ context.Context, companyID, bookingID string) ([]slotbook.Notification, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []slotbook.Notification{}
+	for k, n := range s.notifications {
+		if k.company == companyID && k.booking == bookingID {
+			n.SealedToken = slices.Clone(n.SealedToken)
+			out = append(out, n)
+		}
+	}
+	slotbook.SortNotifications(out)
+	return out, nil
+}
+
+// Notification implements slotbook.Store.
+func (s *Store) Notification(_ context.Context, companyID, bookingID, id string) (slotbook.Notification, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n, ok := s.notifications[notificationKey{companyID, bookingID, id}]
+	if !ok {
+		return slotbook.Notification{}, notFound("notification")
+	}
+	n.SealedToken = slices.Clone(n.SealedToken)
+	return n, nil
+}
+
+// DueNotifications implements slotbook.Store.
+func (s *Store) DueNotifications(_ context.Context, now time.Time, limit int) ([]slotbook.Notification, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []slotbook.Notification{}
+	for _, n := range s.notifications {
+		if n.State == slotbook.NotificationPending && !n.Due.After(now) {
+			n.SealedToken = slices.Clone(n.SealedToken)
+			out = append(out, n)
+		}
+	}
+	slices.SortFunc(out, func(x, y slotbook.Notification) int {
+		return cmp.Or(x.Due.Compare(y.Due), cmp.Compare(x.CompanyID, y.CompanyID), cmp.Compare(x.BookingID, y.BookingID), cmp.Compare(x.ID, y.ID))
+	})
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// PutNotification implements slotbook.Store.
+func (s *Store) PutNotification(_ context.Context, n slotbook.Notification, replaces string) error {
+	if err := badNotification(n); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := notificationKey{n.CompanyID, n.BookingID, n.ID}
+	old, ok := s.notifications[k]
+	switch {
+	case replaces != "" && !ok:
+		return notFound("notification")
+	case replaces != "" && old.Version != replaces:
+		return slotbook.Errorf(slotbook.Conflict, "The notification changed meanwhile.")
+	}
+	n.SealedToken = slices.Clone(n.SealedToken)
+	s.notifications[k] = n
 	return nil
 }
 
 // CancelBooking implements slotbook.Store.
-func (s *Store) CancelBooking(_ context.Context, companyID, bookingID string, removal *slotbook.EventRemoval) error {
+func (s *Store) CancelBooking(_ context.Context, companyID, bookingID string, removal *slotbook.EventRemoval, outbox []slotbook.Notification) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, b, err := find(s, companyID, bookingID, "booking", bookings)
@@ -539,6 +644,9 @@ func (s *Store) CancelBooking(_ context.Context, companyID, bookingID string, re
 		return slotbook.Errorf(slotbook.BookingCancelled, "The booking is cancelled already.")
 	case slotbook.Pending:
 		return slotbook.Errorf(slotbook.Conflict, "The booking is still being made; try again in a moment.")
+	}
+	if err := s.checkOutbox(companyID, bookingID, outbox); err != nil {
+		return err
 	}
 	if removal != nil {
 		r := *removal
@@ -553,7 +661,9 @@ func (s *Store) CancelBooking(_ context.Context, companyID, bookingID string, re
 		s.removals[rk] = r
 	}
 	b.Status = slotbook.Cancelled
+	b.Sequence++
 	t.bookings[bookingID] = b
+	s.addOutbox(companyID, bookingID, outbox)
 	return nil
 }
 
