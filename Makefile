@@ -20,7 +20,7 @@ MAIL_PORT   ?= 1080
 SMTP_PORT   ?= 1025
 
 .PHONY: dev dev-dynamodb test tools e2e vet fmt-check template-lint layout-check unit bench build deploy \
-	build-SlotsFunction build-BookFunction build-OverviewFunction build-SettingsFunction
+	build-SlotsFunction build-BookFunction build-OverviewFunction build-SettingsFunction build-NotifyFunction
 
 ## dev: the local server with the embedded store (or SLOTBOOK_DYNAMODB_ENDPOINT), the demo company, and MailDev catching its mails (read them on http://localhost:$(MAIL_PORT)/)
 dev: $(MAILDEV)
@@ -122,8 +122,8 @@ COUNT ?= 6
 bench: tools
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(COUNT) ./pkg/schedule/ ./pkg/httpapi/ ./pkg/aws/lambdatest/
 
-## build: the four Lambda bootstraps as sam build makes them, into .build/<Function>/bootstrap
-FUNCTIONS := SlotsFunction BookFunction OverviewFunction SettingsFunction
+## build: the five Lambda bootstraps as sam build makes them, into .build/<Function>/bootstrap
+FUNCTIONS := SlotsFunction BookFunction OverviewFunction SettingsFunction NotifyFunction
 build:
 	@for f in $(FUNCTIONS); do \
 		$(MAKE) --no-print-directory build-$$f ARTIFACTS_DIR=$(CURDIR)/.build/$$f || exit 1; \
@@ -148,3 +148,6 @@ build-OverviewFunction:
 
 build-SettingsFunction:
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/settings
+
+build-NotifyFunction:
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/notify

@@ -97,6 +97,15 @@ const (
 	// .build/mail).
 	EnvMailDir = "SLOTBOOK_MAIL_DIR"
 
+	// EnvScheduleGroup and EnvSchedulerRoleARN are the notify function's
+	// EventBridge Scheduler group and the role its schedules run with.
+	EnvScheduleGroup    = "SLOTBOOK_SCHEDULE_GROUP"
+	EnvSchedulerRoleARN = "SLOTBOOK_SCHEDULER_ROLE_ARN"
+	// EnvSESURL and EnvSchedulerURL replace the SES and Scheduler
+	// endpoints (tests).
+	EnvSESURL       = "SLOTBOOK_SES_URL"
+	EnvSchedulerURL = "SLOTBOOK_SCHEDULER_URL"
+
 	// EnvPort is the local server's port (default 3000).
 	EnvPort = "PORT"
 	// EnvDevJWTSecret signs the local server's HS256 JWTs.
@@ -154,6 +163,12 @@ type Config struct {
 	MailFrom string
 	SMTPURL  string
 	MailDir  string
+	// The notify function's: its schedule group and role, and endpoints
+	// that replace AWS's (tests).
+	ScheduleGroup    string
+	SchedulerRoleARN string
+	SESURL           string
+	SchedulerURL     string
 
 	// CalendarDeadline is 0 for slotbook's default.
 	CalendarDeadline time.Duration
@@ -195,6 +210,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		MailFrom:         getenv(EnvMailFrom),
 		SMTPURL:          getenv(EnvSMTPURL),
 		MailDir:          getenv(EnvMailDir),
+		ScheduleGroup:    getenv(EnvScheduleGroup),
+		SchedulerRoleARN: getenv(EnvSchedulerRoleARN),
+		SESURL:           getenv(EnvSESURL),
+		SchedulerURL:     getenv(EnvSchedulerURL),
 		Calendar: calendar.Config{
 			RedirectURL:       getenv(EnvOAuthRedirectURL),
 			GoogleClientID:    getenv(EnvGoogleClientID),
@@ -224,7 +243,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		{EnvOAuthRedirectURL, c.Calendar.RedirectURL},
 		{EnvGoogleAuthURL, c.Calendar.GoogleAuthURL}, {EnvGoogleTokenURL, c.Calendar.GoogleTokenURL}, {EnvGoogleAPIURL, c.Calendar.GoogleAPIURL},
 		{EnvMicrosoftAuthURL, c.Calendar.MicrosoftAuthURL}, {EnvMicrosoftTokenURL, c.Calendar.MicrosoftTokenURL}, {EnvGraphURL, c.Calendar.GraphURL},
-		{EnvJWTIssuer, c.JWTIssuer},
+		{EnvJWTIssuer, c.JWTIssuer}, {EnvSESURL, c.SESURL}, {EnvSchedulerURL, c.SchedulerURL},
 	} {
 		if u.value == "" {
 			continue

@@ -360,7 +360,9 @@ func (a *App) deliver(ctx context.Context, n Notification) (bool, error) {
 		return false, nil
 	}
 	held := n
-	held.Due, held.Attempts, held.Version = now.Add(SendLease), n.Attempts+1, NewID()
+	// While held it shows no failure: the notify function tells a held
+	// notification from one waiting to be tried again by that.
+	held.Due, held.Attempts, held.ErrorClass, held.Version = now.Add(SendLease), n.Attempts+1, "", NewID()
 	if err := a.store.PutNotification(ctx, held, n.Version); err != nil {
 		if ErrorCode(err) == Conflict || ErrorCode(err) == NotFound {
 			return false, nil // another sender has it, or it changed meanwhile

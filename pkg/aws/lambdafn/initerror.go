@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// reportInitError tells the Lambda Runtime API at addr (host:port, from
+// ReportInitError tells the Lambda Runtime API at addr (host:port, from
 // AWS_LAMBDA_RUNTIME_API) that the function could not initialize: POST
 // /2018-06-01/runtime/init/error with err's text as the message and
 // errorType (e.g. "Runtime.ConfigError") as its type
@@ -18,7 +18,7 @@ import (
 // exit status; the caller exits afterwards. aws-lambda-go (v1.55) has no
 // call for it: its runtime client starts with the first poll for an event.
 // Outside Lambda (addr empty) it does nothing.
-func reportInitError(addr string, err error, errorType string) error {
+func ReportInitError(addr string, err error, errorType string) error {
 	if addr == "" {
 		return nil
 	}

@@ -13,7 +13,7 @@ func TestReportInitError(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rt.Close()
-	if err := reportInitError(rt.Addr(), errors.New("lambdafn: SLOTBOOK_TABLE is not set"), "Runtime.ConfigError"); err != nil {
+	if err := ReportInitError(rt.Addr(), errors.New("lambdafn: SLOTBOOK_TABLE is not set"), "Runtime.ConfigError"); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -25,13 +25,13 @@ func TestReportInitError(t *testing.T) {
 		t.Errorf("InitError = %+v", e)
 	}
 	// A second report is refused (the Runtime API takes one), and said so.
-	if err := reportInitError(rt.Addr(), errors.New("again"), "Runtime.ConfigError"); err == nil {
+	if err := ReportInitError(rt.Addr(), errors.New("again"), "Runtime.ConfigError"); err == nil {
 		t.Error("a refused report returned no error")
 	}
 }
 
 func TestReportInitErrorOutsideLambdaDoesNothing(t *testing.T) {
-	if err := reportInitError("", errors.New("x"), "Runtime.ConfigError"); err != nil {
+	if err := ReportInitError("", errors.New("x"), "Runtime.ConfigError"); err != nil {
 		t.Error(err)
 	}
 }

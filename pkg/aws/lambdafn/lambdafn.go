@@ -56,7 +56,7 @@ func Start(group httpapi.Group) {
 	h, app, err := build(context.Background(), os.Getenv, time.Now, log, group)
 	if err != nil {
 		log.Error("init", "err", err.Error())
-		if rerr := reportInitError(os.Getenv(envRuntimeAPI), err, "Runtime.ConfigError"); rerr != nil {
+		if rerr := ReportInitError(os.Getenv(envRuntimeAPI), err, "Runtime.ConfigError"); rerr != nil {
 			log.Error("init", "err", rerr.Error())
 		}
 		os.Exit(1)
@@ -104,42 +104,57 @@ func New(ctx context.Context, getenv func(string) string, now func() time.Time, 
 	return h, err
 }
 
-// build builds the handler of group and the App behind it. It makes no
-// network call, except to a DynamoDB Local named by
-// config.EnvDynamoDBEndpoint (tests), whose table it creates if missing.
+// build builds the handler of group and the App behind it (NewApp).
 func build(ctx context.Context, getenv func(string) string, now func() time.Time, log *slog.Logger, group httpapi.Group) (http.Handler, *slotbook.App, error) {
-	cfg, err := config.FromEnv(getenv)
+	app, cfg, err := NewApp(ctx, getenv, now, log)
 	if err != nil {
 		return nil, nil, err
 	}
+	var auth apigw.Authenticator
+	if cfg.JWTIssuer != "" {
+		auth.Bearer = apigw.NewCognito(cfg.JWTIssuer, cfg.JWTAudience)
+	}
+	return httpapi.NewHandler(app, auth, log, group), app, nil
+}
+
+// NewApp builds a function's App from the environment that getenv reads —
+// the store, the sealer, the calendar providers — with opts added last
+// (the notify function's mailer), and returns the configuration it read.
+// It makes no network call, except to a DynamoDB Local named by
+// config.EnvDynamoDBEndpoint (tests), whose table it creates if missing.
+func NewApp(ctx context.Context, getenv func(string) string, now func() time.Time, log *slog.Logger, opts ...slotbook.Option) (*slotbook.App, config.Config, error) {
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return nil, config.Config{}, err
+	}
 	if cfg.Table == "" {
-		return nil, nil, errors.New("lambdafn: " + config.EnvTable + " is not set")
+		return nil, config.Config{}, errors.New("lambdafn: " + config.EnvTable + " is not set")
 	}
 	// The AWS configuration (read from the environment, no call) is needed
 	// unless both the store and the sealer are local (tests).
 	storeCfg := dynamo.Config{Table: cfg.Table, Endpoint: cfg.DynamoDBEndpoint}
 	if storeCfg.Endpoint == "" {
-		if storeCfg.AWS, err = awsConfig(getenv); err != nil {
-			return nil, nil, err
+		if storeCfg.AWS, err = AWSConfig(getenv); err != nil {
+			return nil, config.Config{}, err
 		}
 	}
 	store, err := dynamo.Open(ctx, storeCfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, config.Config{}, err
 	}
 
 	var secrets slotbook.Sealer
 	switch {
 	case cfg.SealKeyFile != "":
 		if secrets, err = seal.NewLocal(cfg.SealKeyFile); err != nil {
-			return nil, nil, err
+			return nil, config.Config{}, err
 		}
 	case cfg.KMSKeyID == "":
-		return nil, nil, errors.New("lambdafn: " + config.EnvKMSKeyID + " is not set")
+		return nil, config.Config{}, errors.New("lambdafn: " + config.EnvKMSKeyID + " is not set")
 	default:
-		a, err := awsConfig(getenv)
+		a, err := AWSConfig(getenv)
 		if err != nil {
-			return nil, nil, err
+			return nil, config.Config{}, err
 		}
 		secrets = seal.NewKMS(kms.NewFromConfig(a), cfg.KMSKeyID)
 	}
@@ -148,25 +163,21 @@ func build(ctx context.Context, getenv func(string) string, now func() time.Time
 	if cfg.SecretsPath != "" {
 		params = paramstore.New(getenv(paramstore.EnvPort), getenv(envSessionToken))
 	}
-	opts, err := cfg.Options(params)
+	base, err := cfg.Options(params)
 	if err != nil {
-		return nil, nil, err
+		return nil, config.Config{}, err
 	}
-	app := slotbook.NewApp(store, secrets, now, append(opts, slotbook.WithLogger(log))...)
-	var auth apigw.Authenticator
-	if cfg.JWTIssuer != "" {
-		auth.Bearer = apigw.NewCognito(cfg.JWTIssuer, cfg.JWTAudience)
-	}
-	return httpapi.NewHandler(app, auth, log, group), app, nil
+	base = append(base, slotbook.WithLogger(log))
+	return slotbook.NewApp(store, secrets, now, append(base, opts...)...), cfg, nil
 }
 
-// awsConfig is the AWS configuration of a Lambda function: the region and
+// AWSConfig is the AWS configuration of a Lambda function: the region and
 // the execution role's credentials, which Lambda puts into the
 // environment. On Lambda, aws-sdk-go-v2's default chain
 // (config.LoadDefaultConfig) finds these same variables first; building the
 // configuration without that package keeps its shared-config, SSO, STS and
 // IMDS code (about 1.6 MB) out of every function.
-func awsConfig(getenv func(string) string) (aws.Config, error) {
+func AWSConfig(getenv func(string) string) (aws.Config, error) {
 	region := getenv(envRegion)
 	if region == "" {
 		region = getenv(envDefaultRegion)

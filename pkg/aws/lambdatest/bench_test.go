@@ -46,6 +46,9 @@ func BenchmarkColdStart(b *testing.B) {
 			env[config.EnvTable] = "slotbook-Table-1ABCDEFGHIJK"
 			env[config.EnvKMSKeyID] = "arn:aws:kms:" + samtemplate.Region + ":" + samtemplate.AccountID + ":key/00000000-0000-0000-0000-000000000000"
 			env[paramstore.EnvPort] = wire.Port
+			// The notify function's schedule group and role (references in the template).
+			env[config.EnvScheduleGroup] = "slotbook-notify"
+			env[config.EnvSchedulerRoleARN] = "arn:aws:iam::" + samtemplate.AccountID + ":role/slotbook-SchedulerRole-1ABC"
 
 			var slowest time.Duration
 			for b.Loop() {

@@ -70,7 +70,8 @@ func template(tb testing.TB) *samtemplate.Template {
 	tplOnce.Do(func() {
 		var p string
 		if p, tplErr = samtemplate.Path(); tplErr == nil {
-			tpl, tplErr = samtemplate.Load(p, nil)
+			// MailFrom has no default: a deploy names its SES sender.
+			tpl, tplErr = samtemplate.Load(p, map[string]any{"MailFrom": "bookings@salon.example"})
 		}
 	})
 	if tplErr != nil {
@@ -347,11 +348,13 @@ type world struct {
 	rec   *recorder
 	ext   *paramstoretest.Server
 	now   time.Time
+	env   map[string]string
 }
 
 // run starts function on a table created from the template's definition
-// and seeded with the demo company as of now.
-func run(t *testing.T, function string) *world {
+// and seeded with the demo company as of now; extra adds to or replaces
+// its environment.
+func run(t *testing.T, function string, extra ...map[string]string) *world {
 	t.Helper()
 	bin := hostBootstrap(t, function)
 	ctx := t.Context()
@@ -409,13 +412,16 @@ func run(t *testing.T, function string) *world {
 	env[config.EnvGoogleClientID] = "smoke-google-client"
 	env[config.EnvMicrosoftClientID] = "smoke-microsoft-client"
 	env[config.EnvOAuthRedirectURL] = "https://api.slotbook.test/v1/oauth/callback"
+	for _, x := range extra {
+		maps.Copy(env, x)
+	}
 	p := start(t, function, bin, rt, env)
 	p.waitReady(t)
 	if reqs := ext.Requests(); len(reqs) != 0 {
 		t.Fatalf("%s read %+v from Parameter Store while starting; secrets are read on first need", function, reqs)
 	}
 	rec.reset()
-	return &world{process: p, store: store, rec: rec, ext: ext, now: now}
+	return &world{process: p, store: store, rec: rec, ext: ext, now: now, env: env}
 }
 
 // checkGranted checks that the function's policy in the template grants

@@ -196,6 +196,7 @@ func Load(path string, params map[string]any) (*Template, error) {
 		"Ref":        t.ref,
 		"Fn::GetAtt": getAtt,
 		"Fn::Sub":    t.sub,
+		"Fn::Split":  split,
 	}}
 	if err := t.evaluateConditions(doc, opts); err != nil {
 		return nil, err
@@ -723,4 +724,24 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// split is Fn::Split. goformation's returns a []string, which its own
+// Fn::Select does not take (it wants a []interface{}), so that
+// !Select [1, !Split ["@", …]] would come out nil.
+func split(_ string, input any, _ any) any {
+	arr, ok := input.([]any)
+	if !ok || len(arr) != 2 {
+		return nil
+	}
+	delim, ok1 := arr[0].(string)
+	str, ok2 := arr[1].(string)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	var out []any
+	for _, part := range strings.Split(str, delim) {
+		out = append(out, part)
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package samtemplate_test
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"reflect"
@@ -32,6 +33,14 @@ func load(t *testing.T, params map[string]any) *samtemplate.Template {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// MailFrom has no default: a deploy must name its SES sender.
+	if _, ok := params["MailFrom"]; !ok {
+		params = maps.Clone(params)
+		if params == nil {
+			params = map[string]any{}
+		}
+		params["MailFrom"] = "bookings@salon.example"
+	}
 	tpl, err := samtemplate.Load(path, params)
 	if err != nil {
 		t.Fatal(err)
@@ -39,8 +48,12 @@ func load(t *testing.T, params map[string]any) *samtemplate.Template {
 	return tpl
 }
 
+// notifyFunction is the function that sends mails: it serves no route.
+const notifyFunction = "NotifyFunction"
+
 // groupOf returns the route group each function of the template serves,
 // read from the Makefile: build-<Function> builds ./functions/<group>.
+// The notify function serves none and is left out.
 func groupOf(t *testing.T, tpl *samtemplate.Template) map[string]httpapi.Group {
 	t.Helper()
 	needMake(t)
@@ -49,6 +62,12 @@ func groupOf(t *testing.T, tpl *samtemplate.Template) map[string]httpapi.Group {
 		pkg, err := samtemplate.Package(name)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if name == notifyFunction {
+			if pkg != "./functions/notify" {
+				t.Fatalf("build-%s builds %s, want ./functions/notify", name, pkg)
+			}
+			continue
 		}
 		g := httpapi.Group(strings.TrimPrefix(pkg, "./functions/"))
 		if len(httpapi.Routes(g)) == 0 {
@@ -561,8 +580,8 @@ func TestTheTableIsTheStoresTable(t *testing.T) {
 
 func TestFunctionsAreBuiltAndRunAsLambdaExpects(t *testing.T) {
 	tpl := load(t, nil)
-	if len(tpl.Functions) != 4 {
-		t.Errorf("%d functions, want 4", len(tpl.Functions))
+	if len(tpl.Functions) != 5 {
+		t.Errorf("%d functions, want 5", len(tpl.Functions))
 	}
 	for name, f := range tpl.Functions {
 		if f.Runtime != "provided.al2023" || !reflect.DeepEqual(f.Architectures, []string{"arm64"}) || f.Handler != "bootstrap" || f.CodeURI != "." || f.BuildMethod != "makefile" {
@@ -571,6 +590,9 @@ func TestFunctionsAreBuiltAndRunAsLambdaExpects(t *testing.T) {
 		}
 		got := strings.Join(buildCommand(t, name, "ART"), " ")
 		pkg := "./functions/" + string(groupOf(t, tpl)[name])
+		if name == notifyFunction {
+			pkg = "./functions/notify"
+		}
 		want := "CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build -trimpath -tags lambda.norpc -ldflags='-s -w' -o ART/bootstrap " + pkg
 		if got != want {
 			t.Errorf("make build-%s runs\n\t%s\nwant\n\t%s", name, got, want)
@@ -586,6 +608,8 @@ var variables = []string{
 	config.EnvGoogleClientID, config.EnvGoogleClientSecret, config.EnvGoogleAuthURL, config.EnvGoogleTokenURL, config.EnvGoogleAPIURL,
 	config.EnvMicrosoftClientID, config.EnvMicrosoftClientSecret, config.EnvMicrosoftAuthURL, config.EnvMicrosoftTokenURL, config.EnvGraphURL,
 	config.EnvDevJWTSecret, config.EnvCORSOrigins,
+	config.EnvMailFrom, config.EnvSMTPURL, config.EnvMailDir, config.EnvScheduleGroup, config.EnvSchedulerRoleARN,
+	config.EnvSESURL, config.EnvSchedulerURL,
 }
 
 func TestFunctionEnvironment(t *testing.T) {
@@ -607,6 +631,15 @@ func TestFunctionEnvironment(t *testing.T) {
 			config.EnvCalendarDeadline + " (unset)":     "",
 			paramstore.EnvPort + " (unset)":             "",
 			config.EnvTestDynamoDBEndpoint + " (unset)": "",
+			config.EnvSMTPURL + " (unset)":              "",
+			config.EnvMailDir + " (unset)":              "",
+			config.EnvSESURL + " (unset)":               "",
+			config.EnvSchedulerURL + " (unset)":         "",
+		}
+		if name == notifyFunction {
+			want[config.EnvMailFrom] = tpl.Parameters["MailFrom"].(string)
+			want[config.EnvScheduleGroup] = samtemplate.Ref("NotifySchedules")
+			want[config.EnvSchedulerRoleARN] = samtemplate.GetAtt("SchedulerRole", "Arn")
 		}
 		for k, v := range want {
 			if k, unset := strings.CutSuffix(k, " (unset)"); unset {
@@ -707,6 +740,10 @@ func TestEachFunctionHasItsOwnNarrowPolicy(t *testing.T) {
 		return "arn:aws:ssm:" + samtemplate.Region + ":" + samtemplate.AccountID + ":parameter" + tpl.Parameters["SecretsPath"].(string) + "/" + name
 	}
 	for name, f := range tpl.Functions {
+		if name == notifyFunction {
+			checkNotifyPolicy(t, tpl, f)
+			continue
+		}
 		// Every function refreshes OAuth tokens (reads, writes, the sweeper);
 		// only the one that serves the OAuth routes signs and checks states.
 		secrets := []string{param(config.ParamGoogleClientSecret), param(config.ParamMicrosoftClientSecret)}
@@ -839,6 +876,9 @@ func TestTheSweeperRunsOnASchedule(t *testing.T) {
 	groups := groupOf(t, tpl)
 	sweeps := 0
 	for name, f := range tpl.Functions {
+		if name == notifyFunction {
+			continue // TestTheNotifyFunctionIsFedByTheStreamAndItsSchedules
+		}
 		for _, e := range f.Events {
 			switch {
 			case e.Type == "HttpApi":
