@@ -100,8 +100,8 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	go sweep(ctx, app, log, sweepEvery)
-	go deliver(ctx, app, log, deliverEvery)
+	go repeat(ctx, sweepEvery, func() { sweep(ctx, app, log) })
+	go repeat(ctx, deliverEvery, func() { deliver(ctx, app, log) })
 	select {
 	case err := <-errc:
 		return err
@@ -122,8 +122,8 @@ func run(ctx context.Context, getenv func(string) string, stdout, stderr io.Writ
 // events that wait to be removed (Sweep); on AWS a schedule does it.
 const sweepEvery = 30 * time.Second
 
-// sweep runs app.Sweep every interval until ctx ends.
-func sweep(ctx context.Context, app *slotbook.App, log *slog.Logger, every time.Duration) {
+// repeat runs do every interval until ctx ends.
+func repeat(ctx context.Context, every time.Duration, do func()) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -132,13 +132,18 @@ func sweep(ctx context.Context, app *slotbook.App, log *slog.Logger, every time.
 			return
 		case <-t.C:
 		}
-		rep, err := app.Sweep(ctx)
-		switch {
-		case err != nil:
-			log.WarnContext(ctx, "sweep failed", "err", err.Error())
-		case rep != (slotbook.SweepReport{}):
-			log.InfoContext(ctx, "sweep", "removed", rep.Removed, "released", rep.Released, "postponed", rep.Postponed, "kept", rep.Kept)
-		}
+		do()
+	}
+}
+
+// sweep runs app.Sweep (see repeat).
+func sweep(ctx context.Context, app *slotbook.App, log *slog.Logger) {
+	rep, err := app.Sweep(ctx)
+	switch {
+	case err != nil:
+		log.WarnContext(ctx, "sweep failed", "err", err.Error())
+	case rep != (slotbook.SweepReport{}):
+		log.InfoContext(ctx, "sweep", "removed", rep.Removed, "released", rep.Released, "postponed", rep.Postponed, "kept", rep.Kept)
 	}
 }
 
@@ -147,19 +152,10 @@ func sweep(ctx context.Context, app *slotbook.App, log *slog.Logger, every time.
 // function sends each at its time.
 const deliverEvery = 5 * time.Second
 
-// deliver sends due notifications every interval until ctx ends.
-func deliver(ctx context.Context, app *slotbook.App, log *slog.Logger, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if _, err := app.DeliverDue(ctx, 0); err != nil && ctx.Err() == nil {
-			log.WarnContext(ctx, "mail delivery failed", "code", string(slotbook.ErrorCode(err)))
-		}
+// deliver sends the due notifications (see repeat).
+func deliver(ctx context.Context, app *slotbook.App, log *slog.Logger) {
+	if _, err := app.DeliverDue(ctx, 0); err != nil && ctx.Err() == nil {
+		log.WarnContext(ctx, "mail delivery failed", "code", string(slotbook.ErrorCode(err)))
 	}
 }
 

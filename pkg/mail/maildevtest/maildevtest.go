@@ -18,7 +18,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -58,7 +57,7 @@ func Install() (string, error) {
 }
 
 func install() (string, error) {
-	root, err := repoRoot()
+	root, err := servertest.RepoRoot()
 	if err != nil {
 		return "", err
 	}
@@ -91,7 +90,7 @@ func install() (string, error) {
 // Start runs MailDev for the test and stops it when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	port, err := freePort()
+	port, err := servertest.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,31 +208,5 @@ func (s *Server) WaitFor(n int, timeout time.Duration) []Mail {
 			return mails
 		}
 		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above %s", strings.TrimSpace(dir))
-		}
-		dir = parent
 	}
 }

@@ -89,7 +89,7 @@ func TableName(t testing.TB) string {
 // JarDir returns the folder that holds DynamoDBLocal.jar, installing the
 // npm package there if it is missing.
 func JarDir() (string, error) {
-	root, err := repoRoot()
+	root, err := servertest.RepoRoot()
 	if err != nil {
 		return "", err
 	}
@@ -112,23 +112,6 @@ func JarDir() (string, error) {
 	}
 	os.Remove(tgz)
 	return dir, nil
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // start runs DynamoDB Local in memory on a free port and waits until it answers.
