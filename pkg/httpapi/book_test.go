@@ -569,3 +569,34 @@ func newDiscardWriter() *discardWriter               { return &discardWriter{h: 
 func (d *discardWriter) Header() http.Header         { return d.h }
 func (d *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (d *discardWriter) WriteHeader(int)             {}
+
+// TestCancelNoticeForCustomers: with cancelNoticeMinutes, the cancel token
+// is refused inside the notice (409 too_late) and the booking stands; an
+// admin still cancels (204).
+func TestCancelNoticeForCustomers(t *testing.T) {
+	e := newEnv(t)
+	admin := token(t, "boss", "acme", slotbook.RoleAdmin)
+	e.seed(admin)
+	e.must(200, "PUT", "/v1/companies/acme/settings", admin, settingsBody{
+		"name": "Acme", "timezone": "Europe/Zurich", "bookingIntervalMinutes": 30, "minNoticeMinutes": 0, "horizonDays": 60,
+		"supportAccess": false, "cancelNoticeMinutes": 180, "maxCustomerReschedules": 2,
+	})
+	var s struct{ CancelNoticeMinutes, MaxCustomerReschedules int }
+	e.must(200, "GET", "/v1/companies/acme/settings", admin, nil).Decode(t, &s)
+	if s.CancelNoticeMinutes != 180 || s.MaxCustomerReschedules != 2 {
+		t.Errorf("settings %+v", s)
+	}
+	var c confirmation
+	e.must(201, "POST", "/v1/companies/acme/bookings", "", bookingBody("2027-03-22T10:00:00+01:00")).Decode(t, &c)
+	r := e.client.Do(apitest.Request{Method: "DELETE", Path: "/v1/companies/acme/bookings/" + c.ID,
+		Header: http.Header{"X-Cancel-Token": {c.CancelToken}}})
+	if r.Status != 409 || r.Problem(t).Code != "too_late" {
+		t.Fatalf("cancel 2 hours ahead with a 3-hour notice: %d %s", r.Status, r.Body)
+	}
+	var b struct{ Status string }
+	e.must(200, "GET", "/v1/companies/acme/bookings/"+c.ID, admin, nil).Decode(t, &b)
+	if b.Status != "confirmed" {
+		t.Errorf("after the refused cancel: %s", b.Status)
+	}
+	e.must(204, "DELETE", "/v1/companies/acme/bookings/"+c.ID, admin, nil)
+}

@@ -45,6 +45,8 @@ var statusOf = map[string]int{
 	string(slotbook.Conflict):         http.StatusConflict,
 	string(slotbook.SlotTaken):        http.StatusConflict,
 	string(slotbook.BookingCancelled): http.StatusConflict,
+	string(slotbook.TooLate):          http.StatusConflict,
+	string(slotbook.RescheduleLimit):  http.StatusConflict,
 	string(slotbook.Unavailable):      http.StatusServiceUnavailable,
 	string(slotbook.Internal):         http.StatusInternalServerError,
 	codePayloadTooLarge:               http.StatusRequestEntityTooLarge,

@@ -52,6 +52,8 @@ type settingsJSON struct {
 	Language               string `json:"language"`
 	ReminderMinutesBefore  int    `json:"reminderMinutesBefore"`
 	NotifyEmployees        bool   `json:"notifyEmployees"`
+	CancelNoticeMinutes    int    `json:"cancelNoticeMinutes"`
+	MaxCustomerReschedules int    `json:"maxCustomerReschedules"`
 }
 
 type settingsInput struct {
@@ -62,14 +64,16 @@ type settingsInput struct {
 	HorizonDays            *int    `json:"horizonDays"`
 	SupportAccess          *bool   `json:"supportAccess"`
 	// Optional, with api.md's defaults.
-	Language              *string `json:"language"`
-	ReminderMinutesBefore *int    `json:"reminderMinutesBefore"`
-	NotifyEmployees       *bool   `json:"notifyEmployees"`
+	Language               *string `json:"language"`
+	ReminderMinutesBefore  *int    `json:"reminderMinutesBefore"`
+	NotifyEmployees        *bool   `json:"notifyEmployees"`
+	CancelNoticeMinutes    *int    `json:"cancelNoticeMinutes"`
+	MaxCustomerReschedules *int    `json:"maxCustomerReschedules"`
 }
 
 func settingsOut(c slotbook.Company) settingsJSON {
 	return settingsJSON{c.ID, c.Name, c.Timezone, c.BookingIntervalMinutes, c.MinNoticeMinutes, c.HorizonDays, c.SupportAccess,
-		string(c.Language), c.ReminderMinutesBefore, c.NotifyEmployees}
+		string(c.Language), c.ReminderMinutesBefore, c.NotifyEmployees, c.CancelNoticeMinutes, c.MaxCustomerReschedules}
 }
 
 // or returns *p, or def if p is nil.
@@ -113,6 +117,8 @@ func (s *server) putSettings(w http.ResponseWriter, r *http.Request) error {
 		Language:               slotbook.Language(or(in.Language, string(slotbook.DefaultLanguage))),
 		ReminderMinutesBefore:  or(in.ReminderMinutesBefore, slotbook.DefaultReminderMinutesBefore),
 		NotifyEmployees:        or(in.NotifyEmployees, slotbook.DefaultNotifyEmployees),
+		CancelNoticeMinutes:    or(in.CancelNoticeMinutes, 0),
+		MaxCustomerReschedules: or(in.MaxCustomerReschedules, slotbook.DefaultMaxCustomerReschedules),
 	}
 	if in.Language != nil && !slotbook.ValidLanguage(slotbook.Language(*in.Language)) {
 		p.Add("language", "must be de or en")

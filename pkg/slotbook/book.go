@@ -523,6 +523,11 @@ func (a *App) CancelBooking(ctx context.Context, companyID, bookingID, token str
 	case b.Status == Pending && !b.Blocks(a.now()):
 		return Errorf(NotFound, "There is no such booking.") // an abandoned claim was never a booking
 	}
+	if token != "" {
+		if err := customerDeadline(c, b, a.now()); err != nil {
+			return err
+		}
+	}
 	var removal *EventRemoval
 	if b.Event.Key != "" || b.Event.EventID != "" {
 		r := removalOf(companyID, b, RemovalCancelled, a.now())
@@ -626,4 +631,13 @@ func newCancelToken() string {
 // cancelTokenContext binds a sealed cancel token to its booking.
 func cancelTokenContext(companyID, employeeID, bookingID string) SecretContext {
 	return SecretContext{Company: companyID, Employee: employeeID, Purpose: "cancel-token:" + bookingID}
+}
+
+// customerDeadline refuses a customer's change of b (cancel or move) later
+// than the company's cancelNoticeMinutes before its start.
+func customerDeadline(c Company, b Booking, now time.Time) error {
+	if c.CancelNoticeMinutes > 0 && now.After(b.Start.Add(-minutes(c.CancelNoticeMinutes))) {
+		return Errorf(TooLate, "This appointment can no longer be changed online: changes are possible until %d minutes before it starts. Please contact the company.", c.CancelNoticeMinutes)
+	}
+	return nil
 }

@@ -371,3 +371,24 @@ func TestBookingRequestValidation(t *testing.T) {
 		t.Errorf("bookings = %v, want none", live)
 	}
 }
+
+// A customer may not cancel later than the company's notice; staff and
+// admins may.
+func TestCancelDeadlineBindsTheCustomerOnly(t *testing.T) {
+	w := newWorld(t)
+	w.setCompany(func(c *slotbook.Company) { c.CancelNoticeMinutes = 120 })
+	res, err := w.app.Book(w.anonymous(), request(at(11, 0)))
+	must(t, "book", err)
+	// 08:00: three hours ahead, the customer may cancel; at 09:30 not any more.
+	w.clock.advance(90 * time.Minute)
+	wantCode(t, "the customer, 90 minutes before", w.app.CancelBooking(w.anonymous(), "acme", res.Booking.ID, res.CancelToken), slotbook.TooLate)
+	if b, _ := w.store.Booking(t.Context(), "acme", res.Booking.ID); b.Status != slotbook.Confirmed {
+		t.Fatalf("a refused cancel left the booking %s", b.Status)
+	}
+	wantCode(t, "the admin, 90 minutes before", w.app.CancelBooking(w.admin(), "acme", res.Booking.ID, ""), "")
+
+	w.setCompany(func(c *slotbook.Company) { c.CancelNoticeMinutes = 0 })
+	res3, err := w.app.Book(w.anonymous(), request(at(11, 0)))
+	must(t, "book 11:00 again", err)
+	wantCode(t, "no notice: the customer cancels 90 minutes before", w.app.CancelBooking(w.anonymous(), "acme", res3.Booking.ID, res3.CancelToken), "")
+}

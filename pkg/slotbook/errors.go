@@ -29,6 +29,12 @@ const (
 	// BookingCancelled: the booking was cancelled; it cannot be cancelled
 	// or moved (again).
 	BookingCancelled Code = "booking_cancelled"
+	// TooLate: the customer's change comes later than the company's
+	// cancelNoticeMinutes before the booking's start allow.
+	TooLate Code = "too_late"
+	// RescheduleLimit: the customer has moved the booking as often as the
+	// company's maxCustomerReschedules allow.
+	RescheduleLimit Code = "reschedule_limit"
 	// Unavailable: a dependency could not be reached; try again later.
 	Unavailable Code = "unavailable"
 	// Internal: a fault of slotbook's own. Its text is never shown.

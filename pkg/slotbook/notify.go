@@ -28,6 +28,13 @@ const (
 	MaxReminderMinutesBefore = 30 * 24 * 60
 )
 
+// Defaults and bounds of a company's booking lifecycle settings.
+const (
+	DefaultMaxCustomerReschedules = 1
+	MaxCancelNoticeMinutes        = 30 * 24 * 60
+	MaxMaxCustomerReschedules     = 100
+)
+
 // ValidLanguage reports whether l is a language slotbook writes mails in.
 func ValidLanguage(l Language) bool { return l == German || l == English }
 

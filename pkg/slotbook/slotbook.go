@@ -30,6 +30,12 @@ type Company struct {
 	ReminderMinutesBefore int
 	// NotifyEmployees sends employees a mail of their bookings' changes.
 	NotifyEmployees bool
+	// CancelNoticeMinutes is how long before the start a customer (with
+	// the cancel token) may cancel or move a booking at the latest; staff
+	// and admins are not bound by it.
+	CancelNoticeMinutes int
+	// MaxCustomerReschedules is how often a customer may move a booking.
+	MaxCustomerReschedules int
 }
 
 // WithNotificationDefaults returns c with the defaults of api.md for
@@ -40,6 +46,7 @@ type Company struct {
 func (c Company) WithNotificationDefaults() Company {
 	if c.Language == "" {
 		c.Language, c.ReminderMinutesBefore, c.NotifyEmployees = DefaultLanguage, DefaultReminderMinutesBefore, DefaultNotifyEmployees
+		c.MaxCustomerReschedules = DefaultMaxCustomerReschedules
 	}
 	return c
 }

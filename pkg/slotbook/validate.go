@@ -199,6 +199,8 @@ func (c Company) Validate() error {
 		p.Add("language", "must be de or en")
 	}
 	checkRange(&p, "reminderMinutesBefore", c.ReminderMinutesBefore, 0, MaxReminderMinutesBefore)
+	checkRange(&p, "cancelNoticeMinutes", c.CancelNoticeMinutes, 0, MaxCancelNoticeMinutes)
+	checkRange(&p, "maxCustomerReschedules", c.MaxCustomerReschedules, 0, MaxMaxCustomerReschedules)
 	return p.Err()
 }
 

@@ -948,6 +948,11 @@ async function pageSettings() {
           '0 sends no reminder; 1440 is a day.')),
       field('Tell employees of their bookings by mail',
         h('input', { type: 'checkbox', name: 'notifyEmployees', checked: s.notifyEmployees, ...dis }))),
+    h('fieldset', { class: 'stack' }, h('legend', {}, 'Customers changing their bookings'),
+      h('div', { class: 'row3' },
+        field('Online changes until (minutes before)', input('cancelNoticeMinutes', s.cancelNoticeMinutes, { type: 'number', min: 0, max: 43200, ...dis }),
+          'Later, customers must call; staff can always change.'),
+        field('Moves per booking', input('maxCustomerReschedules', s.maxCustomerReschedules, { type: 'number', min: 0, max: 100, ...dis })))),
     ro ? h('p', { class: 'note' }, 'Only administrators can change the settings.')
       : h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Save settings')));
   onSubmit(form, async (fd) => {
@@ -957,6 +962,7 @@ async function pageSettings() {
       horizonDays: Number(fd.get('horizonDays')), supportAccess: fd.get('supportAccess') === 'on',
       language: fd.get('language'), reminderMinutesBefore: Number(fd.get('reminderMinutesBefore')),
       notifyEmployees: fd.get('notifyEmployees') === 'on',
+      cancelNoticeMinutes: Number(fd.get('cancelNoticeMinutes')), maxCustomerReschedules: Number(fd.get('maxCustomerReschedules')),
     });
     state.settings = saved; state.tz = saved.timezone;
     $('company-name').textContent = saved.name;

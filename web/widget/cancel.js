@@ -13,6 +13,7 @@
       done: "Your appointment is cancelled.",
       gone: "This appointment is already cancelled or no longer exists.",
       already: "This appointment is cancelled already.",
+      tooLate: "This appointment starts too soon to be cancelled online. Please contact the company.",
       bad: "This cancel link is not complete. Please use the whole link from your confirmation.",
       denied: "This cancel link is not valid for this appointment.",
       failed: "The appointment could not be cancelled right now. Please try again in a moment.",
@@ -25,6 +26,7 @@
       done: "Ihr Termin ist abgesagt.",
       gone: "Dieser Termin ist bereits abgesagt oder existiert nicht mehr.",
       already: "Dieser Termin ist bereits abgesagt.",
+      tooLate: "Dieser Termin beginnt zu bald, um ihn online abzusagen. Bitte wenden Sie sich an das Unternehmen.",
       bad: "Dieser Absage-Link ist unvollständig. Bitte verwenden Sie den ganzen Link aus Ihrer Bestätigung.",
       denied: "Dieser Absage-Link gilt nicht für diesen Termin.",
       failed: "Der Termin konnte gerade nicht abgesagt werden. Bitte versuchen Sie es gleich noch einmal.",
@@ -94,10 +96,12 @@
       return say(t.done);
     }
     if (res.status === 404) return say(t.gone, "error");
-    if (res.status === 409 && (await res.json().catch(() => ({}))).code === "booking_cancelled") {
+    const code = res.status === 409 ? (await res.json().catch(() => ({}))).code : "";
+    if (code === "booking_cancelled") {
       history.replaceState(null, "", location.pathname);
       return say(t.already);
     }
+    if (code === "too_late") return say(t.tooLate, "error");
     if (res.status === 401 || res.status === 403) return say(t.denied, "error");
     again();
   });

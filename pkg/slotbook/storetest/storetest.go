@@ -90,7 +90,7 @@ func testCompany(t *testing.T, s slotbook.Store) {
 	_, err := s.Company(ctx, "acme")
 	wantCode(t, "company before put", err, slotbook.NotFound)
 	c := slotbook.Company{ID: "acme", Name: "Acme", Timezone: "Europe/Zurich", BookingIntervalMinutes: 15, MinNoticeMinutes: 60, HorizonDays: 90, SupportAccess: true,
-		Language: slotbook.English, ReminderMinutesBefore: 0, NotifyEmployees: false}
+		Language: slotbook.English, ReminderMinutesBefore: 0, NotifyEmployees: false, CancelNoticeMinutes: 90, MaxCustomerReschedules: 0}
 	created, err := s.PutCompany(ctx, c)
 	ok(t, "put", err)
 	if !created {
@@ -113,8 +113,9 @@ func testCompany(t *testing.T, s slotbook.Store) {
 	ok(t, "put a company without notification settings", err)
 	got, err = s.Company(ctx, "oldco")
 	ok(t, "get it", err)
-	if got.Language != slotbook.German || got.ReminderMinutesBefore != 1440 || !got.NotifyEmployees {
-		t.Errorf("notification settings %v %d %v, want de 1440 true", got.Language, got.ReminderMinutesBefore, got.NotifyEmployees)
+	if got.Language != slotbook.German || got.ReminderMinutesBefore != 1440 || !got.NotifyEmployees || got.MaxCustomerReschedules != 1 || got.CancelNoticeMinutes != 0 {
+		t.Errorf("defaults %v %d %v, cancel notice %d, reschedules %d; want de 1440 true 0 1", got.Language, got.ReminderMinutesBefore, got.NotifyEmployees,
+			got.CancelNoticeMinutes, got.MaxCustomerReschedules)
 	}
 }
 

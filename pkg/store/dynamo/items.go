@@ -96,18 +96,26 @@ type companyItem struct {
 	Language        string `dynamodbav:"language,omitempty"`
 	ReminderMinutes int    `dynamodbav:"reminderMinutesBefore"`
 	NotifyEmployees bool   `dynamodbav:"notifyEmployees"`
+	CancelNotice    int    `dynamodbav:"cancelNoticeMinutes"`
+	// MaxReschedules is nil on a company written before it: the default.
+	MaxReschedules *int `dynamodbav:"maxCustomerReschedules"`
 }
 
 func companyToItem(c slotbook.Company) companyItem {
 	return companyItem{key{companyPK(c.ID), skCompany}, c.Name, c.Timezone, c.BookingIntervalMinutes, c.MinNoticeMinutes, c.HorizonDays, c.SupportAccess,
-		string(c.Language), c.ReminderMinutesBefore, c.NotifyEmployees}
+		string(c.Language), c.ReminderMinutesBefore, c.NotifyEmployees, c.CancelNoticeMinutes, &c.MaxCustomerReschedules}
 }
 
 func (i companyItem) company(id string) slotbook.Company {
-	return slotbook.Company{ID: id, Name: i.Name, Timezone: i.Timezone, BookingIntervalMinutes: i.Interval,
+	c := slotbook.Company{ID: id, Name: i.Name, Timezone: i.Timezone, BookingIntervalMinutes: i.Interval,
 		MinNoticeMinutes: i.Notice, HorizonDays: i.Horizon, SupportAccess: i.SupportAccess,
 		Language: slotbook.Language(i.Language), ReminderMinutesBefore: i.ReminderMinutes, NotifyEmployees: i.NotifyEmployees,
-	}.WithNotificationDefaults()
+		CancelNoticeMinutes: i.CancelNotice, MaxCustomerReschedules: slotbook.DefaultMaxCustomerReschedules,
+	}
+	if i.MaxReschedules != nil {
+		c.MaxCustomerReschedules = *i.MaxReschedules
+	}
+	return c.WithNotificationDefaults()
 }
 
 type employeeItem struct {
