@@ -600,3 +600,84 @@ func TestCancelNoticeForCustomers(t *testing.T) {
 	}
 	e.must(204, "DELETE", "/v1/companies/acme/bookings/"+c.ID, admin, nil)
 }
+
+// TestAnyEmployee: slots for employee=any come once per start without a
+// name; a booking without an employee (or with "any") is 201 and names the
+// employee the server chose.
+func TestAnyEmployee(t *testing.T) {
+	e := newEnv(t)
+	admin := token(t, "boss", "acme", slotbook.RoleAdmin)
+	e.seed(admin)
+	e.must(201, "POST", "/v1/companies/acme/employees", admin, map[string]any{"id": "ben", "name": "Ben"})
+	e.must(200, "PUT", "/v1/companies/acme/employees/ben/availability", admin, map[string]any{
+		"weekly": []map[string]string{{"weekday": "monday", "start": "09:00", "end": "12:00"}},
+	})
+	e.must(200, "PUT", "/v1/companies/acme/services/consult", admin, map[string]any{"name": "Consultation", "durationMinutes": 60, "employees": []string{"ana", "ben"}})
+	var got struct {
+		Slots []map[string]any
+	}
+	e.must(200, "GET", slotsOfMonday+"&employee=any", "", nil).Decode(t, &got)
+	seen := map[any]bool{}
+	for _, s := range got.Slots {
+		if _, named := s["employee"]; named || seen[s["start"]] {
+			t.Fatalf("any-slot %v named or listed twice", s)
+		}
+		seen[s["start"]] = true
+	}
+	body := bookingBody("2027-03-22T09:00:00+01:00")
+	delete(body, "employee")
+	var first, second confirmation
+	e.must(201, "POST", "/v1/companies/acme/bookings", "", body).Decode(t, &first)
+	body["employee"] = "any"
+	e.must(201, "POST", "/v1/companies/acme/bookings", "", body).Decode(t, &second)
+	if first.Employee == "" || second.Employee == "" || first.Employee == second.Employee {
+		t.Errorf("two any-bookings of 09:00 went to %q and %q, want ana and ben", first.Employee, second.Employee)
+	}
+	if r := e.client.Do(apitest.Request{Method: "POST", Path: "/v1/companies/acme/bookings", Body: body}); r.Status != 409 || r.Problem(t).Code != "slot_taken" {
+		t.Errorf("a third: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestRacingAnyBookings: 20 concurrent "any" bookings of one start with 3
+// employees free → exactly 3 succeed, one per employee; 17 get 409, on
+// both stores.
+func TestRacingAnyBookings(t *testing.T) {
+	eachStore(t, func(t *testing.T, store func() slotbook.Store) {
+		e := newEnvOn(t, store())
+		admin := token(t, "boss", "acme", slotbook.RoleAdmin)
+		e.seed(admin)
+		for _, id := range []string{"ben", "cy"} {
+			e.must(201, "POST", "/v1/companies/acme/employees", admin, map[string]any{"id": id, "name": id})
+			e.must(200, "PUT", "/v1/companies/acme/employees/"+id+"/availability", admin, map[string]any{
+				"weekly": []map[string]string{{"weekday": "monday", "start": "09:00", "end": "12:00"}},
+			})
+		}
+		e.must(200, "PUT", "/v1/companies/acme/services/consult", admin, map[string]any{"name": "Consultation", "durationMinutes": 60, "employees": []string{"ana", "ben", "cy"}})
+		body := bookingBody("2027-03-22T10:00:00+01:00")
+		body["employee"] = "any"
+		var mu sync.Mutex
+		won, lost := map[string]int{}, 0
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Go(func() {
+				r := e.client.Do(apitest.Request{Method: "POST", Path: "/v1/companies/acme/bookings", Body: body})
+				mu.Lock()
+				defer mu.Unlock()
+				switch r.Status {
+				case 201:
+					var c confirmation
+					r.Decode(t, &c)
+					won[c.Employee]++
+				case 409:
+					lost++
+				default:
+					t.Errorf("status %d: %s", r.Status, r.Body)
+				}
+			})
+		}
+		wg.Wait()
+		if len(won) != 3 || won["ana"]+won["ben"]+won["cy"] != 3 || lost != 17 {
+			t.Errorf("201 for %v, %d × 409; want ana, ben, cy once each and 17 × 409", won, lost)
+		}
+	})
+}

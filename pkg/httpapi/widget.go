@@ -68,9 +68,10 @@ type slotsJSON struct {
 }
 
 type slotJSON struct {
-	Start    string `json:"start"`
-	End      string `json:"end"`
-	Employee string `json:"employee"`
+	Start string `json:"start"`
+	End   string `json:"end"`
+	// Employee is absent for employee=any.
+	Employee string `json:"employee,omitempty"`
 }
 
 type unavailableJSON struct {

@@ -41,6 +41,10 @@ type BookingRequest struct {
 	IdempotencyKey string
 	// Lang is the language of the customer's mails; empty: the company's.
 	Lang Language
+
+	// fp, once set, is the fingerprint of the request as the client sent
+	// it, kept when the server names the employee of an "any" booking.
+	fp string
 }
 
 // Validate checks the request's own fields.
@@ -49,8 +53,8 @@ func (r BookingRequest) Validate() error {
 	if !ValidID(r.ServiceID) {
 		p.Add("service", "must be a service id")
 	}
-	if !ValidID(r.EmployeeID) {
-		p.Add("employee", "must be an employee id")
+	if r.EmployeeID != "" && !ValidID(r.EmployeeID) {
+		p.Add("employee", "must be an employee id, or any")
 	}
 	if !TimeInRange(r.Start) {
 		p.Add("start", "%s", DateRangeMessage)
@@ -82,6 +86,9 @@ func notKeyChar(r rune) bool { return r < '!' || r > '~' }
 
 // fingerprint identifies the request: a retry with the same key must be the same request.
 func (r BookingRequest) fingerprint() string {
+	if r.fp != "" {
+		return r.fp
+	}
 	h := sha256.New()
 	for _, s := range []string{r.CompanyID, r.ServiceID, r.EmployeeID, r.Customer.Name, r.Customer.Email, r.Customer.Phone, r.Notes, string(r.Lang)} {
 		binary.Write(h, binary.BigEndian, uint32(len(s)))
@@ -147,6 +154,9 @@ func (a *App) Book(ctx context.Context, r BookingRequest) (BookingResult, error)
 		case ErrorCode(err) != NotFound:
 			return BookingResult{}, err
 		}
+	}
+	if r.EmployeeID == "" || r.EmployeeID == AnyEmployee {
+		return a.bookAny(ctx, r)
 	}
 	id := NewID()
 	res, err := a.claim(ctx, r, id, newCancelToken(), id)
@@ -404,6 +414,9 @@ func (a *App) rebook(ctx context.Context, r BookingRequest, rec Idempotency, tok
 			return BookingResult{}, &Error{Code: Unavailable, Message: "The calendar could not be updated; nothing was booked. Try again.", Err: err}
 		}
 	}
+	// The employee the first attempt had: for an "any" request, the one
+	// the server chose.
+	r.fp, r.EmployeeID = r.fingerprint(), rec.EmployeeID
 	res, err := a.claim(ctx, r, rec.BookingID, token, rec.BookingID+"."+NewID()[:10])
 	if ErrorCode(err) == Conflict {
 		// Another retry with the key claimed the booking first: follow it.

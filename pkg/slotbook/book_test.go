@@ -342,7 +342,7 @@ func TestBookingRequestValidation(t *testing.T) {
 		want []string
 	}{
 		{"a service id with a space", r(func(r *slotbook.BookingRequest) { r.ServiceID = "con sult" }), []string{"service"}},
-		{"no employee", r(func(r *slotbook.BookingRequest) { r.EmployeeID = "" }), []string{"employee"}},
+		{"an employee id with a slash", r(func(r *slotbook.BookingRequest) { r.EmployeeID = "ana/1" }), []string{"employee"}},
 		{"no name", r(func(r *slotbook.BookingRequest) { r.Customer.Name = "  " }), []string{"customer.name"}},
 		{"a name with a line break", r(func(r *slotbook.BookingRequest) { r.Customer.Name = "Chris\nClient" }), []string{"customer.name"}},
 		{"an e-mail with a display name", r(func(r *slotbook.BookingRequest) { r.Customer.Email = "Chris <chris@client.example>" }), []string{"customer.email"}},

@@ -72,6 +72,10 @@ func (a *App) Slots(ctx context.Context, q SlotQuery) (SlotAnswer, error) {
 	if err != nil {
 		return SlotAnswer{}, notFoundAs(err, "There is no such service.")
 	}
+	anyone := q.EmployeeID == AnyEmployee
+	if anyone {
+		q.EmployeeID = ""
+	}
 	ids := svc.Employees
 	if q.EmployeeID != "" {
 		if !svc.Offers(q.EmployeeID) {
@@ -117,6 +121,13 @@ func (a *App) Slots(ctx context.Context, q SlotQuery) (SlotAnswer, error) {
 		}
 		return cmp.Compare(x.EmployeeID, y.EmployeeID)
 	})
+	if anyone {
+		// Each start once, without a name: the server chooses at booking.
+		all = slices.CompactFunc(all, func(x, y Slot) bool { return x.Start.Equal(y.Start) })
+		for i := range all {
+			all[i].EmployeeID = ""
+		}
+	}
 	if all == nil {
 		all = []Slot{}
 	}

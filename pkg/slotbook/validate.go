@@ -209,6 +209,8 @@ func (e Employee) Validate() error {
 	var p Problems
 	if !ValidID(e.ID) {
 		p.Add("id", "must be 1 to 64 letters, digits, '-' or '_'")
+	} else if e.ID == AnyEmployee {
+		p.Add("id", "must not be %q, which stands for any employee", AnyEmployee)
 	}
 	checkName(&p, "name", e.Name, true)
 	if e.Email != "" {

@@ -212,7 +212,8 @@ test("German from the browser, switchable; times in the customer's own zone", as
     slot = p.locator("button.slot").first();
   }
   assert.match(await slot.getAttribute("data-start"), /-0[45]:00$/, "slots are asked for in the customer's zone");
-  assert.match(await slot.getAttribute("aria-label"), /, \d\d:\d\d, bei (Ana Keller|Ben Meier)$/);
+  // "Egal, wer frei ist": each time once and without a name; the server chooses at booking.
+  assert.match(await slot.getAttribute("aria-label"), /, \d\d:\d\d$/);
   await p.getByRole("button", { name: "Show in English" }).click();
   await p.getByRole("heading", { name: "Book an appointment" }).waitFor();
   await p.getByText(/Times are shown in your time zone: .*\(America\/New_York\)/).waitFor();
@@ -280,4 +281,26 @@ test("the widget pages weeks only as far as the company's booking horizon", asyn
   await next.click();
   await p.locator(".day").first().waitFor();
   assert.equal(await next.isDisabled(), true, "the week after starts beyond 7 days, whatever the weekday today");
+});
+
+test("any available person: each time once, no names; the confirmation names who was chosen", async (t) => {
+  const p = await page(browser, t);
+  const slot = await openWeek(p, "haircut", "");
+  const start = await slot.getAttribute("data-start");
+  const day = p.locator(`.day[data-date="${start.slice(0, 10)}"] button.slot`);
+  const starts = await day.evaluateAll((bs) => bs.map((b) => b.dataset.start));
+  assert.equal(new Set(starts).size, starts.length, "each free time once");
+  assert.equal(await p.locator("button.slot small").count(), 0, "no names on the times");
+  await slot.click();
+  await fillDetails(p, "Any Person");
+  await p.getByRole("button", { name: "Book now" }).click();
+  await p.getByRole("heading", { name: "Your appointment is booked" }).waitFor();
+  const done = p.locator("section[data-booking]");
+  const id = await done.getAttribute("data-booking");
+  t.after(() => api("DELETE", `/bookings/${id}`));
+  assert.match(await done.innerText(), /Haircut with (Ana Keller|Ben Meier)/);
+  const { from, to } = around(start);
+  const res = await api("GET", `/bookings?from=${from}&to=${to}`);
+  const b = res.body.bookings.find((x) => x.id === id);
+  assert.ok(b && ["ana", "ben"].includes(b.employee), `booked with ${b?.employee}`);
 });

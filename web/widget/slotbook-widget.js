@@ -31,7 +31,7 @@
       noSlotsDay: "No free times",
       noSlotsWeek: "No free times this week. Try the next week.",
       loading: "Loading…",
-      slotLabel: (day, time, who) => `${day}, ${time}, with ${who}`,
+      slotLabel: (day, time, who) => (who ? `${day}, ${time}, with ${who}` : `${day}, ${time}`),
       yourDetails: "Your details",
       name: "Name",
       email: "E-mail",
@@ -42,7 +42,7 @@
       back: "Back",
       required: "Please fill this in.",
       confirmed: "Your appointment is booked",
-      confirmText: (svc, who, when) => `${svc} with ${who}, ${when}.`,
+      confirmText: (svc, who, when) => (who ? `${svc} with ${who}, ${when}.` : `${svc}, ${when}. Whoever is free then serves you.`),
       cancelLink: "Cancel this booking",
       keepLink: "Keep this link: you need it to cancel.",
       addToCalendar: "Add to calendar (.ics)",
@@ -72,7 +72,7 @@
       noSlotsDay: "Keine freien Zeiten",
       noSlotsWeek: "Diese Woche ist nichts mehr frei. Versuchen Sie die nächste Woche.",
       loading: "Wird geladen …",
-      slotLabel: (day, time, who) => `${day}, ${time}, bei ${who}`,
+      slotLabel: (day, time, who) => (who ? `${day}, ${time}, bei ${who}` : `${day}, ${time}`),
       yourDetails: "Ihre Angaben",
       name: "Name",
       email: "E-Mail",
@@ -83,7 +83,7 @@
       back: "Zurück",
       required: "Bitte ausfüllen.",
       confirmed: "Ihr Termin ist gebucht",
-      confirmText: (svc, who, when) => `${svc} bei ${who}, ${when}.`,
+      confirmText: (svc, who, when) => (who ? `${svc} bei ${who}, ${when}.` : `${svc}, ${when}. Es bedient Sie, wer dann frei ist.`),
       cancelLink: "Diesen Termin absagen",
       keepLink: "Bewahren Sie diesen Link auf: Sie brauchen ihn zum Absagen.",
       addToCalendar: "In den Kalender (.ics)",
@@ -368,7 +368,8 @@
       this.render();
       try {
         const res = await fetch(this.url("/slots", {
-          service: this.state.service, employee: this.state.employee, from: week, to: addDays(week, 6), timezone: this.zone,
+          // "Anyone": each free time once; the server chooses who at booking.
+          service: this.state.service, employee: this.state.employee || "any", from: week, to: addDays(week, 6), timezone: this.zone,
         }));
         // Each await may be overtaken by a newer week: only the newest request draws.
         if (seq !== this.seq) return;
@@ -435,12 +436,12 @@
             h("h4", { id: headId }, this.dayName(d)),
             list.length ? h("ul", {}, list.map((sl) => {
               const time = this.fmt(sl.start, { hour: "2-digit", minute: "2-digit" });
-              const name = this.employees.get(sl.employee) || sl.employee;
+              const name = sl.employee ? this.employees.get(sl.employee) || sl.employee : null;
               return h("li", {}, h("button", {
-                class: "slot", type: "button", dataset: { start: sl.start, employee: sl.employee },
+                class: "slot", type: "button", dataset: { start: sl.start, employee: sl.employee || "" },
                 "aria-label": t.slotLabel(this.dayName(d, true), time, name),
                 onclick: () => this.go("form", { slot: sl }),
-              }, time, this.state.employee ? null : h("small", {}, name)));
+              }, time));
             })) : h("p", { class: "none" }, t.noSlotsDay)));
         }
         parts.push(h("div", { class: "days" }, days));
@@ -482,7 +483,7 @@
           h("button", { type: "button", onclick: () => { this.go("week"); this.loadWeek(); } }, t.back)));
       return h("section", { "aria-label": t.yourDetails },
         this.stepHeading(4, t.yourDetails),
-        h("p", { class: "done" }, t.confirmText(s.name, this.employees.get(sl.employee) || sl.employee, this.whenText(sl))),
+        h("p", { class: "done" }, t.confirmText(s.name, sl.employee ? this.employees.get(sl.employee) || sl.employee : null, this.whenText(sl))),
         this.state.error ? h("p", { class: "alert", role: "alert", tabindex: "-1", "data-focus": true }, this.state.error) : null,
         form);
     }
@@ -509,7 +510,7 @@
           method: "POST",
           headers: { "Content-Type": "application/json", "Idempotency-Key": this.state.key },
           body: JSON.stringify({
-            service: this.state.service, employee: sl.employee, start: sl.start,
+            service: this.state.service, employee: sl.employee || "any", start: sl.start,
             customer: { name: f.name, email: f.email, phone: f.phone }, notes: f.notes, lang: this.lang,
           }),
         });
