@@ -191,6 +191,8 @@ type Booking struct {
 	// Sequence is the iCalendar SEQUENCE of the booking's mails: 0 when
 	// booked, one more with every change that is mailed.
 	Sequence int
+	// Reschedules counts the moves of the booking.
+	Reschedules int
 }
 
 // Blocks reports whether the booking keeps its time from others at now:

@@ -100,6 +100,16 @@ type Store interface {
 	// if it is pending (not yet made) or a notification's id is taken.
 	CancelBooking(ctx context.Context, companyID, bookingID string, removal *EventRemoval, outbox []Notification) error
 
+	// RescheduleBooking moves a confirmed booking to m's employee and time
+	// in one atomic step: the old time is freed, the new one claimed (the
+	// booking's own old time never blocks it), its Sequence and
+	// Reschedules rise by one, and m's removal and notifications are
+	// recorded (a notification of id ReminderID replaces the one there).
+	// It returns NotFound, BookingCancelled, Conflict if the booking is
+	// pending or its Sequence is no longer m.Sequence, SlotTaken if a
+	// booking that blocks at m.Now overlaps the new time.
+	RescheduleBooking(ctx context.Context, companyID, bookingID string, m Move) error
+
 	// Notifications returns a booking's notifications, ordered by id.
 	Notifications(ctx context.Context, companyID, bookingID string) ([]Notification, error)
 	// Notification returns one notification of a booking, or NotFound.
@@ -187,6 +197,24 @@ type Release struct {
 	// been written. Empty drops the removal-if-unconfirmed.
 	RemovalVersion string
 	// Now is when the release happens.
+	Now time.Time
+}
+
+// Move is where RescheduleBooking moves a booking to.
+type Move struct {
+	EmployeeID string
+	Start, End time.Time
+	// The service's buffers at the new time.
+	BufferBefore, BufferAfter time.Duration
+	// Sequence is the booking's Sequence as the caller read it.
+	Sequence int
+	// Event is the booking's event from now on (empty: none).
+	Event EventRef
+	// Removal, if set, is the removal of the event at the old time.
+	Removal *EventRemoval
+	// Outbox are the mails of the move.
+	Outbox []Notification
+	// Now is when the move happens.
 	Now time.Time
 }
 

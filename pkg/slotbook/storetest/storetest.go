@@ -42,6 +42,8 @@ func Run(t *testing.T, newStore func(t *testing.T) slotbook.Store) {
 		{"ConnectionWritesRace", testConnectionWritesRace},
 		{"BookingWritesRace", testBookingWritesRace},
 		{"Notifications", testNotifications},
+		{"Reschedule", testReschedule},
+		{"ReschedulesRace", testReschedulesRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })

@@ -33,6 +33,7 @@ const (
 	actAbsence                    // an absence item
 	actAbsenceRef                 // an absence's id reference
 	actNotification               // a notification recorded with a booking change (the outbox)
+	actMoved                      // the booking written at its new time (a reschedule)
 )
 
 // txn is a transaction under construction: its actions in order, each

@@ -950,3 +950,54 @@ func (s *Store) DeleteConnection(_ context.Context, companyID, employeeID, conne
 	}
 	return nil
 }
+
+// RescheduleBooking implements slotbook.Store: the lock makes the move
+// atomic.
+func (s *Store) RescheduleBooking(_ context.Context, companyID, bookingID string, m slotbook.Move) error {
+	if err := badIDs(companyID, bookingID, m.EmployeeID); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, b, err := find(s, companyID, bookingID, "booking", bookings)
+	if err != nil {
+		return err
+	}
+	switch {
+	case b.Status == slotbook.Cancelled:
+		return slotbook.Errorf(slotbook.BookingCancelled, "The booking is cancelled.")
+	case b.Status != slotbook.Confirmed:
+		return slotbook.Errorf(slotbook.Conflict, "The booking is still being made; try again in a moment.")
+	case b.Sequence != m.Sequence:
+		return slotbook.Errorf(slotbook.Conflict, "The booking changed meanwhile; read it again.")
+	}
+	moved := b
+	moved.EmployeeID, moved.Start, moved.End, moved.BufferBefore, moved.BufferAfter = m.EmployeeID, m.Start, m.End, m.BufferBefore, m.BufferAfter
+	moved.Sequence, moved.Reschedules, moved.Event = b.Sequence+1, b.Reschedules+1, m.Event
+	if t.taken(moved, m.Now) {
+		return slotbook.Errorf(slotbook.SlotTaken, "This time is no longer free.")
+	}
+	var outbox []slotbook.Notification
+	for _, n := range m.Outbox {
+		if n.ID == slotbook.ReminderID {
+			if err := badNotification(n); err != nil || n.CompanyID != companyID || n.BookingID != bookingID {
+				return slotbook.FieldErrorf("notification", "must be of this booking, with an id and a version")
+			}
+			continue
+		}
+		outbox = append(outbox, n)
+	}
+	if err := s.checkOutbox(companyID, bookingID, outbox); err != nil {
+		return err
+	}
+	if r := m.Removal; r != nil {
+		rk := removalKey{companyID, r.EmployeeID, r.Event.Key}
+		if _, ok := s.removals[rk]; ok || r.Event.Key == "" {
+			return slotbook.Errorf(slotbook.Conflict, "The event key %s has a removal.", r.Event.Key)
+		}
+		s.removals[rk] = *r
+	}
+	t.bookings[bookingID] = moved
+	s.addOutbox(companyID, bookingID, m.Outbox)
+	return nil
+}

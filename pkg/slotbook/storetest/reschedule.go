@@ -1,0 +1,108 @@
+package storetest
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slotbook/slotbook/pkg/slotbook"
+)
+
+// moveTo is a move of a booking to employee at start, an hour long.
+func moveTo(employee string, start time.Time, seq int) slotbook.Move {
+	return slotbook.Move{EmployeeID: employee, Start: start, End: start.Add(time.Hour), Sequence: seq, Now: at(20, 12, 0)}
+}
+
+// testReschedule: a move frees the old time and claims the new one at
+// once; the booking's own time does not block it; a taken time, a stale
+// sequence and a cancelled booking are refused and change nothing.
+func testReschedule(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	ok(t, "b1", s.CreateBooking(ctx, "acme", booking("b1", "ana", at(22, 9, 0), at(22, 10, 0), 0, 0), nil))
+	ok(t, "b2", s.CreateBooking(ctx, "acme", booking("b2", "ana", at(22, 11, 0), at(22, 12, 0), 0, 0), nil))
+
+	// Half an hour later: overlaps its own old time.
+	m := moveTo("ana", at(22, 9, 30), 0)
+	reminder := notice("acme", "b1", slotbook.ReminderID, at(21, 9, 30))
+	m.Outbox = []slotbook.Notification{notice("acme", "b1", "1-rescheduled-customer", m.Now), reminder}
+	ok(t, "move by half an hour", s.RescheduleBooking(ctx, "acme", "b1", m))
+	b, err := s.Booking(ctx, "acme", "b1")
+	ok(t, "read", err)
+	if !b.Start.Equal(at(22, 9, 30)) || b.Sequence != 1 || b.Reschedules != 1 || b.Status != slotbook.Confirmed {
+		t.Errorf("moved booking %+v", b)
+	}
+	live, _ := s.Bookings(ctx, "acme", "ana", at(22, 0, 0), at(23, 0, 0))
+	if got := ids(live); fmt.Sprint(got) != "[b1 b2]" {
+		t.Errorf("ana's bookings %v, want b1 once and b2", got)
+	}
+	// 09:00–09:30 of the old time is free again for others; the new time is not.
+	wantCode(t, "claim over the new time", s.CreateBooking(ctx, "acme", booking("x1", "ana", at(22, 10, 0), at(22, 10, 30), 0, 0), nil), slotbook.SlotTaken)
+	ok(t, "claim the freed 09:00–09:30", s.CreateBooking(ctx, "acme", booking("x2", "ana", at(22, 9, 0), at(22, 9, 30), 0, 0), nil))
+
+	wantCode(t, "a stale sequence", s.RescheduleBooking(ctx, "acme", "b1", moveTo("ana", at(22, 13, 0), 0)), slotbook.Conflict)
+	wantCode(t, "into b2's time", s.RescheduleBooking(ctx, "acme", "b1", moveTo("ana", at(22, 11, 30), 1)), slotbook.SlotTaken)
+	if b, _ := s.Booking(ctx, "acme", "b1"); !b.Start.Equal(at(22, 9, 30)) || b.Sequence != 1 {
+		t.Errorf("a refused move changed the booking: %+v", b)
+	}
+	// To another employee, at b2's time: bob is free then.
+	ok(t, "move to bob", s.RescheduleBooking(ctx, "acme", "b1", moveTo("bob", at(22, 11, 0), 1)))
+	if b, _ := s.Booking(ctx, "acme", "b1"); b.EmployeeID != "bob" || !b.Start.Equal(at(22, 11, 0)) || b.Sequence != 2 {
+		t.Errorf("after the move to bob: %+v", b)
+	}
+	if live, _ := s.Bookings(ctx, "acme", "ana", at(22, 0, 0), at(23, 0, 0)); fmt.Sprint(ids(live)) != "[x2 b2]" {
+		t.Errorf("ana's bookings %v, want x2, b2", ids(live))
+	}
+	ns, _ := s.Notifications(ctx, "acme", "b1")
+	if len(ns) != 2 || ns[1].ID != slotbook.ReminderID || !ns[1].Due.Equal(at(21, 9, 30)) {
+		t.Errorf("notifications %v", notificationIDs(ns))
+	}
+	ok(t, "cancel b1", s.CancelBooking(ctx, "acme", "b1", nil, nil))
+	wantCode(t, "move a cancelled booking", s.RescheduleBooking(ctx, "acme", "b1", moveTo("bob", at(22, 14, 0), 3)), slotbook.BookingCancelled)
+	wantCode(t, "move an unknown booking", s.RescheduleBooking(ctx, "acme", "nope", moveTo("bob", at(22, 14, 0), 0)), slotbook.NotFound)
+}
+
+// testReschedulesRace: 20 bookings moved at once into one free hour: one
+// move wins; the others keep their old times; nothing is lost.
+func testReschedulesRace(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	for i := range 20 {
+		start := at(23, 0, 0).Add(time.Duration(i) * time.Hour)
+		ok(t, "book", s.CreateBooking(ctx, "acme", booking(fmt.Sprintf("r%02d", i), "ana", start, start.Add(time.Hour), 0, 0), nil))
+	}
+	target := at(24, 12, 0)
+	var mu sync.Mutex
+	wins := 0
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			err := s.RescheduleBooking(ctx, "acme", fmt.Sprintf("r%02d", i), moveTo("ana", target, 0))
+			mu.Lock()
+			defer mu.Unlock()
+			switch slotbook.ErrorCode(err) {
+			case "":
+				wins++
+			case slotbook.SlotTaken, slotbook.Unavailable:
+			default:
+				t.Errorf("move r%02d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Fatalf("%d moves into one hour won, want 1", wins)
+	}
+	all, err := s.Bookings(ctx, "acme", "ana", at(22, 0, 0), at(26, 0, 0))
+	ok(t, "list", err)
+	at12 := 0
+	for _, b := range all {
+		if b.Start.Equal(target) {
+			at12++
+		}
+	}
+	if len(all) != 20 || at12 != 1 {
+		t.Errorf("%d bookings, %d at the target; want 20 and 1", len(all), at12)
+	}
+}
