@@ -166,11 +166,7 @@ func (s *server) getBooking(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b, err := s.app.Booking(r.Context(), cid, bid)
-	if err != nil {
-		return err
-	}
-	ns, err := s.app.BookingNotifications(r.Context(), cid, bid)
+	b, ns, err := s.app.BookingDetail(r.Context(), cid, bid)
 	if err != nil {
 		return err
 	}

@@ -199,8 +199,9 @@ func (a *App) claim(ctx context.Context, r BookingRequest, id, token, eventKey s
 		b.Event = EventRef{Connection: target.ID, Key: eventKey}
 	}
 	var idem *Idempotency
+	var sealed []byte
 	if r.IdempotencyKey != "" {
-		sealed, err := a.secrets.Seal(ctx, []byte(token), cancelTokenContext(c.ID, emp.ID, id))
+		sealed, err = a.secrets.Seal(ctx, []byte(token), cancelTokenContext(c.ID, emp.ID, id))
 		if err != nil {
 			return BookingResult{}, &Error{Code: Internal, Message: "sealing failed", Err: err}
 		}
@@ -210,7 +211,7 @@ func (a *App) claim(ctx context.Context, r BookingRequest, id, token, eventKey s
 	if err := a.store.CreateBooking(ctx, c.ID, b, idem); err != nil {
 		return BookingResult{}, err
 	}
-	return a.complete(ctx, c, svc, emp, b, token)
+	return a.complete(ctx, c, svc, emp, b, token, sealed)
 }
 
 // inCompanyZone returns b with its times in the company's zone, as answers give them.
@@ -231,7 +232,10 @@ func errNotBooked(cause error) error {
 
 // complete writes the event of a claimed booking and confirms it (steps 3
 // and 4 of Book); if either fails, it lets go of the booking.
-func (a *App) complete(ctx context.Context, c Company, svc Service, emp Employee, b Booking, token string) (BookingResult, error) {
+//
+// sealed is the token as the Idempotency-Key record keeps it, if the
+// request has one, so that the mail's copy costs no second sealing.
+func (a *App) complete(ctx context.Context, c Company, svc Service, emp Employee, b Booking, token string, sealed []byte) (BookingResult, error) {
 	eventID := ""
 	if b.Event.Key != "" {
 		k, err := a.store.Connection(ctx, c.ID, emp.ID, b.Event.Connection)
@@ -247,7 +251,7 @@ func (a *App) complete(ctx context.Context, c Company, svc Service, emp Employee
 	// The mails are recorded in the confirmation itself: confirmed once,
 	// mailed once, however often the request is retried.
 	now := a.now()
-	outbox := a.bookedNotifications(ctx, c, emp, b, token, now)
+	outbox := a.bookedNotifications(ctx, c, emp, b, token, sealed, now)
 	err := a.store.ConfirmBooking(ctx, c.ID, b.ID, eventID, now, outbox)
 	if err != nil {
 		// Confirmed meanwhile by a concurrent retry, or confirmed though
@@ -368,7 +372,7 @@ func (a *App) resume(ctx context.Context, r BookingRequest, rec Idempotency, dep
 		if err != nil {
 			return BookingResult{}, err
 		}
-		res, err := a.complete(ctx, c, svc, emp, b, token)
+		res, err := a.complete(ctx, c, svc, emp, b, token, rec.SealedCancelToken)
 		res.Replayed = err == nil
 		return res, err
 	case b.Status == Pending:
@@ -552,7 +556,7 @@ func (a *App) CancelBooking(ctx context.Context, companyID, bookingID, token str
 	}
 	cancelled := b
 	cancelled.Sequence++
-	outbox := a.changeNotifications(ctx, c, emp, cancelled, NoticeCancelled, "", a.now())
+	outbox := a.changeNotifications(ctx, c, emp, cancelled, NoticeCancelled, "", nil, a.now())
 	if err := a.store.CancelBooking(ctx, companyID, bookingID, removal, outbox); err != nil {
 		return err
 	}

@@ -239,19 +239,20 @@ func languageOf(c Company, b Booking) Language {
 // bookedNotifications are the mails of a booking just confirmed: to the
 // customer, to the employee if the company wants it, and the customer's
 // reminder unless the booking is too close for one.
-func (a *App) bookedNotifications(ctx context.Context, c Company, emp Employee, b Booking, token string, now time.Time) []Notification {
-	return a.changeNotifications(ctx, c, emp, b, NoticeBooked, token, now)
+func (a *App) bookedNotifications(ctx context.Context, c Company, emp Employee, b Booking, token string, sealed []byte, now time.Time) []Notification {
+	return a.changeNotifications(ctx, c, emp, b, NoticeBooked, token, sealed, now)
 }
 
 // changeNotifications are the mails that tell of a change of b (booked,
 // rescheduled, cancelled) at b.Sequence, with the reminder it implies.
-func (a *App) changeNotifications(ctx context.Context, c Company, emp Employee, b Booking, kind NotificationKind, token string, now time.Time) []Notification {
+// The customer's mails carry the cancel token sealed: sealed if the caller
+// has it so already, else token sealed here.
+func (a *App) changeNotifications(ctx context.Context, c Company, emp Employee, b Booking, kind NotificationKind, token string, sealed []byte, now time.Time) []Notification {
 	base := Notification{
 		CompanyID: c.ID, BookingID: b.ID, Kind: kind, Sequence: b.Sequence, BookingStart: b.Start,
 		Lang: languageOf(c, b), Due: now, State: NotificationPending,
 	}
-	var sealed []byte
-	if token != "" {
+	if sealed == nil && token != "" {
 		s, err := a.secrets.Seal(ctx, []byte(token), cancelTokenContext(c.ID, b.EmployeeID, b.ID))
 		if err != nil {
 			// The mail goes without its links rather than the booking failing.
@@ -282,10 +283,19 @@ func (a *App) changeNotifications(ctx context.Context, c Company, emp Employee, 
 // sent to whom and when, what failed and why. Staff see those of their
 // own bookings only.
 func (a *App) BookingNotifications(ctx context.Context, companyID, bookingID string) ([]Notification, error) {
-	if _, err := a.Booking(ctx, companyID, bookingID); err != nil {
-		return nil, err
+	_, ns, err := a.BookingDetail(ctx, companyID, bookingID)
+	return ns, err
+}
+
+// BookingDetail returns one booking (as Booking does) with its
+// notifications, checking access and reading the booking once.
+func (a *App) BookingDetail(ctx context.Context, companyID, bookingID string) (Booking, []Notification, error) {
+	b, err := a.Booking(ctx, companyID, bookingID)
+	if err != nil {
+		return Booking{}, nil, err
 	}
-	return a.store.Notifications(ctx, companyID, bookingID)
+	ns, err := a.store.Notifications(ctx, companyID, bookingID)
+	return b, ns, err
 }
 
 // Booking returns one booking, in the company's zone, to a signed-in

@@ -218,6 +218,23 @@ type Move struct {
 	Now time.Time
 }
 
+// Moved returns b as m moves it, or the error RescheduleBooking answers
+// when b cannot be moved (cancelled, pending, or changed since m.Sequence
+// was read). Both stores decide by it.
+func (b Booking) Moved(m Move) (Booking, error) {
+	switch {
+	case b.Status == Cancelled:
+		return Booking{}, Errorf(BookingCancelled, "The booking is cancelled.")
+	case b.Status != Confirmed:
+		return Booking{}, Errorf(Conflict, "The booking is still being made; try again in a moment.")
+	case b.Sequence != m.Sequence:
+		return Booking{}, Errorf(Conflict, "The booking changed meanwhile; read it again.")
+	}
+	b.EmployeeID, b.Start, b.End, b.BufferBefore, b.BufferAfter = m.EmployeeID, m.Start, m.End, m.BufferBefore, m.BufferAfter
+	b.Sequence, b.Reschedules, b.Event = b.Sequence+1, b.Reschedules+1, m.Event
+	return b, nil
+}
+
 // ConnectionUpdate names the fields of a connection to change; nil fields
 // stay as they are.
 type ConnectionUpdate struct {

@@ -36,17 +36,10 @@ func (s *Store) RescheduleBooking(ctx context.Context, companyID, bookingID stri
 			return notFound("booking")
 		}
 		b := it.booking()
-		switch {
-		case b.Status == slotbook.Cancelled:
-			return slotbook.Errorf(slotbook.BookingCancelled, "The booking is cancelled.")
-		case b.Status != slotbook.Confirmed:
-			return slotbook.Errorf(slotbook.Conflict, "The booking is still being made; try again in a moment.")
-		case b.Sequence != m.Sequence:
-			return slotbook.Errorf(slotbook.Conflict, "The booking changed meanwhile; read it again.")
+		moved, err := b.Moved(m)
+		if err != nil {
+			return err
 		}
-		moved := b
-		moved.EmployeeID, moved.Start, moved.End, moved.BufferBefore, moved.BufferAfter = m.EmployeeID, m.Start, m.End, m.BufferBefore, m.BufferAfter
-		moved.Sequence, moved.Reschedules, moved.Event = b.Sequence+1, b.Reschedules+1, m.Event
 		start, end := moved.Blocked()
 		if !end.After(start) || end.Sub(start) > maxBlocked {
 			return slotbook.FieldErrorf("end", "must be after start, and the booking at most %v long", maxBlocked)
