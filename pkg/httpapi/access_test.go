@@ -83,6 +83,7 @@ func routeCases() []routeCase {
 		{"GET", "/v1/companies/acme/overview?from=2027-03-22&to=2027-03-28&employee={e}", readOwn, nil, 200},
 		{"GET", "/v1/companies/acme/bookings/{booking}", readOwn, nil, 200},
 		{"DELETE", "/v1/companies/acme/bookings/{booking}", ownEmployee, nil, 204},
+		{"POST", "/v1/companies/acme/bookings/{booking}/reschedule", ownEmployee, map[string]any{"start": "2027-03-22T10:30:00+01:00"}, 200},
 		{"GET", "/v1/companies/acme/profile", public, nil, 200},
 		{"GET", "/v1/companies/acme/slots?service=consult&from=2027-03-22&to=2027-03-28", public, nil, 200},
 		{"POST", "/v1/companies/acme/bookings", public, bookingBody("2027-03-22T11:00:00+01:00"), 201},
@@ -239,6 +240,7 @@ func TestAccessDecidesWhoIsAsked(t *testing.T) {
 	fill := strings.NewReplacer("{companyId}", "acme", "{employeeId}", "ana", "{serviceId}", "cut",
 		"{absenceId}", "a1", "{calendarId}", "k1", "{bookingId}", "b1")
 	seen := map[httpapi.Access]bool{}
+	free := []string{"09:00", "10:00", "11:00", "11:30", "10:30"} // one booking per route that needs one
 	for _, r := range httpapi.Routes() {
 		seen[r.Access] = true
 		t.Run(r.Method+" "+r.Pattern, func(t *testing.T) {
@@ -246,7 +248,8 @@ func TestAccessDecidesWhoIsAsked(t *testing.T) {
 			if r.Access == httpapi.AnonymousOrSignedIn {
 				// What would succeed without the bearer: the booking's own cancel token.
 				var b confirmation
-				e.must(201, "POST", "/v1/companies/acme/bookings", "", bookingBody("2027-03-22T09:00:00+01:00")).Decode(t, &b)
+				e.must(201, "POST", "/v1/companies/acme/bookings", "", bookingBody("2027-03-22T"+free[0]+":00+01:00")).Decode(t, &b)
+				free = free[1:]
 				req.Path = strings.ReplaceAll(r.Pattern, "{bookingId}", b.ID)
 				req.Path = fill.Replace(req.Path)
 				req.Header = http.Header{"X-Cancel-Token": {b.CancelToken}}

@@ -43,6 +43,8 @@ type bookingJSON struct {
 	CreatedAt string       `json:"createdAt"`
 	// Lang is the language of the customer's mails.
 	Lang string `json:"lang,omitempty"`
+	// RescheduleCount counts the booking's moves.
+	RescheduleCount int `json:"rescheduleCount"`
 	// Notifications are the booking's mails (GET …/bookings/{id} only).
 	Notifications []notificationJSON `json:"notifications,omitempty"`
 }
@@ -156,15 +158,26 @@ func bookingOut(b slotbook.Booking) bookingJSON {
 		Notes:     b.Notes,
 		CreatedAt: formatInstant(b.CreatedAt),
 		Lang:      string(b.Lang),
+
+		RescheduleCount: b.Reschedules,
 	}
 }
 
 // getBooking answers GET …/bookings/{bookingId}: one booking with its
-// mails, for the dashboard.
+// mails, for the dashboard; with the booking's cancel token, the booking
+// alone, for its customer.
 func (s *server) getBooking(w http.ResponseWriter, r *http.Request) error {
 	cid, bid, err := ids(r, "bookingId")
 	if err != nil {
 		return err
+	}
+	if token := r.Header.Get("X-Cancel-Token"); token != "" {
+		// The customer's own view: the booking, without the mails' states.
+		b, err := s.app.CustomerBooking(r.Context(), cid, bid, token)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, bookingOut(b))
 	}
 	b, ns, err := s.app.BookingDetail(r.Context(), cid, bid)
 	if err != nil {
@@ -184,4 +197,35 @@ func (s *server) getBooking(w http.ResponseWriter, r *http.Request) error {
 		out.Notifications[i] = j
 	}
 	return writeJSON(w, http.StatusOK, out)
+}
+
+type rescheduleInput struct {
+	Start    string `json:"start"`
+	Employee string `json:"employee"`
+}
+
+// rescheduleBooking answers POST …/bookings/{bookingId}/reschedule, with
+// the booking's cancel token or as a signed-in dashboard user.
+func (s *server) rescheduleBooking(w http.ResponseWriter, r *http.Request) error {
+	cid, bid, err := ids(r, "bookingId")
+	if err != nil {
+		return err
+	}
+	var in rescheduleInput
+	if err := decode(w, r, &in); err != nil {
+		return err
+	}
+	var p slotbook.Problems
+	req := slotbook.RescheduleRequest{
+		CompanyID: cid, BookingID: bid, Token: r.Header.Get("X-Cancel-Token"),
+		EmployeeID: in.Employee, Start: parseInstant(&p, "start", in.Start),
+	}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	b, err := s.app.Reschedule(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, bookingOut(b))
 }

@@ -15,7 +15,7 @@ const (
 	// Settings: company settings, employees, availability, absences,
 	// services, calendar connections (functions/settings).
 	Settings Group = "settings"
-	// Book: create and cancel bookings (functions/book).
+	// Book: create, move and cancel bookings (functions/book).
 	Book Group = "book"
 	// Overview: the dashboard's reads, the overview and the bookings list (functions/overview).
 	Overview Group = "overview"
@@ -80,7 +80,8 @@ var routes = []route{
 	{Route{Group: Book, Method: http.MethodPost, Pattern: company + "/bookings", Access: Anonymous}, (*server).createBooking},
 	{Route{Group: Book, Method: http.MethodDelete, Pattern: company + "/bookings/{bookingId}", Access: AnonymousOrSignedIn}, (*server).cancelBooking},
 	{Route{Group: Overview, Method: http.MethodGet, Pattern: company + "/bookings", Access: SignedIn}, (*server).listBookings},
-	{Route{Group: Overview, Method: http.MethodGet, Pattern: company + "/bookings/{bookingId}", Access: SignedIn}, (*server).getBooking},
+	{Route{Group: Book, Method: http.MethodPost, Pattern: company + "/bookings/{bookingId}/reschedule", Access: AnonymousOrSignedIn}, (*server).rescheduleBooking},
+	{Route{Group: Overview, Method: http.MethodGet, Pattern: company + "/bookings/{bookingId}", Access: AnonymousOrSignedIn}, (*server).getBooking},
 	{Route{Group: Overview, Method: http.MethodGet, Pattern: company + "/overview", Access: SignedIn}, (*server).overview},
 
 	{Route{Group: Settings, Method: http.MethodGet, Pattern: company + "/settings", Access: SignedIn}, (*server).getSettings},

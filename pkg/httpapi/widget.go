@@ -91,6 +91,8 @@ func (s *server) slots(w http.ResponseWriter, r *http.Request) error {
 		ServiceID:  p.id("service", true),
 		EmployeeID: p.id("employee", false),
 		Timezone:   p.str("timezone", false),
+		BookingID:  p.id("booking", false),
+		Token:      r.Header.Get("X-Cancel-Token"),
 	}
 	q.From, _ = p.date("from", true)
 	q.To, _ = p.date("to", true)

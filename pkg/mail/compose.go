@@ -89,11 +89,14 @@ func orService(m slotbook.Message, tx text) string {
 // line is one "label: value" row of a mail.
 type line struct{ Label, Value string }
 
+// link is a button of a mail.
+type link struct{ Label, URL string }
+
 // view is what the text and HTML bodies show.
 type view struct {
 	Greeting, Headline string
 	Lines              []line
-	LinkLabel, Link    string
+	Links              []link
 	ZoneNote           string
 	Closing, Company   string
 }
@@ -123,10 +126,15 @@ func viewOf(m slotbook.Message, tx text) view {
 			v.Lines = append(v.Lines, line{tx.notes, m.Notes})
 		}
 		if m.BookingURL != "" {
-			v.LinkLabel, v.Link = tx.dashLink, m.BookingURL
+			v.Links = append(v.Links, link{tx.dashLink, m.BookingURL})
 		}
-	} else if m.CancelURL != "" {
-		v.LinkLabel, v.Link = tx.cancelLink, m.CancelURL
+		return v
+	}
+	if m.RescheduleURL != "" {
+		v.Links = append(v.Links, link{tx.rescheduleLink, m.RescheduleURL})
+	}
+	if m.CancelURL != "" {
+		v.Links = append(v.Links, link{tx.cancelLink, m.CancelURL})
 	}
 	return v
 }
@@ -139,7 +147,7 @@ var htmlBody = template.Must(template.New("mail").Parse(`<!DOCTYPE html>
 <table role="presentation" style="border-collapse:collapse">
 {{range .Lines}}<tr><th scope="row" style="text-align:left;padding:.25rem 1rem .25rem 0;vertical-align:top;font-weight:600">{{.Label}}</th><td style="padding:.25rem 0">{{.Value}}</td></tr>
 {{end}}</table>
-{{if .Link}}<p><a href="{{.Link}}" style="display:inline-block;background:#1d4ed8;color:#fff;padding:.6rem 1rem;border-radius:.375rem;text-decoration:none">{{.LinkLabel}}</a></p>{{end}}
+{{if .Links}}<p>{{range $i, $l := .Links}}{{if $i}} {{end}}<a href="{{$l.URL}}" style="display:inline-block;background:{{if $i}}#475569{{else}}#1d4ed8{{end}};color:#fff;padding:.6rem 1rem;margin:.25rem 0;border-radius:.375rem;text-decoration:none">{{$l.Label}}</a>{{end}}</p>{{end}}
 <p style="color:#52606d;font-size:.875rem">{{.ZoneNote}}</p>
 <p>{{.Closing}}<br>{{.Company}}</p>
 </body></html>
@@ -153,8 +161,11 @@ func bodies(m slotbook.Message, tx text) (plain, html string, err error) {
 	for _, l := range v.Lines {
 		fmt.Fprintf(&b, "%s: %s\n", l.Label, l.Value)
 	}
-	if v.Link != "" {
-		fmt.Fprintf(&b, "\n%s: %s\n", v.LinkLabel, v.Link)
+	if len(v.Links) > 0 {
+		b.WriteByte('\n')
+	}
+	for _, l := range v.Links {
+		fmt.Fprintf(&b, "%s: %s\n", l.Label, l.URL)
 	}
 	fmt.Fprintf(&b, "\n%s\n\n%s\n%s\n", v.ZoneNote, v.Closing, v.Company)
 	var h bytes.Buffer

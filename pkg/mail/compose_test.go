@@ -21,9 +21,10 @@ func message(lang slotbook.Language, kind slotbook.NotificationKind, to slotbook
 		Zone: zurich, ServiceName: "Färben", EmployeeName: "Ana",
 		Start: time.Date(2027, 3, 24, 14, 30, 0, 0, zurich), End: time.Date(2027, 3, 24, 15, 30, 0, 0, zurich),
 		UID: "b1@slotbook", Sequence: 2,
-		Customer:  slotbook.Customer{Name: "Zoë <Müller>", Email: "zoe@client.example", Phone: "+41 44 000 00 00"},
-		Notes:     "<script>alert(1)</script>",
-		CancelURL: "https://book.example/widget/cancel.html#company=acme&booking=b1&token=T",
+		Customer:      slotbook.Customer{Name: "Zoë <Müller>", Email: "zoe@client.example", Phone: "+41 44 000 00 00"},
+		Notes:         "<script>alert(1)</script>",
+		CancelURL:     "https://book.example/widget/cancel.html#company=acme&booking=b1&token=T",
+		RescheduleURL: "https://book.example/widget/reschedule.html#company=acme&booking=b1&token=T",
 	}
 }
 
@@ -49,13 +50,16 @@ func TestGermanConfirmationIsPoliteAndLocal(t *testing.T) {
 	if want := "Termin verschoben: Färben am Mittwoch, 24. März 2027 um 14:30 Uhr"; p.Subject != want {
 		t.Errorf("subject %q, want %q", p.Subject, want)
 	}
-	for _, s := range []string{"Guten Tag Zoë <Müller>,", "Ihr Termin wurde verschoben", "14:30–15:30", "Europe/Zurich", "Termin absagen: https://book.example/"} {
+	for _, s := range []string{"Guten Tag Zoë <Müller>,", "Ihr Termin wurde verschoben", "14:30–15:30", "Europe/Zurich", "Termin absagen: https://book.example/", "Termin verschieben: https://book.example/widget/reschedule.html#"} {
 		if !strings.Contains(p.Plain, s) {
 			t.Errorf("text lacks %q:\n%s", s, p.Plain)
 		}
 	}
 	if strings.Contains(p.Plain, " du ") || strings.Contains(p.Plain, " dein") {
 		t.Errorf("the German text is not in the polite form:\n%s", p.Plain)
+	}
+	if !strings.Contains(p.HTML, `href="https://book.example/widget/reschedule.html#company=acme&amp;booking=b1&amp;token=T"`) {
+		t.Errorf("the HTML lacks the reschedule button:\n%s", p.HTML)
 	}
 	if !strings.Contains(p.HTML, "Zoë &lt;Müller&gt;") {
 		t.Errorf("the HTML does not escape the name:\n%s", p.HTML)
@@ -74,7 +78,7 @@ func TestGermanConfirmationIsPoliteAndLocal(t *testing.T) {
 
 func TestEmployeeMailShowsTheCustomerAndEscapesNotes(t *testing.T) {
 	m := message(slotbook.English, slotbook.NoticeCancelled, slotbook.ToEmployee)
-	m.CancelURL, m.BookingURL = "", "https://dash.example/#/week?booking=b1"
+	m.BookingURL = "https://dash.example/#/week?booking=b1" // links of the customer's are set, and must not show
 	p := compose(t, m)
 	if !strings.HasPrefix(p.Subject, "Booking cancelled: Färben on Wednesday, 24 March 2027 at 14:30") {
 		t.Errorf("subject %q", p.Subject)
@@ -82,8 +86,8 @@ func TestEmployeeMailShowsTheCustomerAndEscapesNotes(t *testing.T) {
 	if p.CalendarMethod != "CANCEL" || strings.Contains(p.HTML, "<script>") || !strings.Contains(p.Plain, "+41 44 000 00 00") {
 		t.Errorf("method %q; html %s; text %s", p.CalendarMethod, p.HTML, p.Plain)
 	}
-	if strings.Contains(p.Plain, "cancel.html") {
-		t.Error("an employee mail carries the customer's cancel link")
+	if strings.Contains(p.Plain, "cancel.html") || strings.Contains(p.Plain, "reschedule.html") {
+		t.Error("an employee mail carries the customer's links")
 	}
 }
 

@@ -9,22 +9,24 @@ import (
 
 // text is one language's words for the mails.
 type text struct {
-	subject      map[slotbook.Recipient]map[slotbook.NotificationKind]string // fmt: service, date, time
-	headline     map[slotbook.Recipient]map[slotbook.NotificationKind]string
-	greeting     string // fmt: name
-	service      string
-	with         string
-	when         string
-	company      string
-	customer     string
-	notes        string
-	cancelLink   string
-	dashLink     string
-	timeZoneNote string // fmt: zone
-	closing      string
-	weekdays     [7]string
-	months       [12]string
-	dateFormat   func(t time.Time, tx text) string
+	subject    map[slotbook.Recipient]map[slotbook.NotificationKind]string // fmt: service, date, time
+	headline   map[slotbook.Recipient]map[slotbook.NotificationKind]string
+	greeting   string // fmt: name
+	service    string
+	with       string
+	when       string
+	company    string
+	customer   string
+	notes      string
+	cancelLink string
+	// rescheduleLink labels the customer's link to move the booking.
+	rescheduleLink string
+	dashLink       string
+	timeZoneNote   string // fmt: zone
+	closing        string
+	weekdays       [7]string
+	months         [12]string
+	dateFormat     func(t time.Time, tx text) string
 }
 
 var texts = map[slotbook.Language]text{
@@ -57,19 +59,20 @@ var texts = map[slotbook.Language]text{
 				slotbook.NoticeReminder:    "Erinnerung an eine Buchung:",
 			},
 		},
-		greeting:     "Guten Tag %s",
-		service:      "Leistung",
-		with:         "Bei",
-		when:         "Wann",
-		company:      "Wo",
-		customer:     "Kundin/Kunde",
-		notes:        "Notiz",
-		cancelLink:   "Termin absagen",
-		dashLink:     "In slotbook öffnen",
-		timeZoneNote: "Alle Zeiten in der Zeitzone %s.",
-		closing:      "Freundliche Grüße",
-		weekdays:     [7]string{"Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"},
-		months:       [12]string{"Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"},
+		greeting:       "Guten Tag %s",
+		service:        "Leistung",
+		with:           "Bei",
+		when:           "Wann",
+		company:        "Wo",
+		customer:       "Kundin/Kunde",
+		notes:          "Notiz",
+		cancelLink:     "Termin absagen",
+		rescheduleLink: "Termin verschieben",
+		dashLink:       "In slotbook öffnen",
+		timeZoneNote:   "Alle Zeiten in der Zeitzone %s.",
+		closing:        "Freundliche Grüße",
+		weekdays:       [7]string{"Sonntag", "Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag"},
+		months:         [12]string{"Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"},
 		dateFormat: func(t time.Time, tx text) string {
 			return fmt.Sprintf("%s, %d. %s %d", tx.weekdays[t.Weekday()], t.Day(), tx.months[t.Month()-1], t.Year())
 		},
@@ -103,19 +106,20 @@ var texts = map[slotbook.Language]text{
 				slotbook.NoticeReminder:    "A reminder of a booking:",
 			},
 		},
-		greeting:     "Hello %s",
-		service:      "Service",
-		with:         "With",
-		when:         "When",
-		company:      "Where",
-		customer:     "Customer",
-		notes:        "Notes",
-		cancelLink:   "Cancel the appointment",
-		dashLink:     "Open in slotbook",
-		timeZoneNote: "All times in the time zone %s.",
-		closing:      "Kind regards",
-		weekdays:     [7]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
-		months:       [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
+		greeting:       "Hello %s",
+		service:        "Service",
+		with:           "With",
+		when:           "When",
+		company:        "Where",
+		customer:       "Customer",
+		notes:          "Notes",
+		cancelLink:     "Cancel the appointment",
+		rescheduleLink: "Reschedule",
+		dashLink:       "Open in slotbook",
+		timeZoneNote:   "All times in the time zone %s.",
+		closing:        "Kind regards",
+		weekdays:       [7]string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
+		months:         [12]string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
 		dateFormat: func(t time.Time, tx text) string {
 			return fmt.Sprintf("%s, %d %s %d", tx.weekdays[t.Weekday()], t.Day(), tx.months[t.Month()-1], t.Year())
 		},

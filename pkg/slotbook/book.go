@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -182,7 +181,7 @@ func (a *App) claim(ctx context.Context, r BookingRequest, id, token, eventKey s
 	if err != nil {
 		return BookingResult{}, err
 	}
-	target, err := a.checkFree(ctx, c, svc, emp, r.Start)
+	target, err := a.checkFree(ctx, c, svc, emp, r.Start, nil)
 	if err != nil {
 		return BookingResult{}, err
 	}
@@ -201,7 +200,7 @@ func (a *App) claim(ctx context.Context, r BookingRequest, id, token, eventKey s
 	var idem *Idempotency
 	var sealed []byte
 	if r.IdempotencyKey != "" {
-		sealed, err = a.secrets.Seal(ctx, []byte(token), cancelTokenContext(c.ID, emp.ID, id))
+		sealed, err = a.sealCancelToken(ctx, c.ID, id, token)
 		if err != nil {
 			return BookingResult{}, &Error{Code: Internal, Message: "sealing failed", Err: err}
 		}
@@ -355,11 +354,10 @@ func (a *App) resume(ctx context.Context, r BookingRequest, rec Idempotency, dep
 	if depth >= maxResumes {
 		return BookingResult{}, Errorf(Unavailable, "The booking is being changed by another request; try again.")
 	}
-	tok, err := a.secrets.Open(ctx, rec.SealedCancelToken, cancelTokenContext(r.CompanyID, rec.EmployeeID, rec.BookingID))
+	token, err := a.openCancelToken(ctx, rec.SealedCancelToken, r.CompanyID, rec.EmployeeID, rec.BookingID)
 	if err != nil {
 		return BookingResult{}, &Error{Code: Internal, Message: "opening failed", Err: err}
 	}
-	token := string(tok)
 	b, err := a.store.Booking(ctx, r.CompanyID, rec.BookingID)
 	now := a.now()
 	switch {
@@ -459,8 +457,9 @@ func (a *App) bookingParts(ctx context.Context, companyID, serviceID, employeeID
 // /slots: it computes the employee's slots on the date of start and looks
 // for start among them. It returns the employee's default calendar, where
 // the booking is to be written, or nil if there is none; Unavailable if
-// that calendar cannot take the booking now.
-func (a *App) checkFree(ctx context.Context, c Company, svc Service, emp Employee, start time.Time) (*Connection, error) {
+// that calendar cannot take the booking now. moving, if not nil, is a
+// booking being moved: its own time, and its own event, do not block.
+func (a *App) checkFree(ctx context.Context, c Company, svc Service, emp Employee, start time.Time, moving *Booking) (*Connection, error) {
 	zone, err := zoneOf(c, emp)
 	if err != nil {
 		return nil, err
@@ -471,7 +470,7 @@ func (a *App) checkFree(ctx context.Context, c Company, svc Service, emp Employe
 		return nil, err
 	}
 	// The employee's calendars, live, just before the claim.
-	ext, err := a.readExternalBusy(ctx, c, []Employee{emp}, span.Start.Add(-busyMargin), span.End.Add(busyMargin))
+	ext, err := a.readExternalBusy(ctx, c, []Employee{emp}, span.Start.Add(-busyMargin), span.End.Add(busyMargin), moving)
 	if err != nil {
 		return nil, err
 	}
@@ -492,7 +491,11 @@ func (a *App) checkFree(ctx context.Context, c Company, svc Service, emp Employe
 		target = &k
 	}
 	q := SlotQuery{CompanyID: c.ID, ServiceID: svc.ID, EmployeeID: emp.ID, From: day, To: day, Timezone: zone.String()}
-	slots, err := a.employeeSlots(ctx, c, svc, emp, q, span, zone, ext.busy[emp.ID])
+	movingID := ""
+	if moving != nil {
+		movingID = moving.ID
+	}
+	slots, err := a.employeeSlots(ctx, c, svc, emp, q, span, zone, ext.busy[emp.ID], movingID)
 	if err != nil {
 		return nil, err
 	}
@@ -510,35 +513,9 @@ func (a *App) checkFree(ctx context.Context, c Company, svc Service, emp Employe
 // at once when the calendar is connected again). A cancelled booking
 // answers BookingCancelled.
 func (a *App) CancelBooking(ctx context.Context, companyID, bookingID, token string) error {
-	var c Company
-	var err error
-	if token == "" {
-		if _, ok := PrincipalFrom(ctx); !ok {
-			return Errorf(Unauthorized, "Send the booking's cancel token, or sign in.")
-		}
-		if c, err = a.authorize(ctx, companyID, Read, ""); err != nil {
-			return err
-		}
-	} else if c, err = a.store.Company(ctx, companyID); err != nil {
-		return notFoundAs(err, "There is no such booking.")
-	}
-	b, err := a.store.Booking(ctx, companyID, bookingID)
+	c, b, err := a.changeableBooking(ctx, companyID, bookingID, token)
 	if err != nil {
-		return notFoundAs(err, "There is no such booking.")
-	}
-	if token != "" {
-		h := sha256.Sum256([]byte(token))
-		if subtle.ConstantTimeCompare(h[:], b.CancelTokenHash) != 1 {
-			return Errorf(Forbidden, "The cancel token does not fit this booking.")
-		}
-	} else if err := Authorize(ctx, c, EditEmployee, b.EmployeeID); err != nil {
 		return err
-	}
-	switch {
-	case b.Status == Cancelled:
-		return Errorf(BookingCancelled, "This booking is cancelled already.")
-	case b.Status == Pending && !b.Blocks(a.now()):
-		return Errorf(NotFound, "There is no such booking.") // an abandoned claim was never a booking
 	}
 	if token != "" {
 		if err := customerDeadline(c, b, a.now()); err != nil {
@@ -560,7 +537,7 @@ func (a *App) CancelBooking(ctx context.Context, companyID, bookingID, token str
 	if err := a.store.CancelBooking(ctx, companyID, bookingID, removal, outbox); err != nil {
 		return err
 	}
-	a.skipReminder(context.WithoutCancel(ctx), companyID, bookingID)
+	a.skipReminder(context.WithoutCancel(ctx), companyID, bookingID, SkipCancelled)
 	if removal != nil {
 		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), CalendarWriteDeadline)
 		defer cancel()
@@ -645,9 +622,35 @@ func newCancelToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// cancelTokenContext binds a sealed cancel token to its booking.
-func cancelTokenContext(companyID, employeeID, bookingID string) SecretContext {
-	return SecretContext{Company: companyID, Employee: employeeID, Purpose: "cancel-token:" + bookingID}
+// cancelTokenContext binds a sealed cancel token to its booking, not to
+// its employee: a booking may move to another employee, and its token with
+// it.
+func cancelTokenContext(companyID, bookingID string) SecretContext {
+	return SecretContext{Company: companyID, Employee: tokenOwner, Purpose: "cancel-token:" + bookingID}
+}
+
+// tokenOwner stands for the employee in the context of a cancel token (KMS
+// wants no empty values).
+const tokenOwner = "booking"
+
+// sealCancelToken seals a booking's cancel token for storage.
+func (a *App) sealCancelToken(ctx context.Context, companyID, bookingID, token string) ([]byte, error) {
+	return a.secrets.Seal(ctx, []byte(token), cancelTokenContext(companyID, bookingID))
+}
+
+// openCancelToken opens a sealed cancel token of a booking. Tokens sealed
+// before bookings could move were bound to the booking's employee then,
+// given as employeeID.
+func (a *App) openCancelToken(ctx context.Context, sealed []byte, companyID, employeeID, bookingID string) (string, error) {
+	tok, err := a.secrets.Open(ctx, sealed, cancelTokenContext(companyID, bookingID))
+	if err != nil && employeeID != "" {
+		var lerr error
+		tok, lerr = a.secrets.Open(ctx, sealed, SecretContext{Company: companyID, Employee: employeeID, Purpose: "cancel-token:" + bookingID})
+		if lerr == nil {
+			err = nil
+		}
+	}
+	return string(tok), err
 }
 
 // customerDeadline refuses a customer's change of b (cancel or move) later

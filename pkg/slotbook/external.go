@@ -127,7 +127,13 @@ type externalBusy struct {
 //
 // The window is given to each provider in the employee's zone, in which
 // providers read all-day events and floating times.
-func (a *App) readExternalBusy(ctx context.Context, c Company, employees []Employee, from, to time.Time) (externalBusy, error) {
+//
+// own, if not nil, is a booking being moved: its own event, in the
+// calendar it was written to, does not count as busy. (Busy times carry no
+// identity; the booking's time is cut from that calendar's busy times, so
+// an event of the employee's lying exactly within it would go unseen too —
+// which only a double booking made outside slotbook could cause.)
+func (a *App) readExternalBusy(ctx context.Context, c Company, employees []Employee, from, to time.Time, own *Booking) (externalBusy, error) {
 	companyID := c.ID
 	out := externalBusy{busy: map[string][]schedule.Interval{}, unavailable: map[string]string{}, connections: map[string][]Connection{}}
 	if len(a.providers) == 0 {
@@ -200,7 +206,7 @@ func (a *App) readExternalBusy(ctx context.Context, c Company, employees []Emplo
 		limit <- struct{}{}
 		go func() {
 			defer func() { <-limit; wg.Done() }()
-			busy, err := a.batchBusy(deadline, companyID, b.conns, from.In(b.zone), to.In(b.zone))
+			busy, err := a.batchBusy(deadline, companyID, b.conns, from.In(b.zone), to.In(b.zone), own)
 			if err != nil {
 				a.log.WarnContext(ctx, "calendar unreadable", "company", companyID, "employee", b.employee,
 					"provider", string(b.conns[0].Provider), "connection", b.conns[0].ID, "err", err.Error())
@@ -224,7 +230,7 @@ func (a *App) readExternalBusy(ctx context.Context, c Company, employees []Emplo
 // batchBusy asks one account for the busy times of its calendars. Any
 // calendar that could not be read fails the whole batch: its employee
 // must not be offered a time that might collide.
-func (a *App) batchBusy(ctx context.Context, companyID string, conns []Connection, from, to time.Time) ([]schedule.Interval, error) {
+func (a *App) batchBusy(ctx context.Context, companyID string, conns []Connection, from, to time.Time, own *Booking) ([]schedule.Interval, error) {
 	k := conns[0]
 	p, ok := a.providers[k.Provider]
 	if !ok {
@@ -246,15 +252,34 @@ func (a *App) batchBusy(ctx context.Context, companyID string, conns []Connectio
 		return nil, fmt.Errorf("%s answered for %d of %d calendars", k.Provider, len(results), len(ids))
 	}
 	var busy []schedule.Interval
-	for _, r := range results {
+	for i, r := range results {
 		if r.Err != nil {
 			return nil, r.Err
 		}
 		for _, b := range r.Busy {
-			busy = append(busy, schedule.Interval{Start: b.Start, End: b.End})
+			iv := schedule.Interval{Start: b.Start, End: b.End}
+			if own != nil && own.Event.Connection == conns[i].ID && own.EmployeeID == conns[i].EmployeeID {
+				busy = appendWithout(busy, iv, schedule.Interval{Start: own.Start, End: own.End})
+				continue
+			}
+			busy = append(busy, iv)
 		}
 	}
 	return busy, nil
+}
+
+// appendWithout appends to list what of iv lies outside cut.
+func appendWithout(list []schedule.Interval, iv, cut schedule.Interval) []schedule.Interval {
+	if !iv.End.After(cut.Start) || !cut.End.After(iv.Start) {
+		return append(list, iv)
+	}
+	if iv.Start.Before(cut.Start) {
+		list = append(list, schedule.Interval{Start: iv.Start, End: cut.Start})
+	}
+	if iv.End.After(cut.End) {
+		list = append(list, schedule.Interval{Start: cut.End, End: iv.End})
+	}
+	return list
 }
 
 // markNeedsReauth records that the provider refused the connections'

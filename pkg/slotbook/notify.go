@@ -159,6 +159,9 @@ type Message struct {
 	// CancelURL is the customer's cancel link (customer mails, while the
 	// booking stands).
 	CancelURL string
+	// RescheduleURL is the customer's link to move the booking (with
+	// CancelURL).
+	RescheduleURL string
 	// BookingURL is the booking in the dashboard (employee mails).
 	BookingURL string
 }
@@ -253,7 +256,7 @@ func (a *App) changeNotifications(ctx context.Context, c Company, emp Employee, 
 		Lang: languageOf(c, b), Due: now, State: NotificationPending,
 	}
 	if sealed == nil && token != "" {
-		s, err := a.secrets.Seal(ctx, []byte(token), cancelTokenContext(c.ID, b.EmployeeID, b.ID))
+		s, err := a.sealCancelToken(ctx, c.ID, b.ID, token)
 		if err != nil {
 			// The mail goes without its links rather than the booking failing.
 			a.log.WarnContext(ctx, "cancel token not sealed for the mail", "company", c.ID, "booking", b.ID, "err", err.Error())
@@ -485,11 +488,12 @@ func (a *App) message(ctx context.Context, n Notification) (m Message, skip stri
 	default:
 		m.ToName, m.ToAddress = b.Customer.Name, b.Customer.Email
 		if len(n.SealedToken) > 0 && a.publicURL != "" && n.Kind != NoticeCancelled {
-			tok, err := a.secrets.Open(ctx, n.SealedToken, cancelTokenContext(n.CompanyID, b.EmployeeID, b.ID))
+			tok, err := a.openCancelToken(ctx, n.SealedToken, n.CompanyID, b.EmployeeID, b.ID)
 			if err != nil {
 				a.log.WarnContext(ctx, "cancel token not opened for the mail", "company", n.CompanyID, "booking", n.BookingID)
 			} else {
-				m.CancelURL = a.CancelURL(n.CompanyID, b.ID, string(tok), m.Lang)
+				m.CancelURL = a.CancelURL(n.CompanyID, b.ID, tok, m.Lang)
+				m.RescheduleURL = a.RescheduleURL(n.CompanyID, b.ID, tok, m.Lang)
 			}
 		}
 	}
@@ -506,16 +510,24 @@ func (a *App) CancelURL(companyID, bookingID, token string, lang Language) strin
 	return a.publicURL + "/cancel.html#" + f.Encode()
 }
 
-// skipReminder marks a booking's pending reminder skipped after the
-// booking was cancelled; the sender checks the booking anyway, so a
-// failure here costs nothing but an early state in the dashboard.
-func (a *App) skipReminder(ctx context.Context, companyID, bookingID string) {
+// RescheduleURL is the link to the widget's page that moves a booking,
+// the token in the fragment as with CancelURL.
+func (a *App) RescheduleURL(companyID, bookingID, token string, lang Language) string {
+	f := url.Values{"company": {companyID}, "booking": {bookingID}, "token": {token}, "lang": {string(lang)}}
+	return a.publicURL + "/reschedule.html#" + f.Encode()
+}
+
+// skipReminder marks a booking's pending reminder skipped for reason
+// after the booking was cancelled, or moved too close for one; the sender
+// checks the booking anyway, so a failure here costs nothing but an early
+// state in the dashboard.
+func (a *App) skipReminder(ctx context.Context, companyID, bookingID, reason string) {
 	n, err := a.store.Notification(ctx, companyID, bookingID, ReminderID)
 	if err != nil || n.State != NotificationPending {
 		return
 	}
 	next := n
-	next.State, next.ErrorClass, next.Version = NotificationSkipped, SkipCancelled, NewID()
+	next.State, next.ErrorClass, next.Version = NotificationSkipped, reason, NewID()
 	if err := a.store.PutNotification(ctx, next, n.Version); err != nil && ErrorCode(err) != Conflict {
 		a.log.WarnContext(ctx, "reminder not marked skipped", "company", companyID, "booking", bookingID, "code", string(ErrorCode(err)))
 	}

@@ -191,8 +191,12 @@ type Booking struct {
 	// Sequence is the iCalendar SEQUENCE of the booking's mails: 0 when
 	// booked, one more with every change that is mailed.
 	Sequence int
-	// Reschedules counts the moves of the booking.
+	// Reschedules counts the moves of the booking, by anyone.
 	Reschedules int
+	// CustomerReschedules counts the moves its customer made with the
+	// cancel token; the company's MaxCustomerReschedules bounds them. A
+	// move by the company does not use up the customer's.
+	CustomerReschedules int
 }
 
 // Blocks reports whether the booking keeps its time from others at now:
@@ -222,6 +226,9 @@ const (
 	RemovalAbandoned RemovalReason = "abandoned"
 	// RemovalCancelled: the booking was cancelled.
 	RemovalCancelled RemovalReason = "cancelled"
+	// RemovalMoved: the booking was moved; its event at the new time was
+	// written under another key, and this one is the old time's.
+	RemovalMoved RemovalReason = "moved"
 )
 
 // RemovalGrace is how long after a pending booking's PendingUntil its

@@ -22,6 +22,9 @@ type SlotQuery struct {
 	// Timezone is the viewer's zone, in which From, To and the answer are
 	// read; empty means the company's.
 	Timezone string
+	// BookingID, with Token (its cancel token), asks for the times the
+	// booking could move to: its own time does not block them.
+	BookingID, Token string
 }
 
 // Slot is a free time at which an employee can be booked.
@@ -88,7 +91,18 @@ func (a *App) Slots(ctx context.Context, q SlotQuery) (SlotAnswer, error) {
 		return SlotAnswer{}, err
 	}
 
-	ext, err := a.readExternalBusy(ctx, c, employees, span.Start.Add(-busyMargin), span.End.Add(busyMargin))
+	var moving *Booking
+	if q.BookingID != "" {
+		if q.Token == "" {
+			return SlotAnswer{}, FieldErrorf("X-Cancel-Token", "is required with booking")
+		}
+		_, b, err := a.bookingWithToken(ctx, c.ID, q.BookingID, q.Token, Read)
+		if err != nil {
+			return SlotAnswer{}, err
+		}
+		moving = &b
+	}
+	ext, err := a.readExternalBusy(ctx, c, employees, span.Start.Add(-busyMargin), span.End.Add(busyMargin), moving)
 	if err != nil {
 		return SlotAnswer{}, err
 	}
@@ -103,7 +117,7 @@ func (a *App) Slots(ctx context.Context, q SlotQuery) (SlotAnswer, error) {
 			continue
 		}
 		g.Go(func() error {
-			s, err := a.employeeSlots(gctx, c, svc, e, q, span, viewer, ext.busy[e.ID])
+			s, err := a.employeeSlots(gctx, c, svc, e, q, span, viewer, ext.busy[e.ID], q.BookingID)
 			results[i] = s
 			return err
 		})
@@ -167,8 +181,9 @@ func (a *App) loadEmployees(ctx context.Context, companyID string, ids []string,
 	return out, nil
 }
 
-// employeeSlots computes one employee's slots for the span.
-func (a *App) employeeSlots(ctx context.Context, c Company, svc Service, emp Employee, q SlotQuery, span schedule.Interval, viewer *time.Location, external []schedule.Interval) ([]Slot, error) {
+// employeeSlots computes one employee's slots for the span. The booking
+// of id moving, if any, is being moved: its own time does not block.
+func (a *App) employeeSlots(ctx context.Context, c Company, svc Service, emp Employee, q SlotQuery, span schedule.Interval, viewer *time.Location, external []schedule.Interval, moving string) ([]Slot, error) {
 	employeeID := emp.ID
 	zone, err := zoneOf(c, emp)
 	if err != nil {
@@ -195,7 +210,7 @@ func (a *App) employeeSlots(ctx context.Context, c Company, svc Service, emp Emp
 	now := a.now()
 	booked := make([]schedule.Booking, 0, len(bookings))
 	for _, b := range bookings {
-		if b.Blocks(now) {
+		if b.Blocks(now) && b.ID != moving {
 			booked = append(booked, schedule.Booking{Start: b.Start, End: b.End, BufferBefore: b.BufferBefore, BufferAfter: b.BufferAfter})
 		}
 	}

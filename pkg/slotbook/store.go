@@ -106,8 +106,9 @@ type Store interface {
 	// Reschedules rise by one, and m's removal and notifications are
 	// recorded (a notification of id ReminderID replaces the one there).
 	// It returns NotFound, BookingCancelled, Conflict if the booking is
-	// pending or its Sequence is no longer m.Sequence, SlotTaken if a
-	// booking that blocks at m.Now overlaps the new time.
+	// pending or its Sequence is no longer m.Sequence or m.Claim is not
+	// there, SlotTaken if a booking that blocks at m.Now overlaps the new
+	// time.
 	RescheduleBooking(ctx context.Context, companyID, bookingID string, m Move) error
 
 	// Notifications returns a booking's notifications, ordered by id.
@@ -212,6 +213,15 @@ type Move struct {
 	Event EventRef
 	// Removal, if set, is the removal of the event at the old time.
 	Removal *EventRemoval
+	// Claim, if set, is the Version of the RemovalIfUnconfirmed that was
+	// recorded for Event.Key (under EmployeeID) before that event was
+	// written. The move drops it in the same step, and fails with Conflict
+	// if it is no longer there at that version: the sweeper took it over
+	// and is removing the event.
+	Claim string
+	// ByCustomer says the customer moves the booking (with its cancel
+	// token): CustomerReschedules rises too.
+	ByCustomer bool
 	// Outbox are the mails of the move.
 	Outbox []Notification
 	// Now is when the move happens.
@@ -232,6 +242,9 @@ func (b Booking) Moved(m Move) (Booking, error) {
 	}
 	b.EmployeeID, b.Start, b.End, b.BufferBefore, b.BufferAfter = m.EmployeeID, m.Start, m.End, m.BufferBefore, m.BufferAfter
 	b.Sequence, b.Reschedules, b.Event = b.Sequence+1, b.Reschedules+1, m.Event
+	if m.ByCustomer {
+		b.CustomerReschedules++
+	}
 	return b, nil
 }
 

@@ -103,7 +103,20 @@ func (a *App) sweepOne(ctx context.Context, r EventRemoval, now time.Time) sweep
 		case err != nil:
 			return a.postpone(ctx, r, now, err)
 		case b.Event.Key != r.Event.Key:
-			// The booking was made again under another key; this key is dead.
+			// A dead key: the booking was made again, or moved, under another
+			// key, or a move that wrote this key never committed. Take the
+			// record over before removing the event, so that such a move,
+			// committing late, fails (it drops the record at its version)
+			// rather than point at an event that is going away.
+			next := r
+			next.Reason, next.Version = RemovalAbandoned, NewID()
+			if err := a.store.PutRemoval(ctx, next, r.Version); err != nil {
+				if c := ErrorCode(err); c == Conflict || c == NotFound {
+					return kept // the move committed meanwhile
+				}
+				return a.postpone(ctx, r, now, err)
+			}
+			r = next
 		case b.Status != Pending:
 			// Confirmed: the event is the booking's. (A confirmation drops
 			// this record; it stayed only if that was interrupted.)

@@ -106,3 +106,81 @@ func testReschedulesRace(t *testing.T, s slotbook.Store) {
 		t.Errorf("%d bookings, %d at the target; want 20 and 1", len(all), at12)
 	}
 }
+
+// testRescheduleClaim: a move that wrote a new event drops that event's
+// claim (its removal-if-unconfirmed) in the same step and records the old
+// event's removal; a claim that is gone, or at another version (the
+// sweeper took it over), fails the move, which then changes nothing. Of a
+// take-over and a move racing for one claim, exactly one wins.
+func testRescheduleClaim(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	setup(t, s, "acme")
+	b := booking("b1", "ana", at(22, 9, 0), at(22, 10, 0), 0, 0)
+	b.Event = slotbook.EventRef{Connection: "k1", Key: "b1", EventID: "ev-b1"}
+	ok(t, "b1", s.CreateBooking(ctx, "acme", b, nil))
+	if rs, _ := s.Removals(ctx, "acme", "ana"); len(rs) == 1 { // the claim of b1's own event, as if confirmed
+		ok(t, "drop b1's claim", s.DeleteRemoval(ctx, "acme", "ana", "b1", rs[0].Version))
+	}
+	claim := func(key, version string) slotbook.EventRemoval {
+		return slotbook.EventRemoval{CompanyID: "acme", EmployeeID: "ana", BookingID: "b1",
+			Event: slotbook.EventRef{Connection: "k1", Key: key}, Start: at(22, 11, 0), End: at(22, 12, 0),
+			Reason: slotbook.RemovalIfUnconfirmed, Due: at(20, 13, 0), Version: version}
+	}
+	move := func(key, version string, seq int) slotbook.Move {
+		m := moveTo("ana", at(22, 11, 0), seq)
+		m.Event = slotbook.EventRef{Connection: "k1", Key: key, EventID: "ev-" + key}
+		m.Claim, m.ByCustomer = version, true
+		old := slotbook.EventRemoval{CompanyID: "acme", EmployeeID: "ana", BookingID: "b1", Event: b.Event,
+			Start: b.Start, End: b.End, Reason: slotbook.RemovalMoved, Due: m.Now, Version: "old-" + key}
+		m.Removal = &old
+		return m
+	}
+	ok(t, "claim b1.x", s.PutRemoval(ctx, claim("b1.x", "c1"), ""))
+	wantCode(t, "a move with a claim at another version", s.RescheduleBooking(ctx, "acme", "b1", move("b1.x", "c0", 0)), slotbook.Conflict)
+	wantCode(t, "a move with a claim that is gone", s.RescheduleBooking(ctx, "acme", "b1", move("b1.y", "c9", 0)), slotbook.Conflict)
+	got, _ := s.Booking(ctx, "acme", "b1")
+	rs, _ := s.Removals(ctx, "acme", "ana")
+	if !got.Start.Equal(b.Start) || got.Event != b.Event || len(rs) != 1 || rs[0].Event.Key != "b1.x" {
+		t.Fatalf("after the refused moves: booking %+v, removals %+v", got, rs)
+	}
+
+	ok(t, "the move", s.RescheduleBooking(ctx, "acme", "b1", move("b1.x", "c1", 0)))
+	got, _ = s.Booking(ctx, "acme", "b1")
+	rs, _ = s.Removals(ctx, "acme", "ana")
+	if !got.Start.Equal(at(22, 11, 0)) || got.Event.Key != "b1.x" || got.Event.EventID != "ev-b1.x" || got.CustomerReschedules != 1 || got.Reschedules != 1 {
+		t.Errorf("moved: %+v", got)
+	}
+	if len(rs) != 1 || rs[0].Event.Key != "b1" || rs[0].Reason != slotbook.RemovalMoved {
+		t.Errorf("removals after the move: %+v, want the old event's only", rs)
+	}
+
+	// The race of a sweeper's take-over and a move, for one claim.
+	for round := range 5 {
+		key := fmt.Sprintf("b1.r%d", round)
+		ok(t, "claim", s.PutRemoval(ctx, claim(key, "c"), ""))
+		cur, _ := s.Booking(ctx, "acme", "b1")
+		m := move(key, "c", cur.Sequence)
+		m.Start, m.End = at(22, 9+round%2*2, 0), at(22, 10+round%2*2, 0)
+		m.Removal = nil
+		var moveErr, takeErr error
+		var wg sync.WaitGroup
+		wg.Go(func() { moveErr = s.RescheduleBooking(ctx, "acme", "b1", m) })
+		wg.Go(func() {
+			next := claim(key, "taken")
+			next.Reason = slotbook.RemovalAbandoned
+			takeErr = s.PutRemoval(ctx, next, "c")
+		})
+		wg.Wait()
+		after, _ := s.Booking(ctx, "acme", "b1")
+		switch {
+		case moveErr == nil && takeErr == nil, moveErr != nil && takeErr != nil:
+			t.Fatalf("round %d: move %v, take-over %v; want exactly one to win", round, moveErr, takeErr)
+		case moveErr == nil && after.Event.Key != key:
+			t.Fatalf("round %d: the move won, but the booking's event is %+v", round, after.Event)
+		case takeErr == nil && after.Event.Key == key:
+			t.Fatalf("round %d: the take-over won, but the booking points at its event", round)
+		case takeErr == nil:
+			ok(t, "drop the taken claim", s.DeleteRemoval(ctx, "acme", "ana", key, "taken"))
+		}
+	}
+}

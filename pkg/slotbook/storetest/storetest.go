@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) slotbook.Store) {
 		{"Notifications", testNotifications},
 		{"Reschedule", testReschedule},
 		{"ReschedulesRace", testReschedulesRace},
+		{"RescheduleClaim", testRescheduleClaim},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })

@@ -260,6 +260,7 @@ type bookingItem struct {
 	Lang            string `dynamodbav:"lang,omitempty"`
 	Sequence        int    `dynamodbav:"seq"`
 	Reschedules     int    `dynamodbav:"reschedules"`
+	ByCustomer      int    `dynamodbav:"customerReschedules"`
 	TTL             int64  `dynamodbav:"ttl,omitempty"` // pending only
 }
 
@@ -275,7 +276,7 @@ func bookingToItem(c string, b slotbook.Booking) bookingItem {
 		CustomerName: b.Customer.Name, CustomerEmail: b.Customer.Email, CustomerPhone: b.Customer.Phone,
 		Notes: b.Notes, CreatedAt: b.CreatedAt, Status: string(b.Status),
 		CancelTokenHash: b.CancelTokenHash, EventConnection: b.Event.Connection, EventKey: b.Event.Key, EventID: b.Event.EventID,
-		Lang: string(b.Lang), Sequence: b.Sequence, Reschedules: b.Reschedules,
+		Lang: string(b.Lang), Sequence: b.Sequence, Reschedules: b.Reschedules, ByCustomer: b.CustomerReschedules,
 	}
 	if !b.PendingUntil.IsZero() {
 		it.PendingNs = b.PendingUntil.UnixNano()
@@ -293,7 +294,7 @@ func (i bookingItem) booking() slotbook.Booking {
 		Customer: slotbook.Customer{Name: i.CustomerName, Email: i.CustomerEmail, Phone: i.CustomerPhone},
 		Notes:    i.Notes, CreatedAt: i.CreatedAt, Status: slotbook.BookingStatus(i.Status),
 		CancelTokenHash: i.CancelTokenHash, Event: slotbook.EventRef{Connection: i.EventConnection, Key: i.EventKey, EventID: i.EventID},
-		Lang: slotbook.Language(i.Lang), Sequence: i.Sequence, Reschedules: i.Reschedules,
+		Lang: slotbook.Language(i.Lang), Sequence: i.Sequence, Reschedules: i.Reschedules, CustomerReschedules: i.ByCustomer,
 	}
 	if i.PendingNs != 0 {
 		b.PendingUntil = time.Unix(0, i.PendingNs)

@@ -18,7 +18,8 @@ import (
 // new key, points its reference there, bumps the day versions of the new
 // time (conditioned on those read with the bookings around, as a claim
 // does, so a racing claim or move of an overlapping time fails one of the
-// two), and records the removal and the mails. The booking's own old time
+// two), drops the new event's claim (conditioned on its version), and
+// records the removal and the mails. The booking's own old time
 // is not counted as taken: a move by half an hour succeeds.
 func (s *Store) RescheduleBooking(ctx context.Context, companyID, bookingID string, m slotbook.Move) error {
 	if !validIDs(companyID, bookingID, m.EmployeeID) {
@@ -26,6 +27,9 @@ func (s *Store) RescheduleBooking(ctx context.Context, companyID, bookingID stri
 	}
 	if m.Event.Key != "" && (!validIDs(m.Event.Connection) || !validKey(m.Event.Key)) {
 		return slotbook.FieldErrorf("event", "needs a connection id and a key")
+	}
+	if m.Claim != "" && m.Event.Key == "" {
+		return slotbook.FieldErrorf("event", "needs a key where a claim is given")
 	}
 	for attempt := range claimAttempts {
 		it, found, err := s.bookingItemOf(ctx, companyID, bookingID)
@@ -95,6 +99,14 @@ func (s *Store) RescheduleBooking(ctx context.Context, companyID, bookingID stri
 			}
 			t.add(actRemoval, put)
 		}
+		if m.Claim != "" {
+			t.add(actEventClaim, types.TransactWriteItem{Delete: &types.Delete{
+				TableName: aws.String(s.table), Key: keyOf(pkSweep, skRemoval(companyID, m.EmployeeID, m.Event.Key)),
+				ConditionExpression:       aws.String("#version = :v"),
+				ExpressionAttributeNames:  map[string]string{"#version": "version"},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":v": str(m.Claim)},
+			}})
+		}
 		var created []slotbook.Notification
 		for _, n := range m.Outbox {
 			if n.ID != slotbook.ReminderID {
@@ -121,6 +133,8 @@ func (s *Store) RescheduleBooking(ctx context.Context, companyID, bookingID stri
 			return nil
 		case res.ConflictAt(actRemoval):
 			return slotbook.Errorf(slotbook.Conflict, "The event key %s has a removal.", m.Removal.Event.Key)
+		case res.ConflictAt(actEventClaim):
+			return slotbook.Errorf(slotbook.Conflict, "The new event is being removed; try again.")
 		case res.ConflictAt(actNotification):
 			return slotbook.Errorf(slotbook.Conflict, "A notification of this booking exists already.")
 		case res.ConflictAt(actBooking), res.ConflictAt(actBookingRef), res.ConflictAt(actMoved):

@@ -34,6 +34,7 @@ const (
 	actAbsenceRef                 // an absence's id reference
 	actNotification               // a notification recorded with a booking change (the outbox)
 	actMoved                      // the booking written at its new time (a reschedule)
+	actEventClaim                 // the removal-if-unconfirmed of a moved booking's new event, dropped by the move
 )
 
 // txn is a transaction under construction: its actions in order, each

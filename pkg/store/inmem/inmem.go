@@ -983,12 +983,21 @@ func (s *Store) RescheduleBooking(_ context.Context, companyID, bookingID string
 	if err := s.checkOutbox(companyID, bookingID, outbox); err != nil {
 		return err
 	}
+	claim := removalKey{companyID, m.EmployeeID, m.Event.Key}
+	if m.Claim != "" {
+		if r, ok := s.removals[claim]; !ok || r.Version != m.Claim || m.Event.Key == "" {
+			return slotbook.Errorf(slotbook.Conflict, "The new event is being removed; try again.")
+		}
+	}
 	if r := m.Removal; r != nil {
 		rk := removalKey{companyID, r.EmployeeID, r.Event.Key}
 		if _, ok := s.removals[rk]; ok || r.Event.Key == "" {
 			return slotbook.Errorf(slotbook.Conflict, "The event key %s has a removal.", r.Event.Key)
 		}
 		s.removals[rk] = *r
+	}
+	if m.Claim != "" {
+		delete(s.removals, claim)
 	}
 	t.bookings[bookingID] = moved
 	s.addOutbox(companyID, bookingID, m.Outbox)
