@@ -1,9 +1,10 @@
 // Package web serves slotbook's browser pages: the booking widget that a
-// company embeds in its own site (widget/), the cancel page behind the link
-// in every confirmation, and the staff dashboard (dashboard/). The files are
-// plain HTML, CSS and JavaScript with no build step, embedded into the local
-// server here and deployable as static files anywhere; config.json tells
-// the pages where the API is and how staff sign in.
+// company embeds in its own site (widget/), the cancel and reschedule pages
+// behind the links in every confirmation, and the staff dashboard
+// (dashboard/). The files are plain HTML, CSS and JavaScript with no build
+// step, embedded into the local server here and deployable as static files
+// anywhere; config.json tells the pages where the API is and how staff sign
+// in.
 package web
 
 import (

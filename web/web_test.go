@@ -42,6 +42,8 @@ func TestPagesAreServedWithTheirTypesAndHeaders(t *testing.T) {
 		"/widget/":                   "text/html",
 		"/widget/slotbook-widget.js": "text/javascript",
 		"/widget/cancel.html":        "text/html",
+		"/widget/reschedule.html":    "text/html",
+		"/widget/reschedule.js":      "text/javascript",
 		"/widget/page.css":           "text/css",
 		"/dashboard/":                "text/html",
 		"/dashboard/app.js":          "text/javascript",

@@ -57,7 +57,8 @@ func vevent(uid, day, from, to, title, desc, loc string) string {
 // TestCalendarsEndToEndAndForgetAfterUse connects a real CalDAV calendar
 // (Radicale) and an ICS feed through the local server on DynamoDB Local,
 // sees their busy time leave the slots, books into the CalDAV calendar,
-// reads the overview with titles, cancels — and then scans every table
+// reads the overview with titles, moves the booking (the event moves
+// with it, once), cancels — and then scans every table
 // item and every log line: no event title, description or location, no
 // password, feed URL or cancel token may be there.
 func TestCalendarsEndToEndAndForgetAfterUse(t *testing.T) {
@@ -195,16 +196,46 @@ func TestCalendarsEndToEndAndForgetAfterUse(t *testing.T) {
 	if mails := md.WaitFor(2, 30*time.Second); len(mails) != 2 {
 		t.Fatalf("%d confirmations arrived, want 2", len(mails))
 	}
+
+	// The customer moves it by a quarter of an hour, over its own time
+	// and its own event: the calendar then holds the event once, moved.
+	code, body = call("GET", "/v1/companies/demo/slots?service=haircut&employee=ana&from="+day.String()+"&to="+day.String()+"&booking="+booked.ID,
+		"", nil, "X-Cancel-Token", booked.CancelToken)
+	if code != 200 || !strings.Contains(body, day.String()+"T08:15:00+01:00") {
+		t.Errorf("the slots for the move lack 08:15: %d %s", code, body)
+	}
+	code, body = call("POST", "/v1/companies/demo/bookings/"+booked.ID+"/reschedule", "", map[string]any{"start": day.String() + "T08:15:00+01:00"},
+		"X-Cancel-Token", booked.CancelToken)
+	if code != 200 || !strings.Contains(body, `"rescheduleCount":1`) {
+		t.Fatalf("reschedule: %d %s", code, body)
+	}
+	objects = dav.Objects(t, "ana", markPassword, calPath)
+	moved := 0
+	for _, o := range objects {
+		if _, b := dav.Get(t, "ana", markPassword, o); strings.Contains(b, "Haircut – Audit Customer") {
+			moved++
+			if !strings.Contains(b, compact+"T081500") || strings.Contains(b, compact+"T080000") {
+				t.Errorf("the moved event is not at 08:15: %s", b)
+			}
+		}
+	}
+	if len(objects) != 2 || moved != 1 {
+		t.Errorf("calendar objects after the move: %v (%d booking events), want the meeting and one booking event", objects, moved)
+	}
+	if mails := md.WaitFor(4, 30*time.Second); len(mails) != 4 {
+		t.Fatalf("%d mails after the move, want 4", len(mails))
+	}
+
 	code, _ = call("DELETE", "/v1/companies/demo/bookings/"+booked.ID, "", nil, "X-Cancel-Token", booked.CancelToken)
 	if code != 204 || len(dav.Objects(t, "ana", markPassword, calPath)) != 1 {
 		t.Errorf("cancel: %d, objects %v", code, dav.Objects(t, "ana", markPassword, calPath))
 	}
 
 	// The mails: the local server sends them within seconds — to the
-	// customer and to ana, on booking and on cancel.
-	mails := md.WaitFor(4, 30*time.Second)
-	if len(mails) != 4 {
-		t.Fatalf("%d mails arrived, want 4", len(mails))
+	// customer and to ana, on booking, on the move and on cancel.
+	mails := md.WaitFor(6, 30*time.Second)
+	if len(mails) != 6 {
+		t.Fatalf("%d mails arrived, want 6", len(mails))
 	}
 
 	// The audit.
@@ -225,7 +256,8 @@ func TestCalendarsEndToEndAndForgetAfterUse(t *testing.T) {
 				t.Errorf("the mail %q holds %.24q…", m.Subject, s)
 			}
 		}
-		// The cancel token is in one mail only: the customer's confirmation.
+		// The cancel token is in the customer's confirmation and move mail
+		// only (their cancel and reschedule links).
 		if strings.Contains(src, booked.CancelToken) {
 			tokenMails++
 			if !slices.Equal(m.To(), []string{"audit@mail.example"}) {
@@ -233,8 +265,8 @@ func TestCalendarsEndToEndAndForgetAfterUse(t *testing.T) {
 			}
 		}
 	}
-	if tokenMails != 1 {
-		t.Errorf("the cancel token is in %d mails, want the customer's confirmation only", tokenMails)
+	if tokenMails != 2 {
+		t.Errorf("the cancel token is in %d mails, want the customer's confirmation and move mail only", tokenMails)
 	}
 	items := scanTable(t, table)
 	if len(items) < 10 {
@@ -261,7 +293,7 @@ func TestCalendarsEndToEndAndForgetAfterUse(t *testing.T) {
 			t.Errorf("a log line holds %.24q…", s)
 		}
 	}
-	t.Logf("audit: %d table items, %d log lines and %d mails scanned for %d markers (titles, descriptions, locations of 2 calendars; the CalDAV password; the feed URL's token; the cancel token; the admin JWT): 0 found (the cancel token only in the customer's confirmation)", len(items), lines, len(mails), len(secrets))
+	t.Logf("audit: %d table items, %d log lines and %d mails scanned for %d markers (titles, descriptions, locations of 2 calendars; the CalDAV password; the feed URL's token; the cancel token; the admin JWT): 0 found (the cancel token only in the customer's confirmation and move mail)", len(items), lines, len(mails), len(secrets))
 }
 
 // scanTable returns every item of the table as text: its strings, and

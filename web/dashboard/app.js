@@ -793,7 +793,7 @@ async function loadMails(id, box) {
   }
 }
 
-// openBooking shows the booking details dialog with the in-page cancel confirmation.
+// openBooking shows the booking details dialog with the in-page move form and cancel confirmation.
 function openBooking(b, emp, opener) {
   const fallback = () => $('page-title');
   const mails = h('section', { class: 'mails-box', 'aria-live': 'polite' }, h('h3', {}, 'Mails'), h('p', { class: 'muted' }, 'Loading…'));
@@ -806,7 +806,10 @@ function openBooking(b, emp, opener) {
     h('p', {}, 'Cancel this booking? The time becomes free again and the calendar event is removed.'),
     h('div', { class: 'actions' }, yes, no));
   const cancel = h('button', { type: 'button', class: 'danger' }, 'Cancel booking');
-  const main = h('div', { class: 'actions' }, cancel, close);
+  const moveBtn = h('button', { type: 'button' }, 'Move booking');
+  const main = h('div', { class: 'actions' }, moveBtn, cancel, close);
+  const moveBox = moveForm(b, emp, () => { moveBox.hidden = true; main.hidden = false; moveBtn.focus(); }, () => dlg.close());
+  moveBox.hidden = true;
   const dlg = h('dialog', { class: 'panel', role: 'dialog', 'aria-labelledby': 'booking-title', 'aria-modal': 'true' },
     h('div', { class: 'panel-head' },
       h('h2', { id: 'booking-title' }, `Booking: ${b.customer.name}`),
@@ -820,8 +823,9 @@ function openBooking(b, emp, opener) {
       row('Date', fmtDate(b.start.slice(0, 10), { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' })),
       row('Time', fmtRange(b.start, b.end)),
       row('Status', b.status === 'pending' ? 'Pending' : 'Confirmed')),
-    mails, err, main, confirmBox);
+    mails, err, main, confirmBox, moveBox);
   loadMails(b.id, mails);
+  moveBtn.addEventListener('click', () => { main.hidden = true; moveBox.hidden = false; moveBox.querySelector('input').focus(); });
   cancel.addEventListener('click', () => { main.hidden = true; confirmBox.hidden = false; yes.focus(); });
   no.addEventListener('click', () => { confirmBox.hidden = true; main.hidden = false; cancel.focus(); });
   yes.addEventListener('click', async () => {
@@ -843,6 +847,68 @@ function openBooking(b, emp, opener) {
   document.body.append(dlg);
   dlg.showModal();
   close.focus();
+}
+
+// moveForm is the booking dialog's form to move a booking to another time or employee:
+// the same rules as the customer's, without the customer's deadlines. It lists the free
+// times of the chosen day and employee; any other time may be typed.
+function moveForm(b, emp, onCancel, onDone) {
+  const offering = state.services.find((s) => s.id === b.service)?.employees || [b.employee];
+  const who = h('select', { name: 'employee', id: 'move-employee' },
+    offering.map((id) => h('option', { value: id, selected: id === b.employee }, employeeName(id))));
+  const when = h('input', { type: 'datetime-local', name: 'start', id: 'move-start', required: true, step: 60, value: rfcToLocal(b.start) });
+  const free = h('div', { class: 'free-times', 'aria-live': 'polite', 'data-testid': 'free-times' });
+  const err = h('p', { class: 'problem', role: 'alert', hidden: true });
+  const save = h('button', { type: 'submit' }, 'Move');
+  const back = h('button', { type: 'button', class: 'secondary', onclick: onCancel }, 'Back');
+  let seq = 0;
+  // loadFree lists the free times of the chosen date and employee as buttons that fill in the time.
+  const loadFree = async () => {
+    const date = when.value.slice(0, 10), n = ++seq;
+    if (!validDate(date)) { free.replaceChildren(); return; }
+    free.replaceChildren(h('p', { class: 'muted' }, 'Loading free times…'));
+    try {
+      const q = new URLSearchParams({ service: b.service, employee: who.value, from: date, to: date, timezone: state.tz });
+      const res = await fetch(`${state.cfg.api}/v1/companies/${eid(state.company)}/slots?${q}`);
+      const data = res.ok ? await res.json() : { slots: [] };
+      if (n !== seq) return;
+      free.replaceChildren(data.slots.length
+        ? h('div', {}, h('p', { class: 'muted' }, 'Free that day:'), h('div', { class: 'btn-group wrap' }, data.slots.map((sl) =>
+          h('button', { type: 'button', class: 'secondary', 'data-start': sl.start, onclick: () => { when.value = rfcToLocal(sl.start); save.focus(); } }, fmtTime(sl.start)))))
+        : h('p', { class: 'muted' }, 'No free times that day.'));
+    } catch {
+      if (n === seq) free.replaceChildren(h('p', { class: 'muted' }, 'The free times could not be read.'));
+    }
+  };
+  who.addEventListener('change', loadFree);
+  when.addEventListener('change', loadFree);
+  const form = h('form', { class: 'move-box', 'aria-label': 'Move booking', novalidate: true },
+    h('h3', {}, 'Move booking'),
+    field('Employee', who),
+    field(`New start (${state.tz})`, when),
+    free, err, h('div', { class: 'actions' }, save, back));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    err.hidden = true;
+    if (!when.value) { err.textContent = 'Choose the new start.'; err.hidden = false; return; }
+    save.disabled = true;
+    try {
+      const body = { start: localToRfc3339(when.value, state.tz) };
+      if (who.value !== b.employee) body.employee = who.value;
+      await api('POST', `/bookings/${eid(b.id)}/reschedule`, body);
+      announce('Booking moved');
+      await render();
+      onDone();
+    } catch (e2) {
+      if (e2.status === 401) { onDone(); return; }
+      err.textContent = e2.problem?.code === 'slot_taken' ? 'This time is not free; the booking keeps its time. Choose another.' : e2.message;
+      err.hidden = false;
+      save.disabled = false;
+      if (e2.problem?.code === 'slot_taken') loadFree();
+    }
+  });
+  loadFree();
+  return form;
 }
 
 /* -------------------------------------------------------------- pages */

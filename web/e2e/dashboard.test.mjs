@@ -165,6 +165,35 @@ test("an absence of several weeks shows in each week it covers", async (t) => {
   }
 });
 
+test("a booking is moved in the dashboard to another employee's free time", async (t) => {
+  // A day that ana and ben both work (Tuesday to Friday).
+  const slots = (await (await fetch(`${base}/v1/companies/demo/slots?service=haircut&employee=ana&from=${zurichDate(1)}&to=${zurichDate(14)}`)).json()).slots
+    .filter((s) => [2, 3, 4, 5].includes(new Date(`${s.start.slice(0, 10)}T12:00:00Z`).getUTCDay()));
+  const res = await fetch(`${base}/v1/companies/demo/bookings`, {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ service: "haircut", employee: "ana", start: slots[3].start, customer: { name: "Mo Ved", email: "mo@example.org" } }),
+  });
+  assert.equal(res.status, 201);
+  const booked = await res.json();
+  t.after(() => api("DELETE", `/bookings/${booked.id}`));
+
+  const p = await signIn(t);
+  await p.goto(`${base}/dashboard/#/week?employee=ana&date=${booked.start.slice(0, 10)}&booking=${booked.id}`);
+  await p.getByRole("dialog").getByRole("button", { name: "Move booking" }).click();
+  await p.locator("#move-employee").selectOption("ben");
+  const free = p.locator('[data-testid="free-times"] button[data-start]');
+  await free.first().waitFor();
+  const target = await free.nth(1).getAttribute("data-start");
+  await free.nth(1).click();
+  await p.getByRole("button", { name: "Move", exact: true }).click();
+  await p.getByRole("dialog").waitFor({ state: "detached" });
+  const moved = (await api("GET", `/bookings/${booked.id}`)).body;
+  assert.equal(moved.employee, "ben");
+  assert.equal(new Date(moved.start).getTime(), new Date(target).getTime());
+  assert.equal(moved.rescheduleCount, 1);
+  assert.ok(moved.notifications.some((n) => n.id === "1-rescheduled-customer"), JSON.stringify(moved.notifications));
+});
+
 test("the day view has a column per employee", async (t) => {
   const p = await signIn(t);
   const date = zurichDate(0);

@@ -117,6 +117,43 @@ test("the cancel link in the confirmation cancels the booking; the same time can
   assert.equal((await bookingsAround(start)).find((x) => x.id === second)?.status, "confirmed");
 });
 
+test("the reschedule link in the confirmation moves the booking, over its own time; a second move is over the limit", async (t) => {
+  const p = await page(browser, t);
+  const start = await toForm(p, "haircut", "ana", "Rita Move");
+  await p.getByRole("button", { name: "Book now" }).click();
+  const id = await p.locator("section[data-booking]").getAttribute("data-booking");
+  const [r] = await Promise.all([p.context().waitForEvent("page"), p.getByRole("link", { name: "Reschedule this booking" }).click()]);
+  assert.match(r.url(), /\/widget\/reschedule\.html#company=demo&booking=/);
+  await r.getByRole("heading", { name: "Choose a new time" }).waitFor();
+  assert.equal(await r.locator("[data-current]").getAttribute("data-current"), (await api("GET", `/bookings/${id}`)).body.start);
+
+  // A time that overlaps the booking's own is offered: its own time does not block it.
+  await r.locator("button.slot").first().waitFor();
+  const t0 = new Date(start).getTime();
+  const starts = await r.locator("button.slot").evaluateAll((bs) => bs.map((b) => b.dataset.start));
+  const over = starts.find((s) => new Date(s).getTime() !== t0 && Math.abs(new Date(s).getTime() - t0) < 30 * 60000);
+  assert.ok(over, `no time overlapping the booking's own (${start}) is offered: ${starts.slice(0, 8)}`);
+  await shot(r.locator(".wrap"), "widget-reschedule");
+  await r.locator(`button.slot[data-start="${over}"]`).click();
+  await r.getByRole("button", { name: "Move my appointment" }).click();
+  await r.getByRole("heading", { name: "Your appointment has been moved" }).waitFor();
+  const moved = (await api("GET", `/bookings/${id}`)).body;
+  assert.equal(new Date(moved.start).getTime(), new Date(over).getTime());
+  assert.equal(moved.rescheduleCount, 1);
+  assert.equal(moved.status, "confirmed");
+
+  // The same link again: the company allows one move online.
+  await r.reload();
+  await r.getByRole("heading", { name: "Choose a new time" }).waitFor();
+  await r.locator("button.slot").first().waitFor();
+  const other = await r.locator("button.slot").evaluateAll((bs, now) => bs.map((b) => b.dataset.start).find((s) => new Date(s).getTime() !== now), new Date(over).getTime());
+  await r.locator(`button.slot[data-start="${other}"]`).click();
+  await r.getByRole("button", { name: "Move my appointment" }).click();
+  await r.getByRole("alert").filter({ hasText: "moved as often as is possible online" }).waitFor();
+  assert.equal(new Date((await api("GET", `/bookings/${id}`)).body.start).getTime(), new Date(over).getTime());
+  await api("DELETE", `/bookings/${id}`);
+});
+
 test("a slot taken while the customer types gets the 409 message and a fresh week", async (t) => {
   const p = await page(browser, t);
   const start = await toForm(p, "haircut", "ben", "Too Late");

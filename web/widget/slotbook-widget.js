@@ -44,7 +44,6 @@
       confirmed: "Your appointment is booked",
       confirmText: (svc, who, when) => (who ? `${svc} with ${who}, ${when}.` : `${svc}, ${when}. Whoever is free then serves you.`),
       cancelLink: "Cancel this booking",
-      keepLink: "Keep this link: you need it to cancel.",
       addToCalendar: "Add to calendar (.ics)",
       bookAnother: "Book another appointment",
       slotTaken: "Sorry, this time was just taken by someone else. The week has been refreshed: please choose another time.",
@@ -56,6 +55,21 @@
       language: "Deutsch",
       languageLabel: "Auf Deutsch anzeigen",
       step: (n, of) => `Step ${n} of ${of}`,
+      moveTitle: "Reschedule your appointment",
+      moveNow: (when) => `Your appointment now: ${when}.`,
+      chooseNewTime: "Choose a new time",
+      moveConfirm: (svc, who, when) => `Move ${svc} with ${who} to ${when}?`,
+      move: "Move my appointment",
+      moving: "Moving…",
+      moved: "Your appointment has been moved",
+      moveTooLate: "This appointment starts too soon to be moved online. Please contact the company.",
+      moveLimit: "This appointment has been moved as often as is possible online. Please contact the company.",
+      moveCancelled: "This appointment is cancelled; it cannot be moved.",
+      moveInvalid: "This link is not valid for an appointment. Please use the whole link from your latest confirmation.",
+      moveFailed: "The appointment could not be moved right now; it keeps its time. Please try again.",
+      moveUnavailable: "We cannot update the calendar right now, so the appointment keeps its time. Please try again in a moment.",
+      rescheduleLink: "Reschedule this booking",
+      keepLinks: "Keep these links: you need them to reschedule or cancel.",
     },
     de: {
       title: "Termin buchen",
@@ -85,7 +99,6 @@
       confirmed: "Ihr Termin ist gebucht",
       confirmText: (svc, who, when) => (who ? `${svc} bei ${who}, ${when}.` : `${svc}, ${when}. Es bedient Sie, wer dann frei ist.`),
       cancelLink: "Diesen Termin absagen",
-      keepLink: "Bewahren Sie diesen Link auf: Sie brauchen ihn zum Absagen.",
       addToCalendar: "In den Kalender (.ics)",
       bookAnother: "Weiteren Termin buchen",
       slotTaken: "Diese Zeit wurde gerade von jemand anderem gebucht. Die Woche wurde neu geladen: bitte wählen Sie eine andere Zeit.",
@@ -97,6 +110,21 @@
       language: "English",
       languageLabel: "Show in English",
       step: (n, of) => `Schritt ${n} von ${of}`,
+      moveTitle: "Termin verschieben",
+      moveNow: (when) => `Ihr Termin bisher: ${when}.`,
+      chooseNewTime: "Neue Zeit wählen",
+      moveConfirm: (svc, who, when) => `${svc} bei ${who} auf ${when} verschieben?`,
+      move: "Termin verschieben",
+      moving: "Wird verschoben …",
+      moved: "Ihr Termin wurde verschoben",
+      moveTooLate: "Dieser Termin beginnt zu bald, um ihn online zu verschieben. Bitte wenden Sie sich an das Unternehmen.",
+      moveLimit: "Dieser Termin wurde so oft verschoben, wie es online möglich ist. Bitte wenden Sie sich an das Unternehmen.",
+      moveCancelled: "Dieser Termin ist abgesagt; er kann nicht verschoben werden.",
+      moveInvalid: "Dieser Link gilt für keinen Termin. Bitte verwenden Sie den ganzen Link aus Ihrer letzten Bestätigung.",
+      moveFailed: "Der Termin konnte gerade nicht verschoben werden; er bleibt, wie er war. Bitte versuchen Sie es noch einmal.",
+      moveUnavailable: "Der Kalender kann gerade nicht geändert werden, deshalb bleibt der Termin, wie er war. Bitte versuchen Sie es gleich noch einmal.",
+      rescheduleLink: "Diesen Termin verschieben",
+      keepLinks: "Bewahren Sie diese Links auf: Sie brauchen sie zum Verschieben oder Absagen.",
     },
   };
 
@@ -234,6 +262,8 @@
       this.zone = opts.timezone || Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
       this.lang = TEXT[opts.lang] ? opts.lang : (navigator.languages || [navigator.language || "en"]).some((l) => /^de\b/i.test(l)) ? "de" : "en";
       this.state = { step: "service", week: monday(today(this.zone)) };
+      // Reschedule mode (reschedule.html): one booking, moved with its cancel token.
+      this.move = opts.reschedule || null;
       this.shadow = root.attachShadow({ mode: "open" });
       this.shadow.append(h("style", {}, STYLE));
       this.view = h("div", { class: "wrap", lang: this.lang });
@@ -258,10 +288,40 @@
         if (!res.ok) throw Object.assign(new Error("profile"), { status: res.status });
         this.profile = await res.json();
         this.employees = new Map(this.profile.employees.map((e) => [e.id, e.name]));
+        if (this.move) return this.loadBooking();
       } catch (err) {
         this.state.fatal = err.status === 404 ? this.t.notFound : this.t.failed;
       }
       this.render();
+    }
+
+    /** loadBooking reads the booking to move (reschedule mode) and shows its week. */
+    async loadBooking() {
+      let res;
+      try {
+        res = await fetch(this.url(`/bookings/${encodeURIComponent(this.move.booking)}`), { headers: { "X-Cancel-Token": this.move.token } });
+      } catch (_) {
+        this.state.fatal = this.t.failed;
+        return this.render();
+      }
+      if (!res.ok) {
+        this.state.fatal = [401, 403, 404].includes(res.status) ? this.t.moveInvalid : this.t.failed;
+        return this.render();
+      }
+      const b = await res.json();
+      if (b.status === "cancelled") {
+        this.state.fatal = this.t.moveCancelled;
+        return this.render();
+      }
+      const first = monday(today(this.zone)), own = monday(this.fmtDate(b.start));
+      Object.assign(this.state, { current: b, service: b.service, employee: b.employee, week: own > first ? own : first });
+      this.go("week");
+      this.loadWeek();
+    }
+
+    /** fmtDate is the date (YYYY-MM-DD) of an instant in the customer's zone. */
+    fmtDate(iso) {
+      return new Intl.DateTimeFormat("en-CA", { timeZone: this.zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(iso));
     }
 
     /** go moves to a step and moves the focus to its heading. */
@@ -306,9 +366,9 @@
           this.render();
         },
       }, t.language);
-      const head = h("header", {}, h("div", {}, h("h2", {}, t.title), this.profile ? h("div", { class: "muted" }, this.profile.name) : null), langBtn);
+      const head = h("header", {}, h("div", {}, h("h2", {}, this.move ? t.moveTitle : t.title), this.profile ? h("div", { class: "muted" }, this.profile.name) : null), langBtn);
       let body;
-      if (this.state.fatal) body = h("p", { class: "alert", role: "alert" }, this.state.fatal);
+      if (this.state.fatal) body = h("p", { class: "alert", role: "alert", tabindex: "-1", "data-focus": true }, this.state.fatal);
       else if (!this.profile) body = h("p", { class: "muted" }, t.loading);
       else body = this[`render_${this.state.step}`]();
       const keep = focusKey(this.shadow.activeElement);
@@ -370,7 +430,9 @@
         const res = await fetch(this.url("/slots", {
           // "Anyone": each free time once; the server chooses who at booking.
           service: this.state.service, employee: this.state.employee || "any", from: week, to: addDays(week, 6), timezone: this.zone,
-        }));
+          // A move: the booking's own time counts as free.
+          booking: this.move ? this.move.booking : "",
+        }), this.move ? { headers: { "X-Cancel-Token": this.move.token } } : undefined);
         // Each await may be overtaken by a newer week: only the newest request draws.
         if (seq !== this.seq) return;
         if (!res.ok) {
@@ -410,9 +472,10 @@
         h("button", { type: "button", onclick: () => this.moveWeek(-1), disabled: week <= thisWeek }, "← ", t.prevWeek),
         h("strong", { "aria-live": "polite" }, t.week(this.dayName(week), this.dayName(addDays(week, 6)))),
         h("button", { type: "button", onclick: () => this.moveWeek(1), disabled: addDays(week, 7) > this.lastDate() }, t.nextWeek, " →"));
-      const parts = [this.stepHeading(3, t.chooseTime),
-        h("p", { class: "muted" }, `${s.name} · ${t.minutes(s.durationMinutes)} · ${who}`),
-        h("p", { class: "muted", "data-zone": this.zone }, t.timesIn(this.zone, this.zoneName()))];
+      const parts = this.move ? [h("h3", { tabindex: "-1" }, t.chooseNewTime),
+        h("p", { class: "done", "data-current": this.state.current.start }, t.moveNow(this.whenText(this.state.current)))] : [this.stepHeading(3, t.chooseTime)];
+      parts.push(h("p", { class: "muted" }, `${s.name} · ${t.minutes(s.durationMinutes)} · ${who}`),
+        h("p", { class: "muted", "data-zone": this.zone }, t.timesIn(this.zone, this.zoneName())));
       if (this.state.note) parts.push(h("p", { class: "alert", role: "alert", tabindex: "-1" }, this.state.note));
       if (this.state.weekError) parts.push(h("p", { class: "alert", role: "alert" }, this.state.weekError));
       if (this.state.unavailable && this.state.unavailable.length) {
@@ -440,7 +503,7 @@
               return h("li", {}, h("button", {
                 class: "slot", type: "button", dataset: { start: sl.start, employee: sl.employee || "" },
                 "aria-label": t.slotLabel(this.dayName(d, true), time, name),
-                onclick: () => this.go("form", { slot: sl }),
+                onclick: () => this.go(this.move ? "move" : "form", { slot: sl }),
               }, time));
             })) : h("p", { class: "none" }, t.noSlotsDay)));
         }
@@ -448,7 +511,7 @@
         if (!this.state.slots.length && !this.state.weekError) parts.push(h("p", { class: "muted" }, t.noSlotsWeek));
       }
       const s0 = this.profile.services.find((x) => x.id === this.state.service);
-      parts.push(h("div", { class: "actions" }, h("button", {
+      if (!this.move) parts.push(h("div", { class: "actions" }, h("button", {
         type: "button", onclick: () => this.go(s0.employees.length === 1 ? "service" : "employee"),
       }, t.back)));
       return h("section", { "aria-label": t.chooseTime }, parts);
@@ -463,7 +526,58 @@
       return `${this.fmt(sl.start, { weekday: "long", day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit" })}–${this.fmt(sl.end, { hour: "2-digit", minute: "2-digit" })} (${this.zone})`;
     }
 
+    /** render_move asks to confirm the move to the chosen slot (reschedule mode). */
+    render_move() {
+      const t = this.t, sl = this.state.slot, s = this.service(), b = this.state.current;
+      return h("section", { "aria-label": t.moveTitle },
+        h("h3", { tabindex: "-1" }, t.moveTitle),
+        h("p", { class: "muted" }, t.moveNow(this.whenText(b))),
+        h("p", { class: "done" }, t.moveConfirm(s.name, this.employees.get(b.employee) || b.employee, this.whenText(sl))),
+        this.state.error ? h("p", { class: "alert", role: "alert", tabindex: "-1", "data-focus": true }, this.state.error) : null,
+        h("div", { class: "actions" },
+          h("button", { class: "primary", type: "button", disabled: this.state.busy, onclick: () => this.reschedule() }, this.state.busy ? t.moving : t.move),
+          h("button", { type: "button", onclick: () => { this.go("week"); this.loadWeek(); } }, t.back)));
+    }
+
+    /** reschedule moves the booking to the chosen slot. */
+    async reschedule() {
+      const t = this.t, sl = this.state.slot;
+      this.state.busy = true;
+      this.render();
+      let res;
+      try {
+        res = await fetch(this.url(`/bookings/${encodeURIComponent(this.move.booking)}/reschedule`), {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "X-Cancel-Token": this.move.token },
+          body: JSON.stringify({ start: sl.start }),
+        });
+      } catch (_) {
+        this.state.busy = false;
+        return this.go("move", { error: t.moveFailed });
+      }
+      this.state.busy = false;
+      if (res.status === 200) {
+        const b = await res.json().catch(() => null);
+        if (!b) return this.go("move", { error: t.moveFailed });
+        this.state.current = b;
+        return this.go("done", { booking: { ...b, cancelToken: this.move.token } });
+      }
+      const p = await problemOf(res);
+      if (res.status === 409 && p.code === "slot_taken") {
+        this.state.step = "week";
+        this.announce(t.slotTaken);
+        return this.loadWeek(t.slotTaken);
+      }
+      const final = { too_late: t.moveTooLate, reschedule_limit: t.moveLimit, booking_cancelled: t.moveCancelled }[res.status === 409 ? p.code : ""];
+      if (final || [401, 403, 404].includes(res.status)) {
+        this.state.fatal = final || t.moveInvalid;
+        return this.render(true);
+      }
+      this.go("move", { error: res.status === 503 ? t.moveUnavailable : t.moveFailed });
+    }
+
     render_form() {
+      if (this.move) return this.render_move();
       const t = this.t, sl = this.state.slot, s = this.service(), f = this.state.form || {};
       const errs = this.state.fieldErrors || {};
       const field = (name, label, el) => {
@@ -545,8 +659,13 @@
       this.go("form", { error: p.detail || t.failed });
     }
 
-    cancelURL(b) {
-      const u = new URL("cancel.html", this.base);
+    cancelURL(b) { return this.pageURL("cancel.html", b); }
+
+    rescheduleURL(b) { return this.pageURL("reschedule.html", b); }
+
+    /** pageURL links one of the widget's pages for booking b; the token in the fragment. */
+    pageURL(page, b) {
+      const u = new URL(page, this.base);
       const q = new URLSearchParams({ company: this.company, booking: b.id, token: b.cancelToken });
       if (new URL(this.api).origin !== u.origin) q.set("api", this.api);
       q.set("lang", this.lang);
@@ -572,18 +691,21 @@
       const t = this.t, b = this.state.booking, s = this.service();
       const cancel = this.cancelURL(b);
       const file = URL.createObjectURL(new Blob([this.ics(b, cancel)], { type: "text/calendar" }));
-      return h("section", { "aria-label": t.confirmed, "data-booking": b.id },
-        h("h3", { tabindex: "-1" }, t.confirmed),
+      const heading = this.move ? t.moved : t.confirmed;
+      return h("section", { "aria-label": heading, "data-booking": b.id },
+        h("h3", { tabindex: "-1" }, heading),
         h("p", { class: "done", role: "status" }, t.confirmText(s.name, this.employees.get(b.employee) || b.employee, this.whenText(b))),
-        h("p", { class: "muted" }, t.keepLink),
+        h("p", { class: "muted" }, t.keepLinks),
         h("div", { class: "actions" },
+          this.move ? null : h("a", { href: this.rescheduleURL(b), target: "_blank", rel: "noopener" }, t.rescheduleLink),
           h("a", { href: cancel, target: "_blank", rel: "noopener" }, t.cancelLink),
           h("a", { href: file, download: `booking-${b.start.slice(0, 10)}.ics` }, t.addToCalendar),
-          h("button", { type: "button", onclick: () => { this.state.week = monday(today(this.zone)); this.go("service"); } }, t.bookAnother)));
+          this.move ? null : h("button", { type: "button", onclick: () => { this.state.week = monday(today(this.zone)); this.go("service"); } }, t.bookAnother)));
     }
   }
 
-  /** mount renders a widget into el; opts: company, api, lang, timezone. */
+  /** mount renders a widget into el; opts: company, api, lang, timezone, and
+   *  reschedule ({booking, token}) to move one booking instead of booking. */
   function mount(el, opts) {
     return new Widget(el, { base: opts.base || new URL(".", location.href).toString(), ...opts });
   }
