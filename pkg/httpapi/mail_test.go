@@ -226,3 +226,67 @@ func TestMailServiceDownNeverDelaysABooking(t *testing.T) {
 		t.Errorf("%d mails arrived, want 2", len(mails))
 	}
 }
+
+// TestRescheduleMails: a move mails the customer and the employee under
+// the booking's UID with SEQUENCE 1 and the new time; the customer's mail
+// carries the reschedule and cancel links; the reminder comes before the
+// new time, not the old one.
+func TestRescheduleMails(t *testing.T) {
+	e, md, _ := mailEnv(t)
+	var b confirmation
+	e.must(201, "POST", "/v1/companies/acme/bookings", "", bookingBody("2027-03-22T10:00:00+01:00")).Decode(t, &b)
+	e.deliver()
+	if r := e.reschedule(b.ID, b.CancelToken, "", map[string]any{"start": "2027-03-22T11:00:00+01:00"}); r.Status != 200 {
+		t.Fatalf("reschedule: %d %s", r.Status, r.Body)
+	}
+	if n := e.deliver(); n != 2 {
+		t.Errorf("delivered %d after the move, want 2", n)
+	}
+	mails := md.WaitFor(4, 5*time.Second)
+	if len(mails) != 4 {
+		t.Fatalf("%d mails, want 4", len(mails))
+	}
+	var cust, emp *maildevtest.Parsed
+	for _, m := range mails[2:] {
+		p := parsed(t, m)
+		switch {
+		case slices.Contains(m.To(), "chris@client.example"):
+			cust = p
+		case slices.Contains(m.To(), "ana@acme.example"):
+			emp = p
+		}
+	}
+	if cust == nil || emp == nil {
+		t.Fatalf("the move's mails did not go to the customer and ana: %v, %v", mails[2].To(), mails[3].To())
+	}
+	if want := "Rescheduled: Consultation on Monday, 22 March 2027 at 11:00"; cust.Subject != want {
+		t.Errorf("subject %q, want %q", cust.Subject, want)
+	}
+	for _, p := range []*maildevtest.Parsed{cust, emp} {
+		uid, seq, start, end, method, err := maildevtest.Event(p.Calendar)
+		if err != nil || uid != b.ID+"@slotbook" || seq != "1" || start != "20270322T100000Z" || end != "20270322T110000Z" || method != "REQUEST" {
+			t.Errorf("calendar part of %q: uid %q seq %q %s–%s method %q (%v)", p.Subject, uid, seq, start, end, method, err)
+		}
+	}
+	for _, link := range []string{"https://book.acme.example/widget/reschedule.html#", "https://book.acme.example/widget/cancel.html#"} {
+		if !strings.Contains(cust.Plain, link) || !strings.Contains(cust.Plain, "token="+b.CancelToken) {
+			t.Errorf("the customer's move mail lacks %s with the token:\n%s", link, cust.Plain)
+		}
+	}
+	if strings.Contains(emp.Text(), b.CancelToken) {
+		t.Error("the employee's move mail carries the cancel token")
+	}
+	// The reminder (2 minutes ahead) is not sent before the old time…
+	e.advance(2*time.Hour - 2*time.Minute) // 09:58
+	if n := e.deliver(); n != 0 {
+		t.Errorf("%d mails before the old time", n)
+	}
+	// …but before the new one, once.
+	e.advance(time.Hour)
+	if n := e.deliver(); n != 1 {
+		t.Errorf("%d mails before the new time, want the reminder", n)
+	}
+	if r := parsed(t, md.WaitFor(5, 5*time.Second)[4]); !strings.HasPrefix(r.Subject, "Reminder: Consultation on Monday, 22 March 2027 at 11:00") {
+		t.Errorf("the reminder is %q", r.Subject)
+	}
+}
