@@ -44,6 +44,7 @@ func TestPagesAreServedWithTheirTypesAndHeaders(t *testing.T) {
 		"/widget/cancel.html":        "text/html",
 		"/widget/reschedule.html":    "text/html",
 		"/widget/reschedule.js":      "text/javascript",
+		"/widget/page.js":            "text/javascript",
 		"/widget/page.css":           "text/css",
 		"/dashboard/":                "text/html",
 		"/dashboard/app.js":          "text/javascript",

@@ -26,6 +26,16 @@ func (w *world) eventTimes(secret string) []string {
 	return out
 }
 
+// dies runs f, a request that dies (runtime.Goexit) on the way, to its end.
+func dies(f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	<-done
+}
+
 func (w *world) stored(id string) slotbook.Booking {
 	w.t.Helper()
 	b, err := w.store.Booking(w.t.Context(), "acme", id)
@@ -67,12 +77,7 @@ func TestRescheduleDiesAfterWritingTheNewEvent(t *testing.T) {
 	w.connect("ana", "ana-pass")
 	res := w.book(request(at(10, 0)))
 	w.cal.Set(func(p *calendartest.Provider) { p.AfterPut = func() error { runtime.Goexit(); return nil } })
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		w.move(res, at(11, 0))
-	}()
-	<-done
+	dies(func() { w.move(res, at(11, 0)) })
 	w.cal.Set(func(p *calendartest.Provider) { p.AfterPut = nil })
 	if got := w.eventTimes("ana-pass"); len(got) != 2 {
 		t.Fatalf("events after the request died: %v, want two", got)
@@ -134,12 +139,7 @@ func TestRescheduleDiesBeforeRemovingTheOldEvent(t *testing.T) {
 			return nil
 		}
 	})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		w.move(res, at(11, 0))
-	}()
-	<-done
+	dies(func() { w.move(res, at(11, 0)) })
 	w.cal.Set(func(p *calendartest.Provider) { p.BeforeWrite = nil })
 	if b := w.stored(res.Booking.ID); !b.Start.Equal(at(11, 0)) {
 		t.Fatalf("the booking did not move: %+v", b)

@@ -54,15 +54,7 @@
   const company = q.get("company"), booking = q.get("booking"), token = q.get("token");
   if (!company || !booking || !token) return say(t.bad, "error");
 
-  // The API: from the link, else the deployment's config.json, else this origin.
-  let api = q.get("api") || "";
-  if (!api) {
-    try {
-      const res = await fetch(new URL("../config.json", location.href));
-      if (res.ok) api = (await res.json()).api || "";
-    } catch (_) { /* same origin */ }
-  }
-  api = (api || location.origin).replace(/\/+$/, "");
+  const api = await window.slotbookPage.apiBase(q);
 
   const ask = document.createElement("p");
   ask.textContent = t.ask;

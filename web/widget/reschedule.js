@@ -22,16 +22,8 @@
     el.replaceChildren(p);
     return;
   }
-  // The API: from the link, else the deployment's config.json, else this origin.
-  let api = q.get("api") || "";
-  if (!api) {
-    try {
-      const res = await fetch(new URL("../config.json", location.href));
-      if (res.ok) api = (await res.json()).api || "";
-    } catch (_) { /* same origin */ }
-  }
   window.SlotbookWidget.mount(el, {
-    company, api: api || location.origin, base: new URL(".", location.href).toString(),
+    company, api: await window.slotbookPage.apiBase(q), base: new URL(".", location.href).toString(),
     lang: de ? "de" : "en", reschedule: { booking, token },
   });
 })();
