@@ -238,6 +238,14 @@ func TestCalendarsEndToEndAndForgetAfterUse(t *testing.T) {
 		t.Fatalf("%d mails arrived, want 6", len(mails))
 	}
 
+	// The company's own routes join the scan: closures and their import.
+	if code, body := call("POST", "/v1/companies/demo/closures/import", admin, map[string]any{"region": "CH-ZH", "year": day.Year + 1}); code != 200 {
+		t.Errorf("import holidays: %d %s", code, body)
+	}
+	if code, body := call("GET", "/v1/companies/demo/overview?from="+day.String()+"&to="+day.String(), admin, nil); code != 200 || !strings.Contains(body, `"closures":`) {
+		t.Errorf("overview with closures: %d %s", code, body)
+	}
+
 	// The audit.
 	secrets := []string{markCalDAVTitle, markCalDAVDesc, markCalDAVLoc, markICSTitle, markICSDesc, markICSLoc,
 		markPassword, markFeedToken, booked.CancelToken, admin}

@@ -11,6 +11,8 @@ type overviewJSON struct {
 	From      string             `json:"from"`
 	To        string             `json:"to"`
 	Employees []employeeOverview `json:"employees"`
+	// Closures are the company's closed dates in the range.
+	Closures []closureJSON `json:"closures"`
 }
 
 type employeeOverview struct {
@@ -68,7 +70,8 @@ func (s *server) overview(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := overviewJSON{Timezone: o.Timezone, From: o.From.String(), To: o.To.String(), Employees: make([]employeeOverview, len(o.Employees))}
+	out := overviewJSON{Timezone: o.Timezone, From: o.From.String(), To: o.To.String(), Employees: make([]employeeOverview, len(o.Employees)),
+		Closures: closuresOut(o.Closures)}
 	for i, e := range o.Employees {
 		eo := employeeOverview{ID: e.Employee.ID, Name: e.Employee.Name,
 			Availability: []spanJSON{}, Absences: []absenceJSON{}, Bookings: []overviewBooking{},

@@ -53,6 +53,16 @@ func (d Date) DaysUntil(e Date) int {
 	return int(e.days() - d.days())
 }
 
+// Compare returns -1, 0 or +1 as d is before, equal to or after e.
+func (d Date) Compare(e Date) int {
+	return cmp64(d.days(), e.days())
+}
+
+// Valid reports whether d is a date of the calendar (not 31 April).
+func (d Date) Valid() bool {
+	return d.Month >= time.January && d.Month <= time.December && d.Day >= 1 && d.AddDays(0) == d
+}
+
 func (d Date) days() int64 {
 	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC).Unix() / 86400
 }

@@ -72,6 +72,11 @@ type Query struct {
 	// Bookings are existing bookings; each blocks its time widened by its
 	// own buffers. Any order.
 	Bookings []Booking
+	// Closed holds times without availability whatever the employee's
+	// hours say: the company's closed dates, as instants. A slot must lie
+	// outside them; unlike Busy, a buffer may reach into them, as it may
+	// reach outside working hours. Any order.
+	Closed []Interval
 
 	// Duration, the buffers and Step are whole seconds.
 	Duration     time.Duration // length of the service
@@ -144,7 +149,7 @@ func Slots(q Query) ([]Interval, error) {
 	// it while a slot longer than a day could still run on.
 	first := DateOf(time.Unix(lo, 0).In(q.Zone)).AddDays(-1)
 	last := DateOf(time.Unix(hi-1, 0).In(q.Zone)).AddDays(1)
-	wins := windows(q.Availability, q.Zone, first, last, hi-1+dur)
+	wins := cut(windows(q.Availability, q.Zone, first, last, hi-1+dur), q.Closed)
 	blocked := forbidden(q, dur)
 
 	var out []Interval
@@ -239,6 +244,40 @@ func appendDay(out []span, a Availability, loc *time.Location, d Date) []span {
 		}
 	}
 	return append(out[:mark], joinTouching(out[mark:])...)
+}
+
+// cut returns the sorted, disjoint spans wins less the instants of closed
+// (any order). Closed time is rounded out to whole seconds.
+func cut(wins []span, closed []Interval) []span {
+	if len(closed) == 0 || len(wins) == 0 {
+		return wins
+	}
+	cs := make([]span, 0, len(closed))
+	for _, c := range closed {
+		if c.End.After(c.Start) {
+			cs = append(cs, span{floorSec(c.Start), ceilSec(c.End)})
+		}
+	}
+	slices.SortFunc(cs, func(x, y span) int { return cmp64(x.start, y.start) })
+	cs = joinTouching(cs)
+	out := make([]span, 0, len(wins))
+	j := 0
+	for _, w := range wins {
+		for j < len(cs) && cs[j].end <= w.start {
+			j++
+		}
+		s := w.start
+		for k := j; k < len(cs) && cs[k].start < w.end; k++ {
+			if cs[k].start > s {
+				out = append(out, span{s, cs[k].start})
+			}
+			s = max(s, cs[k].end)
+		}
+		if s < w.end {
+			out = append(out, span{s, w.end})
+		}
+	}
+	return out
 }
 
 // joinTouching sorts spans in place and joins those that overlap or touch.
@@ -340,10 +379,10 @@ func cmp64(a, b int64) int {
 	return 0
 }
 
-// Windows returns the availability of a in loc that overlaps span, as
-// instants clipped to span, sorted; touching windows are joined. It is
-// what a dashboard shows as working time.
-func Windows(a Availability, loc *time.Location, span Interval) []Interval {
+// Windows returns the availability of a in loc that overlaps span, less
+// the closed times, as instants clipped to span, sorted; touching windows
+// are joined. It is what a dashboard shows as working time.
+func Windows(a Availability, loc *time.Location, span Interval, closed ...Interval) []Interval {
 	if !span.End.After(span.Start) {
 		return nil
 	}
@@ -351,7 +390,7 @@ func Windows(a Availability, loc *time.Location, span Interval) []Interval {
 	last := DateOf(span.End.Add(-time.Nanosecond).In(loc))
 	var out []Interval
 	lo, hi := span.Start.Unix(), span.End.Unix()
-	for _, w := range joinTouching(windows(a, loc, first, last, 0)) {
+	for _, w := range cut(joinTouching(windows(a, loc, first, last, 0)), closed) {
 		s, e := max(w.start, lo), min(w.end, hi)
 		if e > s {
 			out = append(out, Interval{Start: time.Unix(s, 0).In(span.Start.Location()), End: time.Unix(e, 0).In(span.Start.Location())})

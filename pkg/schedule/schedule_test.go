@@ -123,6 +123,25 @@ func booking(loc *time.Location, start, end string, before, after time.Duration)
 	}
 }
 
+// closed closes whole dates of loc: "2027-12-24" or "2027-12-24/2028-01-02"
+// (both inclusive), from 00:00 of the first to 24:00 of the last.
+func closed(loc *time.Location, ranges ...string) func(*Query) {
+	return func(q *Query) {
+		for _, r := range ranges {
+			a, b, ok := strings.Cut(r, "/")
+			if !ok {
+				b = a
+			}
+			first, errA := ParseDate(a)
+			last, errB := ParseDate(b)
+			if errA != nil || errB != nil {
+				panic("bad closure " + r)
+			}
+			q.Closed = append(q.Closed, Interval{At(first, 0, loc), At(last.AddDays(1), 0, loc)})
+		}
+	}
+}
+
 func now(t time.Time, notice time.Duration) func(*Query) {
 	return func(q *Query) { q.Now, q.MinNotice = t, notice }
 }
@@ -174,6 +193,45 @@ func TestSlots(t *testing.T) {
 				time.Monday: hours("09:00-17:00"), time.Wednesday: hours("09:00-17:00"),
 			}}),
 			want: nil,
+		},
+
+		// Closed dates: no availability, whatever the hours say.
+		{
+			name:   "a closure on the spring-forward Sunday closes all of its 23 hours, and only them",
+			q:      query(zurich, "2027-03-27", "2027-03-29", everyDay("00:00-01:00", "23:00-24:00"), closed(zurich, "2027-03-28")),
+			layout: dayLayout,
+			want:   []string{"03-27 00:00 +01:00", "03-27 23:00 +01:00", "03-29 00:00 +02:00", "03-29 23:00 +02:00"},
+		},
+		{
+			name:   "a closure on the fall-back Sunday closes all of its 25 hours, and only them",
+			q:      query(zurich, "2027-10-30", "2027-11-01", everyDay("00:00-01:00", "23:00-24:00"), closed(zurich, "2027-10-31")),
+			layout: dayLayout,
+			want:   []string{"10-30 00:00 +02:00", "10-30 23:00 +02:00", "11-01 00:00 +01:00", "11-01 23:00 +01:00"},
+		},
+		{
+			name: "a closure wins over a date's override",
+			q: query(zurich, "2027-06-01", "2027-06-03", with(everyDay("09:00-11:00"), map[string][]Range{"2027-06-02": hours("13:00-15:00")}),
+				closed(zurich, "2027-06-02")),
+			layout: dayLayout,
+			want:   []string{"06-01 09:00 +02:00", "06-01 10:00 +02:00", "06-03 09:00 +02:00", "06-03 10:00 +02:00"},
+		},
+		{
+			name:   "a closure across the year end",
+			q:      query(zurich, "2027-12-23", "2028-01-03", everyDay("09:00-10:00"), closed(zurich, "2027-12-24/2028-01-02")),
+			layout: dayLayout,
+			want:   []string{"12-23 09:00 +01:00", "01-03 09:00 +01:00"},
+		},
+		{
+			name: "a slot may not run into a closed date, but its buffer may",
+			q:    query(zurich, "2027-06-01", "2027-06-01", everyDay("22:00-24:00"), buffers(0, 30*m), closed(zurich, "2027-06-02")),
+			want: []string{"22:00 +02:00", "23:00 +02:00"},
+		},
+		{
+			name: "a closed date in the company's zone is closed in the employee's zone too",
+			q: query(newYork, "2027-06-01", "2027-06-02", everyDay("17:00-19:00"),
+				closed(zurich, "2027-06-02")), // Zurich's 2 June is 18:00 on 1 June to 18:00 on 2 June in New York
+			layout: dayLayout,
+			want:   []string{"06-01 17:00 -04:00", "06-02 18:00 -04:00"},
 		},
 
 		// Spring-forward and fall-back days.

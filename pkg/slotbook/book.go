@@ -495,7 +495,11 @@ func (a *App) checkFree(ctx context.Context, c Company, svc Service, emp Employe
 	if moving != nil {
 		movingID = moving.ID
 	}
-	slots, err := a.employeeSlots(ctx, c, svc, emp, q, span, zone, ext.busy[emp.ID], movingID)
+	closed, err := a.companyClosed(ctx, c, span)
+	if err != nil {
+		return nil, err
+	}
+	slots, err := a.employeeSlots(ctx, c, svc, emp, q, span, zone, ext.busy[emp.ID], closed, movingID)
 	if err != nil {
 		return nil, err
 	}

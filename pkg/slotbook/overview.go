@@ -29,6 +29,9 @@ type Overview struct {
 	Timezone  string
 	From, To  schedule.Date
 	Employees []EmployeeOverview
+	// Closures are the company's closures whose dates (in the company's
+	// zone) overlap the range; no employee is available on them.
+	Closures []Closure
 }
 
 // EmployeeOverview is one employee's range: slotbook's own data, and the
@@ -98,7 +101,23 @@ func (a *App) Overview(ctx context.Context, q OverviewQuery) (Overview, error) {
 		return Overview{}, err
 	}
 
-	out := Overview{Timezone: q.Timezone, From: q.From, To: q.To, Employees: make([]EmployeeOverview, len(emps))}
+	companyZone, err := LoadZone(c.Timezone)
+	if err != nil {
+		return Overview{}, err
+	}
+	around, err := a.closuresAround(ctx, c.ID, companyZone, span)
+	if err != nil {
+		return Overview{}, err
+	}
+	out := Overview{Timezone: q.Timezone, From: q.From, To: q.To, Employees: make([]EmployeeOverview, len(emps)), Closures: []Closure{}}
+	closed := make([]schedule.Interval, 0, len(around))
+	for _, cl := range around {
+		iv := closureSpan(cl, companyZone)
+		closed = append(closed, iv)
+		if iv.Start.Before(span.End) && span.Start.Before(iv.End) {
+			out.Closures = append(out.Closures, cl)
+		}
+	}
 	titles := p.Role != RoleSupport // employees' private titles stay hidden from the vendor
 	deadline, cancel := context.WithTimeout(ctx, cmp.Or(a.calendarDeadline, DefaultCalendarDeadline))
 	defer cancel()
@@ -106,7 +125,7 @@ func (a *App) Overview(ctx context.Context, q OverviewQuery) (Overview, error) {
 	g.SetLimit(maxParallel)
 	for i, e := range emps {
 		g.Go(func() error {
-			eo, err := a.employeeOverview(gctx, deadline, c, e, span, viewer, titles)
+			eo, err := a.employeeOverview(gctx, deadline, c, e, span, viewer, titles, closed)
 			out.Employees[i] = eo
 			return err
 		})
@@ -117,7 +136,7 @@ func (a *App) Overview(ctx context.Context, q OverviewQuery) (Overview, error) {
 	return out, nil
 }
 
-func (a *App) employeeOverview(ctx, calCtx context.Context, c Company, e Employee, span schedule.Interval, viewer *time.Location, titles bool) (EmployeeOverview, error) {
+func (a *App) employeeOverview(ctx, calCtx context.Context, c Company, e Employee, span schedule.Interval, viewer *time.Location, titles bool, closed []schedule.Interval) (EmployeeOverview, error) {
 	eo := EmployeeOverview{Employee: e, Availability: []schedule.Interval{}, Absences: []Absence{}, Bookings: []Booking{},
 		External: []ExternalEntry{}, Errors: []CalendarError{}}
 	zone, err := zoneOf(c, e)
@@ -128,7 +147,7 @@ func (a *App) employeeOverview(ctx, calCtx context.Context, c Company, e Employe
 	if err != nil {
 		return eo, err
 	}
-	for _, w := range schedule.Windows(av.Schedule(), zone, span) {
+	for _, w := range schedule.Windows(av.Schedule(), zone, span, closed...) {
 		eo.Availability = append(eo.Availability, schedule.Interval{Start: w.Start.In(viewer), End: w.End.In(viewer)})
 	}
 	abs, err := a.store.Absences(ctx, c.ID, e.ID, span.Start, span.End)

@@ -106,6 +106,10 @@ func (a *App) Slots(ctx context.Context, q SlotQuery) (SlotAnswer, error) {
 	if err != nil {
 		return SlotAnswer{}, err
 	}
+	closed, err := a.companyClosed(ctx, c, span)
+	if err != nil {
+		return SlotAnswer{}, err
+	}
 	unavailable := []UnavailableEmployee{}
 	results := make([][]Slot, len(employees))
 	g, gctx := errgroup.WithContext(ctx)
@@ -117,7 +121,7 @@ func (a *App) Slots(ctx context.Context, q SlotQuery) (SlotAnswer, error) {
 			continue
 		}
 		g.Go(func() error {
-			s, err := a.employeeSlots(gctx, c, svc, e, q, span, viewer, ext.busy[e.ID], q.BookingID)
+			s, err := a.employeeSlots(gctx, c, svc, e, q, span, viewer, ext.busy[e.ID], closed, q.BookingID)
 			results[i] = s
 			return err
 		})
@@ -181,9 +185,10 @@ func (a *App) loadEmployees(ctx context.Context, companyID string, ids []string,
 	return out, nil
 }
 
-// employeeSlots computes one employee's slots for the span. The booking
-// of id moving, if any, is being moved: its own time does not block.
-func (a *App) employeeSlots(ctx context.Context, c Company, svc Service, emp Employee, q SlotQuery, span schedule.Interval, viewer *time.Location, external []schedule.Interval, moving string) ([]Slot, error) {
+// employeeSlots computes one employee's slots for the span, with the
+// company's closed times. The booking of id moving, if any, is being
+// moved: its own time does not block.
+func (a *App) employeeSlots(ctx context.Context, c Company, svc Service, emp Employee, q SlotQuery, span schedule.Interval, viewer *time.Location, external, closed []schedule.Interval, moving string) ([]Slot, error) {
 	employeeID := emp.ID
 	zone, err := zoneOf(c, emp)
 	if err != nil {
@@ -219,6 +224,7 @@ func (a *App) employeeSlots(ctx context.Context, c Company, svc Service, emp Emp
 		Availability: av.Schedule(),
 		Busy:         busy,
 		Bookings:     booked,
+		Closed:       closed,
 		Duration:     minutes(svc.DurationMinutes),
 		BufferBefore: minutes(svc.BufferBeforeMinutes),
 		BufferAfter:  minutes(svc.BufferAfterMinutes),

@@ -3,6 +3,8 @@ package slotbook
 import (
 	"context"
 	"time"
+
+	"github.com/slotbook/slotbook/pkg/schedule"
 )
 
 // Store keeps slotbook's own data. Every method takes the company id of the
@@ -42,6 +44,14 @@ type Store interface {
 	CreateAbsence(ctx context.Context, companyID, employeeID string, a Absence) error
 	// DeleteAbsence removes an absence, or returns NotFound.
 	DeleteAbsence(ctx context.Context, companyID, employeeID, absenceID string) error
+
+	// Closures returns the company's closures that overlap the dates from
+	// to to (inclusive), ordered by start, then id.
+	Closures(ctx context.Context, companyID string, from, to schedule.Date) ([]Closure, error)
+	// CreateClosure adds a closure, or returns Conflict if the id is taken.
+	CreateClosure(ctx context.Context, companyID string, c Closure) error
+	// DeleteClosure removes a closure, or returns NotFound.
+	DeleteClosure(ctx context.Context, companyID, closureID string) error
 
 	// Services returns the company's services, ordered by id.
 	Services(ctx context.Context, companyID string) ([]Service, error)

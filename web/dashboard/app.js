@@ -510,7 +510,7 @@ function go(page, params = {}, id = null) {
 }
 
 const PAGES = {
-  week: pageWeek, day: pageDay, employees: pageEmployees, absences: pageAbsences,
+  week: pageWeek, day: pageDay, employees: pageEmployees, absences: pageAbsences, closures: pageClosures,
   services: pageServices, calendars: pageCalendars, settings: pageSettings,
 };
 
@@ -734,8 +734,10 @@ function renderGrid(testid, columns, today) {
     layoutLanes(fg);
     const order = { availability: 0, absence: 1, external: 2, booking: 3 };
     const blocks = [...c.blocks].sort((a, b) => order[a.kind] - order[b.kind] || a.from - b.from);
-    return h('div', { class: `col${c.today ? ' today' : ''}`, role: 'group', 'aria-label': c.ariaLabel, ...c.attrs },
-      h('div', { class: 'col-head' }, h('span', { class: 'col-title' }, c.label), c.sub ? h('span', { class: 'col-sub' }, c.sub) : null),
+    return h('div', { class: `col${c.today ? ' today' : ''}${c.closed ? ' closed' : ''}`, role: 'group',
+      'aria-label': c.closed ? `${c.ariaLabel}, closed: ${c.closed}` : c.ariaLabel, ...c.attrs },
+      h('div', { class: 'col-head' }, h('span', { class: 'col-title' }, c.label), c.sub ? h('span', { class: 'col-sub' }, c.sub) : null,
+        c.closed ? h('span', { class: 'col-closed', 'data-closed': c.closed }, `Closed: ${c.closed}`) : null),
       h('div', { class: 'col-body', style: { height: `${height}px`, backgroundSize: `100% ${PX_PER_HOUR}px` } },
         blocks.map((b) => blockView(b, r0, r1)),
         c.blocks.length ? null : h('span', { class: 'empty' }, 'Nothing planned')));
@@ -940,6 +942,7 @@ async function pageWeek({ params }) {
       ariaLabel: fmtDate(d, { weekday: 'long', day: 'numeric', month: 'long' }), attrs: { 'data-date': d }, blocks: [],
     };
   });
+  for (const c of columns) c.closed = closedOn(ov.closures, c.attrs['data-date']);
   const byDate = new Map(columns.map((c) => [c.attrs['data-date'], c]));
   for (const e of ov.employees) collect(e, ov.from, ov.to, (b) => byDate.get(b.date)?.blocks.push(b));
   const who = ov.employees.find((e) => e.id === emp) || ov.employees[0];
@@ -984,8 +987,10 @@ async function pageDay({ params }) {
   });
   const grid = columns.length ? renderGrid('day', columns) : h('div', { 'data-testid': 'day', class: 'empty-state' }, 'No employees to show.');
   grid.querySelector('[data-testid=day]')?.setAttribute('data-day', date);
+  const closed = closedOn(ov.closures, date);
   return h('section', {}, pageHead('Day', h('span', { class: 'muted zone' }, `Times in ${ov.timezone}`)),
-    toolbar, await calendarErrors(ov.employees), grid, legend());
+    toolbar, closed ? h('p', { class: 'closed-note', 'data-closed': closed }, `The company is closed on this date: ${closed}.`) : null,
+    await calendarErrors(ov.employees), grid, legend());
 }
 
 // pageSettings: the company settings form (admins save; others read).
@@ -1199,6 +1204,80 @@ function hoursEditor(empId, av, can) {
   });
   if (!can) form.querySelectorAll('input, select').forEach((el) => { el.disabled = true; });
   return form;
+}
+
+// closedOn returns the name of the closure that covers date (YYYY-MM-DD), or ''.
+function closedOn(closures, date) {
+  return (closures || []).find((c) => c.start <= date && date <= c.end)?.name || '';
+}
+
+// fmtClosure writes a closure's dates: one date, or the first and the last.
+function fmtClosure(c) {
+  const f = (d) => fmtDate(d, { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
+  return c.start === c.end ? f(c.start) : `${f(c.start)} – ${f(c.end)}`;
+}
+
+// REGIONS are the regions whose public holidays can be imported (ISO 3166-2).
+const REGIONS = [
+  ['CH', 'Switzerland (national)'], ['CH-AG', 'Aargau'], ['CH-AI', 'Appenzell Innerrhoden'], ['CH-AR', 'Appenzell Ausserrhoden'],
+  ['CH-BE', 'Bern'], ['CH-BL', 'Basel-Landschaft'], ['CH-BS', 'Basel-Stadt'], ['CH-FR', 'Fribourg'], ['CH-GE', 'Geneva'],
+  ['CH-GL', 'Glarus'], ['CH-GR', 'Graubünden'], ['CH-JU', 'Jura'], ['CH-LU', 'Lucerne'], ['CH-NE', 'Neuchâtel'],
+  ['CH-NW', 'Nidwalden'], ['CH-OW', 'Obwalden'], ['CH-SG', 'St. Gallen'], ['CH-SH', 'Schaffhausen'], ['CH-SO', 'Solothurn'],
+  ['CH-SZ', 'Schwyz'], ['CH-TG', 'Thurgau'], ['CH-TI', 'Ticino'], ['CH-UR', 'Uri'], ['CH-VD', 'Vaud'], ['CH-VS', 'Valais'],
+  ['CH-ZG', 'Zug'], ['CH-ZH', 'Zurich'],
+  ['DE', 'Germany (national)'], ['DE-BW', 'Baden-Württemberg'], ['DE-BY', 'Bavaria'], ['DE-BE', 'Berlin'], ['DE-BB', 'Brandenburg'],
+  ['DE-HB', 'Bremen'], ['DE-HH', 'Hamburg'], ['DE-HE', 'Hesse'], ['DE-MV', 'Mecklenburg-Vorpommern'], ['DE-NI', 'Lower Saxony'],
+  ['DE-NW', 'North Rhine-Westphalia'], ['DE-RP', 'Rhineland-Palatinate'], ['DE-SL', 'Saarland'], ['DE-SN', 'Saxony'],
+  ['DE-ST', 'Saxony-Anhalt'], ['DE-SH', 'Schleswig-Holstein'], ['DE-TH', 'Thuringia'],
+  ['AT', 'Austria (national)'], ['AT-1', 'Burgenland'], ['AT-2', 'Carinthia'], ['AT-3', 'Lower Austria'], ['AT-4', 'Upper Austria'],
+  ['AT-5', 'Salzburg'], ['AT-6', 'Styria'], ['AT-7', 'Tyrol'], ['AT-8', 'Vorarlberg'], ['AT-9', 'Vienna'],
+];
+
+// pageClosures: the company's closed dates; admins add a range, import a region's
+// public holidays of a year, and delete.
+async function pageClosures() {
+  const today = todayIn(state.tz);
+  const { closures } = await api('GET', `/closures?from=${addDays(today, -31)}`);
+  const admin = isAdmin();
+  const table = closures.length ? h('table', { class: 'list', 'data-testid': 'closures' },
+    h('thead', {}, h('tr', {}, ['Dates', 'Name', admin ? 'Actions' : null].filter(Boolean).map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, closures.map((c) => h('tr', { 'data-closure': c.id, 'data-start': c.start },
+      h('td', {}, fmtClosure(c)), h('td', {}, c.name),
+      admin ? h('td', {}, confirmButton('Delete', 'Yes, delete', async () => {
+        await api('DELETE', `/closures/${eid(c.id)}`);
+        announce('Closure deleted');
+        await render();
+      }, { 'aria-label': `Delete closure ${c.name} ${c.start}` })) : null))))
+    : h('p', { class: 'muted' }, 'No closures from last month on.');
+  if (!admin) return h('section', {}, pageHead('Closures'), table);
+  const add = onSubmit(h('form', { class: 'card stack', novalidate: true, 'aria-labelledby': 'new-closure' },
+    h('h2', { id: 'new-closure' }, 'Close on some dates'), formError(),
+    h('p', { class: 'hint' }, `Whole dates in the company zone (${state.tz}), both included. Nobody can book on them.`),
+    h('div', { class: 'row3' },
+      field('First date', input('start', today, { type: 'date', required: true })),
+      field('Last date', input('end', today, { type: 'date', required: true })),
+      field('Name', input('name', '', { maxlength: 200, required: true }))),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Add closure'))), async (fd) => {
+    await api('POST', '/closures', { start: fd.get('start'), end: fd.get('end'), name: fd.get('name') });
+    announce('Closure added');
+    await render();
+  });
+  const year = Number(today.slice(0, 4));
+  const imp = onSubmit(h('form', { class: 'card stack', novalidate: true, 'aria-labelledby': 'import-holidays' },
+    h('h2', { id: 'import-holidays' }, 'Import public holidays'), formError(),
+    h('p', { class: 'hint' }, 'Adds the public holidays of a canton, state or country as closures. Importing again adds only what is missing.'),
+    h('div', { class: 'row3' },
+      field('Region', h('select', { name: 'region', id: 'import-region' },
+        REGIONS.map(([code, name]) => h('option', { value: code, selected: code === state.lastImport?.region }, `${name} (${code})`)))),
+      field('Year', input('year', String(state.lastImport?.year || year), { type: 'number', min: 2000, max: 2100, required: true }))),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Import'))), async (fd) => {
+    // The next import starts from this one's region and year.
+    state.lastImport = { region: fd.get('region'), year: Number(fd.get('year')) };
+    const res = await api('POST', '/closures/import', state.lastImport);
+    await render();
+    announce(`${res.added.length} holidays added${res.kept ? `, ${res.kept} were there already` : ''}`);
+  });
+  return h('section', {}, pageHead('Closures'), table, add, imp);
 }
 
 // pageAbsences: one employee's absences, add and delete.

@@ -194,6 +194,46 @@ test("a booking is moved in the dashboard to another employee's free time", asyn
   assert.ok(moved.notifications.some((n) => n.id === "1-rescheduled-customer"), JSON.stringify(moved.notifications));
 });
 
+test("closures: a canton's holidays are imported, marked in the week and day views, and deleted", async (t) => {
+  const year = Number(zurichDate(0).slice(0, 4)) + 1;
+  const national = `${year}-08-01`;
+  t.after(async () => {
+    const { closures } = (await api("GET", `/closures?from=${year}-01-01&to=${year}-12-31`)).body;
+    await Promise.all(closures.map((c) => api("DELETE", `/closures/${c.id}`)));
+  });
+  const p = await signIn(t);
+  await p.goto(`${base}/dashboard/#/closures`);
+  await p.locator("#import-region").selectOption("CH-ZH");
+  await p.getByLabel("Year").fill(String(year));
+  await p.getByRole("button", { name: "Import" }).click();
+  const row = p.locator(`[data-testid="closures"] tr[data-start="${national}"]`);
+  await row.waitFor();
+  assert.match(await row.innerText(), /Bundesfeiertag|National/i);
+  const added = (await api("GET", `/closures?from=${year}-01-01&to=${year}-12-31`)).body.closures;
+  assert.ok(added.length >= 9, `${added.length} Zurich holidays imported`);
+
+  // Importing again (the form keeps the region and year) adds nothing.
+  assert.equal(await p.locator("#import-region").inputValue(), "CH-ZH");
+  await p.getByRole("button", { name: "Import" }).click();
+  await p.getByRole("status").filter({ hasText: /^0 holidays added/ }).waitFor();
+  assert.equal((await api("GET", `/closures?from=${year}-01-01&to=${year}-12-31`)).body.closures.length, added.length);
+
+  // The week and the day views mark the closed date.
+  await p.goto(`${base}/dashboard/#/week?employee=ben&date=${national}`);
+  await p.locator(`[data-testid="week"] [data-date="${national}"] .col-closed`).waitFor();
+  await p.goto(`${base}/dashboard/#/day?date=${national}`);
+  await p.locator(".closed-note").waitFor();
+
+  // Deleted, the date is open again.
+  await p.goto(`${base}/dashboard/#/closures`);
+  await row.getByRole("button", { name: /Delete/ }).click();
+  await row.getByRole("button", { name: "Yes, delete" }).click();
+  await row.waitFor({ state: "detached" });
+  await p.goto(`${base}/dashboard/#/week?employee=ben&date=${national}`);
+  await p.locator(`[data-testid="week"] [data-date="${national}"]`).waitFor();
+  assert.equal(await p.locator(`[data-testid="week"] [data-date="${national}"] .col-closed`).count(), 0);
+});
+
 test("the day view has a column per employee", async (t) => {
   const p = await signIn(t);
   const date = zurichDate(0);

@@ -45,6 +45,8 @@ func Run(t *testing.T, newStore func(t *testing.T) slotbook.Store) {
 		{"Reschedule", testReschedule},
 		{"ReschedulesRace", testReschedulesRace},
 		{"RescheduleClaim", testRescheduleClaim},
+		{"Closures", testClosures},
+		{"ClosureWritesRace", testClosureWritesRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })

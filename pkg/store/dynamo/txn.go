@@ -35,6 +35,8 @@ const (
 	actNotification               // a notification recorded with a booking change (the outbox)
 	actMoved                      // the booking written at its new time (a reschedule)
 	actEventClaim                 // the removal-if-unconfirmed of a moved booking's new event, dropped by the move
+	actClosure                    // a closure item of a company
+	actClosureRef                 // a closure's id reference
 )
 
 // txn is a transaction under construction: its actions in order, each

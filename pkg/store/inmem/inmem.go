@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slotbook/slotbook/pkg/schedule"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 )
 
@@ -35,6 +36,7 @@ type tenant struct {
 	employees    map[string]slotbook.Employee
 	availability map[string]slotbook.Availability
 	absences     map[string]map[string]slotbook.Absence // employee → id → absence
+	closures     map[string]slotbook.Closure            // id → closure
 	services     map[string]slotbook.Service
 	bookings     map[string]slotbook.Booking // id → booking
 	idempotency  map[string]slotbook.Idempotency
@@ -83,6 +85,7 @@ func (s *Store) tenantForWrite(companyID string) *tenant {
 			employees:    make(map[string]slotbook.Employee),
 			availability: make(map[string]slotbook.Availability),
 			absences:     make(map[string]map[string]slotbook.Absence),
+			closures:     make(map[string]slotbook.Closure),
 			services:     make(map[string]slotbook.Service),
 			bookings:     make(map[string]slotbook.Booking),
 			idempotency:  make(map[string]slotbook.Idempotency),
@@ -275,6 +278,56 @@ func (s *Store) Absences(_ context.Context, companyID, employeeID string, from, 
 		return cmp.Or(x.Start.Compare(y.Start), cmp.Compare(x.ID, y.ID))
 	})
 	return out, nil
+}
+
+// Closures implements slotbook.Store.
+func (s *Store) Closures(_ context.Context, companyID string, from, to schedule.Date) ([]slotbook.Closure, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []slotbook.Closure{}
+	t := s.tenant(companyID)
+	if t == nil {
+		return out, nil
+	}
+	for _, c := range t.closures {
+		if !c.End.Before(from) && !to.Before(c.Start) {
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(x, y slotbook.Closure) int {
+		return cmp.Or(x.Start.Compare(y.Start), cmp.Compare(x.ID, y.ID))
+	})
+	return out, nil
+}
+
+// CreateClosure implements slotbook.Store.
+func (s *Store) CreateClosure(_ context.Context, companyID string, c slotbook.Closure) error {
+	if err := badIDs(companyID, c.ID); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenantForWrite(companyID)
+	if _, ok := t.closures[c.ID]; ok {
+		return conflict("closure")
+	}
+	t.closures[c.ID] = c
+	return nil
+}
+
+// DeleteClosure implements slotbook.Store.
+func (s *Store) DeleteClosure(_ context.Context, companyID, closureID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return notFound("closure")
+	}
+	if _, ok := t.closures[closureID]; !ok {
+		return notFound("closure")
+	}
+	delete(t.closures, closureID)
+	return nil
 }
 
 // CreateAbsence implements slotbook.Store.
