@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -160,6 +161,24 @@ func TestCalendarsEndToEndAndForgetAfterUse(t *testing.T) {
 		}
 	}
 
+	// A CRM subscribes to the booking events (local mode: on loopback).
+	var hookMu sync.Mutex
+	var hookBodies []string
+	crm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		hookMu.Lock()
+		hookBodies = append(hookBodies, string(b))
+		hookMu.Unlock()
+	}))
+	defer crm.Close()
+	code, body = call("POST", "/v1/companies/demo/webhooks", admin, map[string]any{"url": crm.URL + "/slotbook",
+		"events": []string{"booking.created", "booking.rescheduled", "booking.cancelled"}})
+	var hook struct{ Secret string }
+	json.Unmarshal([]byte(body), &hook)
+	if code != 201 || hook.Secret == "" {
+		t.Fatalf("subscribe: %d %s", code, body)
+	}
+
 	// A booking lands in the CalDAV calendar, and leaves it when cancelled.
 	code, body = call("POST", "/v1/companies/demo/bookings", "", map[string]any{
 		"service": "haircut", "employee": "ana", "start": day.String() + "T08:00:00+01:00",
@@ -246,9 +265,34 @@ func TestCalendarsEndToEndAndForgetAfterUse(t *testing.T) {
 		t.Errorf("overview with closures: %d %s", code, body)
 	}
 
+	// The CRM got one event per change, within seconds (the local server's
+	// loop), with the customer but nothing of the calendars.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		hookMu.Lock()
+		n := len(hookBodies)
+		hookMu.Unlock()
+		if n >= 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	hookMu.Lock()
+	events := slices.Clone(hookBodies)
+	hookMu.Unlock()
+	types := map[string]int{}
+	for _, b := range events {
+		var ev struct{ Type string }
+		json.Unmarshal([]byte(b), &ev)
+		types[ev.Type]++
+	}
+	if len(events) != 3 || types["booking.created"] != 1 || types["booking.rescheduled"] != 1 || types["booking.cancelled"] != 1 {
+		t.Errorf("the CRM got %v, want one event of each kind", types)
+	}
+
 	// The audit.
 	secrets := []string{markCalDAVTitle, markCalDAVDesc, markCalDAVLoc, markICSTitle, markICSDesc, markICSLoc,
-		markPassword, markFeedToken, booked.CancelToken, admin}
+		markPassword, markFeedToken, booked.CancelToken, admin, hook.Secret}
 	tokenMails := 0
 	for _, m := range mails {
 		p, err := maildevtest.Parse(m.Source)
@@ -291,6 +335,16 @@ func TestCalendarsEndToEndAndForgetAfterUse(t *testing.T) {
 			}
 		}
 	}
+	for _, ev := range events {
+		if !strings.Contains(ev, "Audit Customer") {
+			t.Errorf("an event lacks the customer; the scan would miss markers too: %s", ev)
+		}
+		for _, m := range secrets {
+			if strings.Contains(ev, m) {
+				t.Errorf("a webhook event holds %.24q…", m)
+			}
+		}
+	}
 	logs := srv.stderr.String()
 	lines := strings.Count(logs, "\n")
 	if !strings.Contains(logs, `"route":"POST /v1/companies/{companyId}/bookings"`) {
@@ -301,7 +355,7 @@ func TestCalendarsEndToEndAndForgetAfterUse(t *testing.T) {
 			t.Errorf("a log line holds %.24q…", s)
 		}
 	}
-	t.Logf("audit: %d table items, %d log lines and %d mails scanned for %d markers (titles, descriptions, locations of 2 calendars; the CalDAV password; the feed URL's token; the cancel token; the admin JWT): 0 found (the cancel token only in the customer's confirmation and move mail)", len(items), lines, len(mails), len(secrets))
+	t.Logf("audit: %d table items, %d log lines, %d mails and %d webhook events scanned for %d markers (titles, descriptions, locations of 2 calendars; the CalDAV password; the feed URL's token; the cancel token; the admin JWT; the webhook secret): 0 found (the cancel token only in the customer's confirmation and move mail)", len(items), lines, len(mails), len(events), len(secrets))
 }
 
 // scanTable returns every item of the table as text: its strings, and

@@ -29,6 +29,7 @@ import (
 
 	"github.com/slotbook/slotbook/pkg/calendar"
 	"github.com/slotbook/slotbook/pkg/slotbook"
+	"github.com/slotbook/slotbook/pkg/webhook"
 )
 
 // The environment variables of a slotbook process.
@@ -348,6 +349,9 @@ func (c Config) Options(params ParameterStore) ([]slotbook.Option, error) {
 		slotbook.WithPublicURL(c.PublicURL),
 		slotbook.WithDashboardURL(c.DashboardURL),
 	}
+	// Webhook receivers follow the calendars' rule: public and https on
+	// AWS, loopback and http allowed in local mode.
+	opts = append(opts, slotbook.WithWebhookSender(webhook.New(cal.AllowPrivateNetworks)))
 	if cal.AllowPrivateNetworks {
 		opts = append(opts, slotbook.WithPrivateCalendarHosts())
 	}

@@ -74,6 +74,10 @@ func routeCases() []routeCase {
 		{"DELETE", "/v1/companies/acme/employees/{e}/calendars/{calendar}", ownEmployee, nil, 204},
 		{"POST", "/v1/companies/acme/employees/{e}/calendars/{calendar}/reconnect", ownEmployee, map[string]any{"url": "https://feeds.example/a.ics"}, 200},
 		{"POST", "/v1/companies/acme/employees/{e}/calendars/oauth", ownEmployee, nil, 201},
+		{"GET", "/v1/companies/acme/webhooks", adminOnly, nil, 200},
+		{"POST", "/v1/companies/acme/webhooks", adminOnly, map[string]any{"url": "https://crm.example/hook", "events": []string{"booking.created"}}, 201},
+		{"DELETE", "/v1/companies/acme/webhooks/{webhook}", adminOnly, nil, 204},
+		{"GET", "/v1/companies/acme/webhooks/{webhook}/deliveries", adminOnly, nil, 200},
 		{"GET", "/v1/companies/acme/closures", read, nil, 200},
 		{"POST", "/v1/companies/acme/closures", adminOnly, map[string]any{"start": "2027-12-24", "end": "2027-12-26", "name": "Christmas"}, 201},
 		{"POST", "/v1/companies/acme/closures/import", adminOnly, map[string]any{"region": "CH-ZH", "year": 2027}, 200},
@@ -150,6 +154,11 @@ func TestEveryRouteByRole(t *testing.T) {
 					k := e.connectFeed(admin, "https://feeds.example/a.ics")
 					path = strings.ReplaceAll(path, "{calendar}", k.ID)
 				}
+				if strings.Contains(path, "{webhook}") {
+					var h struct{ ID string }
+					e.must(201, "POST", "/v1/companies/acme/webhooks", admin, map[string]any{"url": "https://crm.example/h", "events": []string{"booking.cancelled"}}).Decode(t, &h)
+					path = strings.ReplaceAll(path, "{webhook}", h.ID)
+				}
 				if strings.Contains(path, "{closure}") {
 					var c struct{ ID string }
 					e.must(201, "POST", "/v1/companies/acme/closures", admin, map[string]any{"start": "2027-08-01", "end": "2027-08-01", "name": "National day"}).Decode(t, &c)
@@ -189,7 +198,7 @@ func templateOf(path string) string {
 	for old, tmpl := range map[string]string{
 		"/v1/companies/acme": "/v1/companies/{companyId}", "{e}": "{employeeId}", "{absence}": "{absenceId}",
 		"{calendar}": "{calendarId}", "{booking}": "{bookingId}", "/services/consult": "/services/{serviceId}",
-		"{closure}": "{closureId}",
+		"{closure}": "{closureId}", "{webhook}": "{webhookId}",
 	} {
 		path = strings.ReplaceAll(path, old, tmpl)
 	}
@@ -205,7 +214,7 @@ func TestSupportIsLockedOutWhenTheCompanySaysSo(t *testing.T) {
 		if rc.kind == public {
 			continue
 		}
-		path := strings.NewReplacer("{e}", "ana", "{absence}", "x1", "{calendar}", "x2", "{booking}", "x3", "{closure}", "x4").Replace(rc.path)
+		path := strings.NewReplacer("{e}", "ana", "{absence}", "x1", "{calendar}", "x2", "{booking}", "x3", "{closure}", "x4", "{webhook}", "x5").Replace(rc.path)
 		body := rc.body
 		if bodyFor[rc.path] != nil {
 			body = map[string]any{"code": "c", "state": "s"}
@@ -248,7 +257,7 @@ func TestAccessDecidesWhoIsAsked(t *testing.T) {
 	e := newEnv(t)
 	e.seed(token(t, "boss", "acme", slotbook.RoleAdmin))
 	fill := strings.NewReplacer("{companyId}", "acme", "{employeeId}", "ana", "{serviceId}", "cut",
-		"{absenceId}", "a1", "{calendarId}", "k1", "{bookingId}", "b1", "{closureId}", "c1")
+		"{absenceId}", "a1", "{calendarId}", "k1", "{bookingId}", "b1", "{closureId}", "c1", "{webhookId}", "w1")
 	seen := map[httpapi.Access]bool{}
 	free := []string{"09:00", "10:00", "11:00", "11:30", "10:30"} // one booking per route that needs one
 	for _, r := range httpapi.Routes() {

@@ -15,6 +15,7 @@ import (
 	"github.com/slotbook/slotbook/pkg/calendar/caldav/radicaletest"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 	"github.com/slotbook/slotbook/pkg/slotbook/calendartest"
+	"github.com/slotbook/slotbook/pkg/webhook"
 )
 
 type connectionAnswer struct {
@@ -33,6 +34,7 @@ func calendarEnv(t *testing.T, opts ...slotbook.Option) (*env, *calendartest.Pro
 	opts = append([]slotbook.Option{
 		slotbook.WithProviders(providers), slotbook.WithOAuth(oauth, []byte("state-key")),
 		slotbook.WithCalendarDeadline(500 * time.Millisecond),
+		slotbook.WithWebhookSender(webhook.New(true)), // local mode: a loopback receiver is allowed
 	}, opts...)
 	e := newEnv(t, opts...)
 	admin := token(t, "boss", "acme", slotbook.RoleAdmin)

@@ -13,7 +13,7 @@ const (
 	// Widget: the public booking widget's reads (functions/slots).
 	Widget Group = "slots"
 	// Settings: company settings, employees, availability, absences,
-	// closures, services, calendar connections (functions/settings).
+	// closures, services, calendar connections, webhooks (functions/settings).
 	Settings Group = "settings"
 	// Book: create, move and cancel bookings (functions/book).
 	Book Group = "book"
@@ -96,6 +96,10 @@ var routes = []route{
 	{Route{Group: Settings, Method: http.MethodGet, Pattern: company + "/employees/{employeeId}/absences", Access: SignedIn}, (*server).listAbsences},
 	{Route{Group: Settings, Method: http.MethodPost, Pattern: company + "/employees/{employeeId}/absences", Access: SignedIn}, (*server).createAbsence},
 	{Route{Group: Settings, Method: http.MethodDelete, Pattern: company + "/employees/{employeeId}/absences/{absenceId}", Access: SignedIn}, (*server).deleteAbsence},
+	{Route{Group: Settings, Method: http.MethodGet, Pattern: company + "/webhooks", Access: SignedIn}, (*server).listWebhooks},
+	{Route{Group: Settings, Method: http.MethodPost, Pattern: company + "/webhooks", Access: SignedIn}, (*server).createWebhook},
+	{Route{Group: Settings, Method: http.MethodDelete, Pattern: company + "/webhooks/{webhookId}", Access: SignedIn}, (*server).deleteWebhook},
+	{Route{Group: Settings, Method: http.MethodGet, Pattern: company + "/webhooks/{webhookId}/deliveries", Access: SignedIn}, (*server).listDeliveries},
 	{Route{Group: Settings, Method: http.MethodGet, Pattern: company + "/closures", Access: SignedIn}, (*server).listClosures},
 	{Route{Group: Settings, Method: http.MethodPost, Pattern: company + "/closures", Access: SignedIn}, (*server).createClosure},
 	{Route{Group: Settings, Method: http.MethodPost, Pattern: company + "/closures/import", Access: SignedIn}, (*server).importHolidays},

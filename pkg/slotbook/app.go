@@ -25,6 +25,7 @@ type App struct {
 	publicURL        string
 	dashboardURL     string
 	privateHosts     bool
+	webhooks         WebhookSender
 	mailer           Mailer
 	log              *slog.Logger
 }

@@ -537,7 +537,11 @@ func (a *App) CancelBooking(ctx context.Context, companyID, bookingID, token str
 	}
 	cancelled := b
 	cancelled.Sequence++
-	outbox := a.changeNotifications(ctx, c, emp, cancelled, NoticeCancelled, "", nil, a.now())
+	by := CancelledByStaff
+	if token != "" {
+		by = CancelledByCustomer
+	}
+	outbox := a.changeNotifications(ctx, c, emp, cancelled, NoticeCancelled, "", nil, a.now(), change{cancelledBy: by})
 	if err := a.store.CancelBooking(ctx, companyID, bookingID, removal, outbox); err != nil {
 		return err
 	}

@@ -56,6 +56,9 @@ type Recipient string
 const (
 	ToCustomer Recipient = "customer"
 	ToEmployee Recipient = "employee"
+	// ToWebhook: not a mail but a webhook event, to the subscription
+	// Notification.WebhookID names.
+	ToWebhook Recipient = "webhook"
 )
 
 // NotificationState is where a notification stands.
@@ -122,6 +125,17 @@ type Notification struct {
 	// Version tells this state from later ones, so that two senders never
 	// both send one notification.
 	Version string
+
+	// Of webhook events (To ToWebhook): the subscription, when the change
+	// happened, and what the event tells beyond the booking as it is when
+	// sent — the employee and start the change left it with, and the
+	// previous ones of a move, or who cancelled.
+	WebhookID        string
+	CreatedAt        time.Time
+	EmployeeID       string
+	PreviousStart    time.Time
+	PreviousEmployee string
+	CancelledBy      string
 }
 
 // ReminderID is the id of a booking's one reminder: a reschedule moves it.
@@ -243,14 +257,15 @@ func languageOf(c Company, b Booking) Language {
 // customer, to the employee if the company wants it, and the customer's
 // reminder unless the booking is too close for one.
 func (a *App) bookedNotifications(ctx context.Context, c Company, emp Employee, b Booking, token string, sealed []byte, now time.Time) []Notification {
-	return a.changeNotifications(ctx, c, emp, b, NoticeBooked, token, sealed, now)
+	return a.changeNotifications(ctx, c, emp, b, NoticeBooked, token, sealed, now, change{})
 }
 
 // changeNotifications are the mails that tell of a change of b (booked,
-// rescheduled, cancelled) at b.Sequence, with the reminder it implies.
-// The customer's mails carry the cancel token sealed: sealed if the caller
-// has it so already, else token sealed here.
-func (a *App) changeNotifications(ctx context.Context, c Company, emp Employee, b Booking, kind NotificationKind, token string, sealed []byte, now time.Time) []Notification {
+// rescheduled, cancelled) at b.Sequence, with the reminder it implies,
+// and the change's events to the company's webhooks (ch says what they
+// tell beyond the booking). The customer's mails carry the cancel token
+// sealed: sealed if the caller has it so already, else token sealed here.
+func (a *App) changeNotifications(ctx context.Context, c Company, emp Employee, b Booking, kind NotificationKind, token string, sealed []byte, now time.Time, ch change) []Notification {
 	base := Notification{
 		CompanyID: c.ID, BookingID: b.ID, Kind: kind, Sequence: b.Sequence, BookingStart: b.Start,
 		Lang: languageOf(c, b), Due: now, State: NotificationPending,
@@ -279,7 +294,7 @@ func (a *App) changeNotifications(ctx context.Context, c Company, emp Employee, 
 			out = append(out, r)
 		}
 	}
-	return out
+	return append(out, a.webhookEvents(ctx, c, b, kind, now, ch)...)
 }
 
 // BookingNotifications returns the notifications of a booking: what was
@@ -376,7 +391,7 @@ func (a *App) deliver(ctx context.Context, n Notification) (bool, error) {
 	if n.State != NotificationPending || n.Due.After(now) {
 		return false, nil
 	}
-	if a.mailer == nil {
+	if n.To == ToWebhook && a.webhooks == nil || n.To != ToWebhook && a.mailer == nil {
 		return false, nil
 	}
 	held := n
@@ -388,6 +403,13 @@ func (a *App) deliver(ctx context.Context, n Notification) (bool, error) {
 			return false, nil // another sender has it, or it changed meanwhile
 		}
 		return false, err
+	}
+	if n.To == ToWebhook {
+		next, err := a.sendWebhook(ctx, held, n.Attempts)
+		if err != nil {
+			return false, err
+		}
+		return a.settle(ctx, n, held, next), nil
 	}
 	msg, skip, err := a.message(ctx, held)
 	if err != nil {
@@ -419,12 +441,17 @@ func (a *App) deliver(ctx context.Context, n Notification) (bool, error) {
 				"notification", n.ID, "class", class, "attempts", held.Attempts)
 		}
 	}
+	return a.settle(ctx, n, held, next), nil
+}
+
+// settle records the state of a notification after its attempt (held is
+// the state this sender took it in) and reports whether it was sent.
+func (a *App) settle(ctx context.Context, n, held, next Notification) bool {
 	if err := a.store.PutNotification(ctx, next, held.Version); err != nil {
 		a.log.WarnContext(ctx, "notification state not recorded", "company", n.CompanyID, "booking", n.BookingID,
 			"notification", n.ID, "code", string(ErrorCode(err)))
-		return next.State == NotificationSent, nil
 	}
-	return next.State == NotificationSent, nil
+	return next.State == NotificationSent
 }
 
 // message composes the message of n from the booking as it is now, or

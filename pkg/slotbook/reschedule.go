@@ -144,7 +144,8 @@ func (a *App) Reschedule(ctx context.Context, r RescheduleRequest) (Booking, err
 	if r.Token == "" {
 		sealed = a.sealedToken(ctx, c.ID, b.ID)
 	}
-	m.Outbox = a.changeNotifications(ctx, c, emp, moved, NoticeRescheduled, r.Token, sealed, now)
+	m.Outbox = a.changeNotifications(ctx, c, emp, moved, NoticeRescheduled, r.Token, sealed, now,
+		change{previousStart: b.Start, previousEmployee: b.EmployeeID})
 	if err := a.store.RescheduleBooking(ctx, c.ID, b.ID, m); err != nil {
 		// The answer may have been lost after the move committed: the
 		// booking then has the new event's key (or, without an event, the

@@ -121,6 +121,24 @@ type Store interface {
 	// time.
 	RescheduleBooking(ctx context.Context, companyID, bookingID string, m Move) error
 
+	// Webhooks returns the company's webhooks, ordered by id.
+	Webhooks(ctx context.Context, companyID string) ([]Webhook, error)
+	// Webhook returns one webhook, or NotFound.
+	Webhook(ctx context.Context, companyID, webhookID string) (Webhook, error)
+	// CreateWebhook adds a webhook, or returns Conflict if the id is taken.
+	CreateWebhook(ctx context.Context, companyID string, w Webhook) error
+	// UpdateWebhook replaces a webhook, or returns NotFound.
+	UpdateWebhook(ctx context.Context, companyID string, w Webhook) error
+	// DeleteWebhook removes a webhook, or returns NotFound. Its delivery
+	// log goes with it (at the latest when it expires).
+	DeleteWebhook(ctx context.Context, companyID, webhookID string) error
+	// WebhookDeliveries returns a webhook's delivery log that has not
+	// expired, newest first.
+	WebhookDeliveries(ctx context.Context, companyID, webhookID string) ([]WebhookDelivery, error)
+	// RecordDeliveryAttempt adds attempt to the log of delivery d (made
+	// if missing), and sets its state and expiry to d's, in one step.
+	RecordDeliveryAttempt(ctx context.Context, companyID string, d WebhookDelivery, attempt DeliveryAttempt) error
+
 	// Notifications returns a booking's notifications, ordered by id.
 	Notifications(ctx context.Context, companyID, bookingID string) ([]Notification, error)
 	// Notification returns one notification of a booking, or NotFound.

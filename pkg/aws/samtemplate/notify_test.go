@@ -26,6 +26,7 @@ func checkNotifyPolicy(t *testing.T, tpl *samtemplate.Template, f *samtemplate.F
 		"dynamodb:GetItem":         {samtemplate.GetAtt("Table", "Arn")},
 		"dynamodb:Query":           {samtemplate.GetAtt("Table", "Arn"), samtemplate.GetAtt("Table", "Arn") + "/index/" + dynamo.OutboxIndex},
 		"dynamodb:PutItem":         {samtemplate.GetAtt("Table", "Arn")},
+		"dynamodb:UpdateItem":      {samtemplate.GetAtt("Table", "Arn")}, // the webhook delivery log
 		"kms:Decrypt":              {samtemplate.GetAtt("SealKey", "Arn")},
 		"ses:SendEmail":            {arn("ses", "identity/"+domain), arn("ses", "identity/"+from)},
 		"scheduler:CreateSchedule": {arn("scheduler", "schedule/"+samtemplate.Ref("NotifySchedules")+"/*")},

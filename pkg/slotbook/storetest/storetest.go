@@ -47,6 +47,8 @@ func Run(t *testing.T, newStore func(t *testing.T) slotbook.Store) {
 		{"RescheduleClaim", testRescheduleClaim},
 		{"Closures", testClosures},
 		{"ClosureWritesRace", testClosureWritesRace},
+		{"Webhooks", testWebhooks},
+		{"DeliveryAttemptsRace", testDeliveryAttemptsRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })

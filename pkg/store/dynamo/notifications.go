@@ -48,6 +48,13 @@ type notificationItem struct {
 	SentAt       time.Time `dynamodbav:"sentAt"`
 	SealedToken  []byte    `dynamodbav:"sealedToken,omitempty"`
 	Version      string    `dynamodbav:"version"`
+	// A webhook event's subscription and what it tells beyond the booking.
+	Webhook          string    `dynamodbav:"webhook,omitempty"`
+	CreatedAt        time.Time `dynamodbav:"createdAt,omitempty"`
+	Employee         string    `dynamodbav:"employee,omitempty"`
+	PreviousStart    time.Time `dynamodbav:"previousStart,omitempty"`
+	PreviousEmployee string    `dynamodbav:"previousEmployee,omitempty"`
+	CancelledBy      string    `dynamodbav:"cancelledBy,omitempty"`
 	// Outbox and OutboxDue put a pending notification into OutboxIndex.
 	Outbox    string `dynamodbav:"outbox,omitempty"`
 	OutboxDue string `dynamodbav:"outboxDue,omitempty"`
@@ -60,6 +67,8 @@ func notificationToItem(n slotbook.Notification) notificationItem {
 		Sequence: n.Sequence, BookingStart: n.BookingStart, Lang: string(n.Lang), Due: n.Due,
 		State: string(n.State), Attempts: n.Attempts, ErrorClass: n.ErrorClass, SentAt: n.SentAt,
 		SealedToken: n.SealedToken, Version: n.Version,
+		Webhook: n.WebhookID, CreatedAt: n.CreatedAt, Employee: n.EmployeeID, PreviousStart: n.PreviousStart,
+		PreviousEmployee: n.PreviousEmployee, CancelledBy: n.CancelledBy,
 	}
 	if n.State == slotbook.NotificationPending {
 		// Due, then the ids: equal times sort as the memory store sorts them.
@@ -74,6 +83,8 @@ func (i notificationItem) notification() slotbook.Notification {
 		To: slotbook.Recipient(i.To), Sequence: i.Sequence, BookingStart: i.BookingStart, Lang: slotbook.Language(i.Lang),
 		Due: i.Due, State: slotbook.NotificationState(i.State), Attempts: i.Attempts, ErrorClass: i.ErrorClass,
 		SentAt: i.SentAt, SealedToken: i.SealedToken, Version: i.Version,
+		WebhookID: i.Webhook, CreatedAt: i.CreatedAt, EmployeeID: i.Employee, PreviousStart: i.PreviousStart,
+		PreviousEmployee: i.PreviousEmployee, CancelledBy: i.CancelledBy,
 	}
 }
 

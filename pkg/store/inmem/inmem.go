@@ -37,6 +37,8 @@ type tenant struct {
 	availability map[string]slotbook.Availability
 	absences     map[string]map[string]slotbook.Absence // employee → id → absence
 	closures     map[string]slotbook.Closure            // id → closure
+	webhooks     map[string]slotbook.Webhook            // id → webhook
+	deliveries   map[string]slotbook.WebhookDelivery    // webhook id + "/" + delivery id → log
 	services     map[string]slotbook.Service
 	bookings     map[string]slotbook.Booking // id → booking
 	idempotency  map[string]slotbook.Idempotency
@@ -86,6 +88,8 @@ func (s *Store) tenantForWrite(companyID string) *tenant {
 			availability: make(map[string]slotbook.Availability),
 			absences:     make(map[string]map[string]slotbook.Absence),
 			closures:     make(map[string]slotbook.Closure),
+			webhooks:     make(map[string]slotbook.Webhook),
+			deliveries:   make(map[string]slotbook.WebhookDelivery),
 			services:     make(map[string]slotbook.Service),
 			bookings:     make(map[string]slotbook.Booking),
 			idempotency:  make(map[string]slotbook.Idempotency),
@@ -327,6 +331,125 @@ func (s *Store) DeleteClosure(_ context.Context, companyID, closureID string) er
 		return notFound("closure")
 	}
 	delete(t.closures, closureID)
+	return nil
+}
+
+// Webhooks implements slotbook.Store.
+func (s *Store) Webhooks(_ context.Context, companyID string) ([]slotbook.Webhook, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return []slotbook.Webhook{}, nil
+	}
+	out := sortedValues(t.webhooks, func(w slotbook.Webhook) string { return w.ID })
+	for i := range out {
+		out[i] = cloneWebhook(out[i])
+	}
+	return out, nil
+}
+
+func cloneWebhook(w slotbook.Webhook) slotbook.Webhook {
+	w.Events, w.SealedSecret = slices.Clone(w.Events), bytes.Clone(w.SealedSecret)
+	return w
+}
+
+// Webhook implements slotbook.Store.
+func (s *Store) Webhook(_ context.Context, companyID, webhookID string) (slotbook.Webhook, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, w, err := find(s, companyID, webhookID, "webhook", func(t *tenant) map[string]slotbook.Webhook { return t.webhooks })
+	return cloneWebhook(w), err
+}
+
+// CreateWebhook implements slotbook.Store.
+func (s *Store) CreateWebhook(_ context.Context, companyID string, w slotbook.Webhook) error {
+	if err := badIDs(companyID, w.ID); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenantForWrite(companyID)
+	if _, ok := t.webhooks[w.ID]; ok {
+		return conflict("webhook")
+	}
+	t.webhooks[w.ID] = cloneWebhook(w)
+	return nil
+}
+
+// UpdateWebhook implements slotbook.Store.
+func (s *Store) UpdateWebhook(_ context.Context, companyID string, w slotbook.Webhook) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return notFound("webhook")
+	}
+	if _, ok := t.webhooks[w.ID]; !ok {
+		return notFound("webhook")
+	}
+	t.webhooks[w.ID] = cloneWebhook(w)
+	return nil
+}
+
+// DeleteWebhook implements slotbook.Store.
+func (s *Store) DeleteWebhook(_ context.Context, companyID, webhookID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenant(companyID)
+	if t == nil {
+		return notFound("webhook")
+	}
+	if _, ok := t.webhooks[webhookID]; !ok {
+		return notFound("webhook")
+	}
+	delete(t.webhooks, webhookID)
+	for k, d := range t.deliveries {
+		if d.WebhookID == webhookID {
+			delete(t.deliveries, k)
+		}
+	}
+	return nil
+}
+
+// WebhookDeliveries implements slotbook.Store.
+func (s *Store) WebhookDeliveries(_ context.Context, companyID, webhookID string) ([]slotbook.WebhookDelivery, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []slotbook.WebhookDelivery{}
+	t := s.tenant(companyID)
+	if t == nil {
+		return out, nil
+	}
+	for _, d := range t.deliveries {
+		if d.WebhookID == webhookID {
+			d.Attempts = slices.Clone(d.Attempts)
+			out = append(out, d)
+		}
+	}
+	slices.SortFunc(out, func(x, y slotbook.WebhookDelivery) int {
+		return cmp.Or(y.CreatedAt.Compare(x.CreatedAt), cmp.Compare(y.ID, x.ID))
+	})
+	return out, nil
+}
+
+// RecordDeliveryAttempt implements slotbook.Store.
+func (s *Store) RecordDeliveryAttempt(_ context.Context, companyID string, d slotbook.WebhookDelivery, attempt slotbook.DeliveryAttempt) error {
+	if err := badIDs(companyID, d.WebhookID); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenantForWrite(companyID)
+	k := d.WebhookID + "/" + d.ID
+	prev, ok := t.deliveries[k]
+	if ok {
+		d.Attempts = append(slices.Clone(prev.Attempts), attempt)
+		d.CreatedAt = prev.CreatedAt
+	} else {
+		d.Attempts = []slotbook.DeliveryAttempt{attempt}
+	}
+	t.deliveries[k] = d
 	return nil
 }
 
