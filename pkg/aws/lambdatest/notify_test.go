@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -14,12 +16,14 @@ import (
 	"github.com/slotbook/slotbook/pkg/config"
 	"github.com/slotbook/slotbook/pkg/seal"
 	"github.com/slotbook/slotbook/pkg/slotbook"
+	"github.com/slotbook/slotbook/pkg/webhook"
 )
 
 // TestNotifyBootstrap runs the built notify function: the safety net's
 // event sends the due mails of a booking through SES (the stand-in), and
 // a stream record of its reminder sets a schedule that invokes this very
-// function (its ARN from the Runtime API) at the reminder's time.
+// function (its ARN from the Runtime API) at the reminder's time; a
+// webhook event to a loopback address is refused at the dial (AWS rules).
 func TestNotifyBootstrap(t *testing.T) {
 	ses := sestest.New(t, "salon.example")
 	sched := schedulertest.New(t, "slotbook-notify")
@@ -33,7 +37,17 @@ func TestNotifyBootstrap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := slotbook.NewApp(w.store, sealer, nil)
+	// A webhook to a receiver on loopback, subscribed as in local mode: the
+	// function, on AWS rules, must refuse to dial it.
+	hits := 0
+	rcv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits++ }))
+	defer rcv.Close()
+	app := slotbook.NewApp(w.store, sealer, nil, slotbook.WithWebhookSender(webhook.New(true)))
+	boss, _ := slotbook.NewPrincipal("boss", "demo", "admin")
+	hook, _, err := app.CreateWebhook(slotbook.WithPrincipal(t.Context(), boss), "demo", rcv.URL, []slotbook.WebhookEvent{slotbook.EventBookingCreated})
+	if err != nil {
+		t.Fatal(err)
+	}
 	_, at := bookableTuesday(w.now)
 	start, _ := time.Parse(time.RFC3339, at(9, 0))
 	res, err := app.Book(t.Context(), slotbook.BookingRequest{CompanyID: "demo", ServiceID: "haircut", EmployeeID: "ana", Start: start,
@@ -54,6 +68,13 @@ func TestNotifyBootstrap(t *testing.T) {
 	sent := ses.Sent()
 	if len(sent) != 2 {
 		t.Fatalf("SES took %d mails", len(sent))
+	}
+	// The webhook event was tried once, refused at the dial, and failed for
+	// good; the log says why.
+	log, err := w.store.WebhookDeliveries(t.Context(), "demo", hook.ID)
+	if err != nil || len(log) != 1 || log[0].State != slotbook.NotificationFailed || len(log[0].Attempts) != 1 ||
+		log[0].Attempts[0].Error != "address_not_allowed" || hits != 0 {
+		t.Errorf("webhook log %+v (%v), %d hits on loopback", log, err, hits)
 	}
 	for _, m := range sent {
 		if m.From != w.env[config.EnvMailFrom] || !strings.Contains(string(m.Raw), "BEGIN:VCALENDAR") {
