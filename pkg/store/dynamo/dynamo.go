@@ -155,6 +155,26 @@ func (s *Store) put(ctx context.Context, op string, item any, cond string) (bool
 	return true, nil
 }
 
+// create writes item unless an item of its key exists (Conflict, naming
+// what).
+func (s *Store) create(ctx context.Context, what string, item any) error {
+	ok, err := s.put(ctx, "create "+what, item, absent)
+	if err == nil && !ok {
+		return conflict(what)
+	}
+	return err
+}
+
+// replace writes item over the item of its key, or returns NotFound
+// (naming what) if there is none.
+func (s *Store) replace(ctx context.Context, what string, item any) error {
+	ok, err := s.put(ctx, "update "+what, item, exists)
+	if err == nil && !ok {
+		return notFound(what)
+	}
+	return err
+}
+
 // query reads every item of partition pk whose sort key lies in [from, to]
 // (or begins with from when to is empty), in sort-key order.
 func query[T any](ctx context.Context, s *Store, op, pk, from, to string) ([]T, error) {

@@ -73,11 +73,7 @@ func (s *Store) CreateEmployee(ctx context.Context, companyID string, e slotbook
 	if !validIDs(companyID, e.ID) {
 		return slotbook.FieldErrorf("id", "is not a valid id")
 	}
-	ok, err := s.put(ctx, "create employee", employeeToItem(companyID, e), absent)
-	if err == nil && !ok {
-		return conflict("employee")
-	}
-	return err
+	return s.create(ctx, "employee", employeeToItem(companyID, e))
 }
 
 // UpdateEmployee implements slotbook.Store.
@@ -85,11 +81,7 @@ func (s *Store) UpdateEmployee(ctx context.Context, companyID string, e slotbook
 	if !validIDs(companyID, e.ID) {
 		return notFound("employee")
 	}
-	ok, err := s.put(ctx, "update employee", employeeToItem(companyID, e), exists)
-	if err == nil && !ok {
-		return notFound("employee")
-	}
-	return err
+	return s.replace(ctx, "employee", employeeToItem(companyID, e))
 }
 
 // DeleteEmployee implements slotbook.Store. The employee and their place

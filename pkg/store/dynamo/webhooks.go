@@ -90,11 +90,7 @@ func (s *Store) CreateWebhook(ctx context.Context, companyID string, w slotbook.
 	if !validIDs(companyID, w.ID) {
 		return slotbook.FieldErrorf("id", "is not a valid id")
 	}
-	ok, err := s.put(ctx, "create webhook", webhookToItem(companyID, w), absent)
-	if err == nil && !ok {
-		return conflict("webhook")
-	}
-	return err
+	return s.create(ctx, "webhook", webhookToItem(companyID, w))
 }
 
 // UpdateWebhook implements slotbook.Store.
@@ -102,11 +98,7 @@ func (s *Store) UpdateWebhook(ctx context.Context, companyID string, w slotbook.
 	if !validIDs(companyID, w.ID) {
 		return notFound("webhook")
 	}
-	ok, err := s.put(ctx, "update webhook", webhookToItem(companyID, w), exists)
-	if err == nil && !ok {
-		return notFound("webhook")
-	}
-	return err
+	return s.replace(ctx, "webhook", webhookToItem(companyID, w))
 }
 
 // DeleteWebhook implements slotbook.Store. The delivery log is left to
