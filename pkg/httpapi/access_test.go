@@ -74,6 +74,8 @@ func routeCases() []routeCase {
 		{"DELETE", "/v1/companies/acme/employees/{e}/calendars/{calendar}", ownEmployee, nil, 204},
 		{"POST", "/v1/companies/acme/employees/{e}/calendars/{calendar}/reconnect", ownEmployee, map[string]any{"url": "https://feeds.example/a.ics"}, 200},
 		{"POST", "/v1/companies/acme/employees/{e}/calendars/oauth", ownEmployee, nil, 201},
+		{"GET", "/v1/companies/acme/customers/export?email=chris@client.example", adminOnly, nil, 200},
+		{"POST", "/v1/companies/acme/customers/erase", adminOnly, map[string]any{"email": "nobody@client.example"}, 200},
 		{"GET", "/v1/companies/acme/webhooks", adminOnly, nil, 200},
 		{"POST", "/v1/companies/acme/webhooks", adminOnly, map[string]any{"url": "https://crm.example/hook", "events": []string{"booking.created"}}, 201},
 		{"DELETE", "/v1/companies/acme/webhooks/{webhook}", adminOnly, nil, 204},

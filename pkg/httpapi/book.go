@@ -45,6 +45,8 @@ type bookingJSON struct {
 	Lang string `json:"lang,omitempty"`
 	// RescheduleCount counts the booking's moves.
 	RescheduleCount int `json:"rescheduleCount"`
+	// Anonymized: its customer data was erased.
+	Anonymized bool `json:"anonymized,omitempty"`
 	// Notifications are the booking's mails (GET …/bookings/{id} only).
 	Notifications []notificationJSON `json:"notifications,omitempty"`
 }
@@ -160,6 +162,7 @@ func bookingOut(b slotbook.Booking) bookingJSON {
 		Lang:      string(b.Lang),
 
 		RescheduleCount: b.Reschedules,
+		Anonymized:      b.Anonymized,
 	}
 }
 

@@ -13,7 +13,8 @@ const (
 	// Widget: the public booking widget's reads (functions/slots).
 	Widget Group = "slots"
 	// Settings: company settings, employees, availability, absences,
-	// closures, services, calendar connections, webhooks (functions/settings).
+	// closures, services, calendar connections, webhooks, customer data
+	// (functions/settings).
 	Settings Group = "settings"
 	// Book: create, move and cancel bookings (functions/book).
 	Book Group = "book"
@@ -96,6 +97,8 @@ var routes = []route{
 	{Route{Group: Settings, Method: http.MethodGet, Pattern: company + "/employees/{employeeId}/absences", Access: SignedIn}, (*server).listAbsences},
 	{Route{Group: Settings, Method: http.MethodPost, Pattern: company + "/employees/{employeeId}/absences", Access: SignedIn}, (*server).createAbsence},
 	{Route{Group: Settings, Method: http.MethodDelete, Pattern: company + "/employees/{employeeId}/absences/{absenceId}", Access: SignedIn}, (*server).deleteAbsence},
+	{Route{Group: Settings, Method: http.MethodGet, Pattern: company + "/customers/export", Access: SignedIn}, (*server).exportCustomer},
+	{Route{Group: Settings, Method: http.MethodPost, Pattern: company + "/customers/erase", Access: SignedIn}, (*server).eraseCustomer},
 	{Route{Group: Settings, Method: http.MethodGet, Pattern: company + "/webhooks", Access: SignedIn}, (*server).listWebhooks},
 	{Route{Group: Settings, Method: http.MethodPost, Pattern: company + "/webhooks", Access: SignedIn}, (*server).createWebhook},
 	{Route{Group: Settings, Method: http.MethodDelete, Pattern: company + "/webhooks/{webhookId}", Access: SignedIn}, (*server).deleteWebhook},

@@ -521,10 +521,24 @@ func (a *App) CancelBooking(ctx context.Context, companyID, bookingID, token str
 	if err != nil {
 		return err
 	}
+	by := CancelledByStaff
 	if token != "" {
 		if err := customerDeadline(c, b, a.now()); err != nil {
 			return err
 		}
+		by = CancelledByCustomer
+	}
+	return a.cancel(ctx, c, b, by)
+}
+
+// cancel cancels booking b of company c, which its caller may cancel: the
+// time freed, the removal of its event and the mails and events of the
+// cancel recorded in one step, then the event removed (or left to the
+// sweeper).
+func (a *App) cancel(ctx context.Context, c Company, b Booking, by string) error {
+	companyID, bookingID := c.ID, b.ID
+	if b.Status == Pending {
+		return Errorf(Conflict, "The booking is still being made; try again in a moment.")
 	}
 	var removal *EventRemoval
 	if b.Event.Key != "" || b.Event.EventID != "" {
@@ -537,10 +551,6 @@ func (a *App) CancelBooking(ctx context.Context, companyID, bookingID, token str
 	}
 	cancelled := b
 	cancelled.Sequence++
-	by := CancelledByStaff
-	if token != "" {
-		by = CancelledByCustomer
-	}
 	outbox := a.changeNotifications(ctx, c, emp, cancelled, NoticeCancelled, "", nil, a.now(), change{cancelledBy: by})
 	if err := a.store.CancelBooking(ctx, companyID, bookingID, removal, outbox); err != nil {
 		return err

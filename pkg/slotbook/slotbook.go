@@ -197,6 +197,9 @@ type Booking struct {
 	// cancel token; the company's MaxCustomerReschedules bounds them. A
 	// move by the company does not use up the customer's.
 	CustomerReschedules int
+	// Anonymized: the customer's name, e-mail, phone and the notes were
+	// erased (on request, or after the company's retentionDays).
+	Anonymized bool
 }
 
 // Blocks reports whether the booking keeps its time from others at now:

@@ -139,6 +139,16 @@ type Store interface {
 	// if missing), and sets its state and expiry to d's, in one step.
 	RecordDeliveryAttempt(ctx context.Context, companyID string, d WebhookDelivery, attempt DeliveryAttempt) error
 
+	// CustomerBookings returns every booking of the company (pending,
+	// confirmed or cancelled) whose customer e-mail is email, compared
+	// without regard to case, ordered by start.
+	CustomerBookings(ctx context.Context, companyID, email string) ([]Booking, error)
+	// AnonymizeBooking erases a booking's customer data — name, e-mail,
+	// phone, notes — and marks it Anonymized; its time, service, employee
+	// and status stay. It returns NotFound, and Conflict for a pending
+	// booking.
+	AnonymizeBooking(ctx context.Context, companyID, bookingID string) error
+
 	// Notifications returns a booking's notifications, ordered by id.
 	Notifications(ctx context.Context, companyID, bookingID string) ([]Notification, error)
 	// Notification returns one notification of a booking, or NotFound.

@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) slotbook.Store) {
 		{"ClosureWritesRace", testClosureWritesRace},
 		{"Webhooks", testWebhooks},
 		{"DeliveryAttemptsRace", testDeliveryAttemptsRace},
+		{"CustomerData", testCustomerData},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })

@@ -261,7 +261,11 @@ type bookingItem struct {
 	Sequence        int    `dynamodbav:"seq"`
 	Reschedules     int    `dynamodbav:"reschedules"`
 	ByCustomer      int    `dynamodbav:"customerReschedules"`
-	TTL             int64  `dynamodbav:"ttl,omitempty"` // pending only
+	Anonymized      bool   `dynamodbav:"anonymized,omitempty"`
+	// Customer puts the booking into CustomerIndex while it holds
+	// customer data: a hash of company and e-mail, never the e-mail.
+	Customer string `dynamodbav:"cust,omitempty"`
+	TTL      int64  `dynamodbav:"ttl,omitempty"` // pending only
 }
 
 func bookingToItem(c string, b slotbook.Booking) bookingItem {
@@ -277,6 +281,7 @@ func bookingToItem(c string, b slotbook.Booking) bookingItem {
 		Notes: b.Notes, CreatedAt: b.CreatedAt, Status: string(b.Status),
 		CancelTokenHash: b.CancelTokenHash, EventConnection: b.Event.Connection, EventKey: b.Event.Key, EventID: b.Event.EventID,
 		Lang: string(b.Lang), Sequence: b.Sequence, Reschedules: b.Reschedules, ByCustomer: b.CustomerReschedules,
+		Anonymized: b.Anonymized, Customer: customerKey(c, b.Customer.Email),
 	}
 	if !b.PendingUntil.IsZero() {
 		it.PendingNs = b.PendingUntil.UnixNano()
@@ -295,6 +300,7 @@ func (i bookingItem) booking() slotbook.Booking {
 		Notes:    i.Notes, CreatedAt: i.CreatedAt, Status: slotbook.BookingStatus(i.Status),
 		CancelTokenHash: i.CancelTokenHash, Event: slotbook.EventRef{Connection: i.EventConnection, Key: i.EventKey, EventID: i.EventID},
 		Lang: slotbook.Language(i.Lang), Sequence: i.Sequence, Reschedules: i.Reschedules, CustomerReschedules: i.ByCustomer,
+		Anonymized: i.Anonymized,
 	}
 	if i.PendingNs != 0 {
 		b.PendingUntil = time.Unix(0, i.PendingNs)

@@ -6,8 +6,8 @@ import (
 )
 
 // TableSchema returns the key schema of slotbook's table: the attribute
-// definitions (string PK and SK, and the outbox index's keys), the key (PK
-// hash, SK range), the global secondary indexes (OutboxIndex) and the
+// definitions (string PK and SK, and the keys of the outbox and customer indexes), the key (PK
+// hash, SK range), the global secondary indexes (OutboxIndex, CustomerIndex) and the
 // time-to-live attribute. CreateTable creates tables with it, and the
 // template's tests (pkg/aws/samtemplate) hold template.yaml's table to it.
 func TableSchema() (attrs []types.AttributeDefinition, keys []types.KeySchemaElement, indexes []types.GlobalSecondaryIndex, ttlAttribute string) {
@@ -16,6 +16,7 @@ func TableSchema() (attrs []types.AttributeDefinition, keys []types.KeySchemaEle
 		{AttributeName: aws.String(attrSK), AttributeType: types.ScalarAttributeTypeS},
 		{AttributeName: aws.String(attrOutbox), AttributeType: types.ScalarAttributeTypeS},
 		{AttributeName: aws.String(attrOutboxDue), AttributeType: types.ScalarAttributeTypeS},
+		{AttributeName: aws.String(attrCustomer), AttributeType: types.ScalarAttributeTypeS},
 	}
 	indexes = []types.GlobalSecondaryIndex{{
 		IndexName: aws.String(OutboxIndex),
@@ -24,6 +25,13 @@ func TableSchema() (attrs []types.AttributeDefinition, keys []types.KeySchemaEle
 			{AttributeName: aws.String(attrOutboxDue), KeyType: types.KeyTypeRange},
 		},
 		Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+	}, {
+		IndexName: aws.String(CustomerIndex),
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(attrCustomer), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(attrSK), KeyType: types.KeyTypeRange},
+		},
+		Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
 	}}
 	keys = []types.KeySchemaElement{
 		{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash},

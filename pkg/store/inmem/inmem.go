@@ -9,6 +9,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -450,6 +451,41 @@ func (s *Store) RecordDeliveryAttempt(_ context.Context, companyID string, d slo
 		d.Attempts = []slotbook.DeliveryAttempt{attempt}
 	}
 	t.deliveries[k] = d
+	return nil
+}
+
+// CustomerBookings implements slotbook.Store.
+func (s *Store) CustomerBookings(_ context.Context, companyID, email string) ([]slotbook.Booking, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []slotbook.Booking{}
+	t := s.tenant(companyID)
+	if t == nil || email == "" {
+		return out, nil
+	}
+	for _, b := range t.bookings {
+		if strings.EqualFold(b.Customer.Email, email) {
+			b.CancelTokenHash = slices.Clone(b.CancelTokenHash)
+			out = append(out, b)
+		}
+	}
+	slices.SortFunc(out, func(x, y slotbook.Booking) int { return cmp.Or(x.Start.Compare(y.Start), cmp.Compare(x.ID, y.ID)) })
+	return out, nil
+}
+
+// AnonymizeBooking implements slotbook.Store.
+func (s *Store) AnonymizeBooking(_ context.Context, companyID, bookingID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, b, err := find(s, companyID, bookingID, "booking", bookings)
+	if err != nil {
+		return err
+	}
+	if b.Status == slotbook.Pending {
+		return slotbook.Errorf(slotbook.Conflict, "The booking is still being made.")
+	}
+	b.Customer, b.Notes, b.Anonymized = slotbook.Customer{}, "", true
+	t.bookings[bookingID] = b
 	return nil
 }
 

@@ -1,0 +1,155 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/slotbook/slotbook/pkg/calendar/caldav"
+	"github.com/slotbook/slotbook/pkg/calendar/caldav/radicaletest"
+	"github.com/slotbook/slotbook/pkg/slotbook"
+	"github.com/slotbook/slotbook/pkg/store/dynamo"
+	"github.com/slotbook/slotbook/pkg/store/dynamo/dynamotest"
+)
+
+// rawTable returns every item of table, each as one string of its
+// attribute names and values (binary values as raw bytes).
+func rawTable(t *testing.T, table string) []string {
+	t.Helper()
+	var out []string
+	p := dynamodb.NewScanPaginator(dynamotest.Client(t), &dynamodb.ScanInput{TableName: aws.String(table)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, item := range page.Items {
+			var b strings.Builder
+			for k, v := range item {
+				fmt.Fprintf(&b, "%s=%s ", k, rawValue(v))
+			}
+			out = append(out, b.String())
+		}
+	}
+	return out
+}
+
+func rawValue(v types.AttributeValue) string {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return v.Value
+	case *types.AttributeValueMemberN:
+		return v.Value
+	case *types.AttributeValueMemberB:
+		return string(v.Value)
+	case *types.AttributeValueMemberL:
+		var parts []string
+		for _, x := range v.Value {
+			parts = append(parts, rawValue(x))
+		}
+		return strings.Join(parts, ",")
+	case *types.AttributeValueMemberM:
+		var parts []string
+		for k, x := range v.Value {
+			parts = append(parts, k+":"+rawValue(x))
+		}
+		return strings.Join(parts, ",")
+	case *types.AttributeValueMemberSS:
+		return strings.Join(v.Value, ",")
+	}
+	return ""
+}
+
+// TestEraseCustomerOnDynamoDB: three bookings of one customer, two of them
+// past; the export shows them; the erasure cancels the future one (its
+// event leaves a real Radicale calendar) and anonymizes all three; a raw
+// scan of the whole table then finds neither the e-mail nor the name; a
+// second erasure changes nothing.
+func TestEraseCustomerOnDynamoDB(t *testing.T) {
+	dav := radicaletest.Start(t, radicaletest.Options{Users: map[string]string{"ana": "ana-dav-pass"}})
+	calPath := dav.MakeCalendar(t, "ana", "ana-dav-pass", "work", "Work")
+	table := dynamotest.NewTable(t)
+	e := newEnvOn(t, dynamo.New(dynamotest.Client(t), table),
+		slotbook.WithProviders(map[slotbook.Provider]slotbook.CalendarProvider{slotbook.CalDAV: caldav.New(caldav.Config{AllowPrivateNetworks: true})}),
+		slotbook.WithPrivateCalendarHosts())
+	admin := token(t, "boss", "acme", slotbook.RoleAdmin)
+	e.seed(admin)
+	e.must(201, "POST", "/v1/companies/acme/employees/ana/calendars", admin, map[string]any{
+		"provider": "caldav", "url": dav.URL + "/", "username": "ana", "password": "ana-dav-pass"})
+
+	const name, email = "Erika Erased-Muster", "Erika.Erased@Client.example"
+	body := func(start string) map[string]any {
+		b := bookingBody(start)
+		b["customer"] = map[string]any{"name": name, "email": email, "phone": "+41 44 765 43 21"}
+		b["notes"] = "Allergic to lavender"
+		return b
+	}
+	var future confirmation
+	e.must(201, "POST", "/v1/companies/acme/bookings", "", body("2027-03-22T09:00:00+01:00"))
+	e.must(201, "POST", "/v1/companies/acme/bookings", "", body("2027-03-22T10:00:00+01:00"))
+	e.must(201, "POST", "/v1/companies/acme/bookings", "", body("2027-03-29T09:00:00+02:00")).Decode(t, &future)
+	other := e.must(201, "POST", "/v1/companies/acme/bookings", "", bookingBody("2027-03-29T11:00:00+02:00"))
+	if n := len(dav.Objects(t, "ana", "ana-dav-pass", calPath)); n != 4 {
+		t.Fatalf("%d events in the calendar, want 4", n)
+	}
+	e.advance(5 * time.Hour) // 13:00 on 22 March: two of Erika's are past
+
+	var export struct {
+		Email    string
+		Bookings []struct {
+			ID, Status, Notes string
+			Customer          struct{ Name, Email, Phone string }
+		}
+	}
+	e.must(200, "GET", "/v1/companies/acme/customers/export?email=erika.erased@client.EXAMPLE", admin, nil).Decode(t, &export)
+	if len(export.Bookings) != 3 || export.Bookings[0].Customer.Name != name || export.Bookings[0].Notes != "Allergic to lavender" ||
+		export.Bookings[2].ID != future.ID {
+		t.Fatalf("export %+v", export)
+	}
+
+	var res struct{ BookingsAnonymized, FutureBookingsCancelled int }
+	e.must(200, "POST", "/v1/companies/acme/customers/erase", admin, map[string]any{"email": email}).Decode(t, &res)
+	if res.BookingsAnonymized != 2 || res.FutureBookingsCancelled != 1 {
+		t.Errorf("erase = %+v, want 2 anonymized, 1 cancelled", res)
+	}
+	objects := dav.Objects(t, "ana", "ana-dav-pass", calPath)
+	if len(objects) != 3 {
+		t.Errorf("%d events after the erasure, want 3 (the future one gone)", len(objects))
+	}
+	for _, o := range objects {
+		if _, ics := dav.Get(t, "ana", "ana-dav-pass", o); strings.Contains(ics, future.ID) {
+			t.Errorf("the cancelled booking's event is still there: %s", o)
+		}
+	}
+	var after movedBooking
+	e.must(200, "GET", "/v1/companies/acme/bookings/"+future.ID, admin, nil).Decode(t, &after)
+	if after.Status != "cancelled" {
+		t.Errorf("the future booking is %s", after.Status)
+	}
+
+	items := rawTable(t, table)
+	if len(items) < 20 || !strings.Contains(strings.Join(items, "\n"), "Chris Client") {
+		t.Fatalf("the scan (%d items) does not see the other customer: it would miss these too", len(items))
+	}
+	for i, it := range items {
+		for _, s := range []string{strings.ToLower(email), email, name, "Erika", "765 43 21", "lavender"} {
+			if strings.Contains(it, s) {
+				t.Errorf("item %d holds %q: %.300s", i, s, it)
+			}
+		}
+	}
+	e.must(200, "GET", "/v1/companies/acme/customers/export?email="+email, admin, nil).Decode(t, &export)
+	if len(export.Bookings) != 0 {
+		t.Errorf("the export after the erasure: %+v", export.Bookings)
+	}
+	e.must(200, "POST", "/v1/companies/acme/customers/erase", admin, map[string]any{"email": email}).Decode(t, &res)
+	if res.BookingsAnonymized != 0 || res.FutureBookingsCancelled != 0 {
+		t.Errorf("a second erase = %+v, want nothing", res)
+	}
+	_ = other
+}
