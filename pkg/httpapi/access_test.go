@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slotbook/slotbook/api/apitest"
 	"github.com/slotbook/slotbook/pkg/httpapi"
@@ -15,11 +16,12 @@ import (
 type kind int
 
 const (
-	public      kind = iota // anyone
-	read                    // admin and staff of the company; support while supportAccess is on
-	ownEmployee             // admin; staff for their own employee only
-	adminOnly               // admin of the company only
-	readOwn                 // reads of personal data: admin, support; staff only of their own employee
+	public         kind = iota // anyone
+	read                       // admin and staff of the company; support while supportAccess is on
+	ownEmployee                // admin; staff for their own employee only
+	adminOnly                  // admin of the company only
+	readOwn                    // reads of personal data: admin, support; staff only of their own employee
+	adminOrSupport             // admin, and support while allowed; never staff
 )
 
 // routeCase is one route with a request that succeeds for a caller who may make it.
@@ -74,6 +76,7 @@ func routeCases() []routeCase {
 		{"DELETE", "/v1/companies/acme/employees/{e}/calendars/{calendar}", ownEmployee, nil, 204},
 		{"POST", "/v1/companies/acme/employees/{e}/calendars/{calendar}/reconnect", ownEmployee, map[string]any{"url": "https://feeds.example/a.ics"}, 200},
 		{"POST", "/v1/companies/acme/employees/{e}/calendars/oauth", ownEmployee, nil, 201},
+		{"GET", "/v1/companies/acme/audit?from=2027-03-01&to=2027-03-31", adminOrSupport, nil, 200},
 		{"GET", "/v1/companies/acme/customers/export?email=chris@client.example", adminOnly, nil, 200},
 		{"POST", "/v1/companies/acme/customers/erase", adminOnly, map[string]any{"email": "nobody@client.example"}, 200},
 		{"GET", "/v1/companies/acme/webhooks", adminOnly, nil, 200},
@@ -116,10 +119,12 @@ func callers() []caller {
 		{"no token", func(testing.TB) string { return "" }, func(k kind) bool { return k == public }, 401},
 		{"admin", tok("boss", "acme", slotbook.RoleAdmin), func(kind) bool { return true }, 0},
 		{"admin of another company", tok("eve", "other", slotbook.RoleAdmin), func(k kind) bool { return k == public }, 403},
-		{"staff, own employee", tok("ana", "acme", slotbook.RoleStaff), func(k kind) bool { return k != adminOnly }, 403},
+		{"staff, own employee", tok("ana", "acme", slotbook.RoleStaff), func(k kind) bool { return k != adminOnly && k != adminOrSupport }, 403},
 		{"staff, a colleague", tok("bob", "acme", slotbook.RoleStaff), func(k kind) bool { return k == public || k == read }, 403},
 		{"staff of another company", tok("ana", "other", slotbook.RoleStaff), func(k kind) bool { return k == public }, 403},
-		{"support, access on", tok("help", "", slotbook.RoleSupport), func(k kind) bool { return k == public || k == read || k == readOwn }, 403},
+		{"support, access on", tok("help", "", slotbook.RoleSupport), func(k kind) bool {
+			return k == public || k == read || k == readOwn || k == adminOrSupport
+		}, 403},
 	}
 }
 
@@ -185,10 +190,29 @@ func TestEveryRouteByRole(t *testing.T) {
 				if f := bodyFor[rc.path]; f != nil {
 					body = f(e, tok, admin)
 				}
+				before := auditEntries(t, e)
 				r := e.client.Do(apitest.Request{Method: rc.method, Path: path, Token: tok, Body: body,
 					BadRequest: tok == "" && rc.kind != public})
 				if r.Status != want {
 					t.Errorf("status %d, want %d: %s", r.Status, want, r.Body)
+				}
+				// The audit log: one entry naming the caller for a change, a
+				// support read or a read of a customer's data; none for a
+				// refused request or an ordinary read.
+				added := auditEntries(t, e)[len(before):]
+				action := rc.method + " " + strings.TrimPrefix(templateOf(rc.path), "/v1/companies/{companyId}")
+				// Public routes ignore credentials: their caller is the customer.
+				actor := subjectOf(c.name)
+				if rc.kind == public {
+					actor = slotbook.ActorCustomer
+				}
+				recorded := r.Status < 400 && (rc.method != "GET" ||
+					rc.kind != public && (c.name == "support, access on" || strings.Contains(rc.path, "/customers/")))
+				switch {
+				case !recorded && len(added) != 0:
+					t.Errorf("%d audit entries for a request that changed nothing: %+v", len(added), added)
+				case recorded && (len(added) != 1 || added[0].Action != action || added[0].Actor != actor):
+					t.Errorf("audit entries %+v, want one of %s by %s", added, action, actor)
 				}
 			})
 		}
@@ -290,4 +314,31 @@ func TestAccessDecidesWhoIsAsked(t *testing.T) {
 			t.Errorf("no route is %s: the test above proves nothing for it", a)
 		}
 	}
+}
+
+// auditEntries reads acme's whole audit log from the store.
+func auditEntries(t *testing.T, e *env) []slotbook.AuditEntry {
+	t.Helper()
+	list, err := e.store.AuditEntries(t.Context(), "acme", time.Unix(0, 0), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list
+}
+
+// subjectOf is the audit actor of a caller of callers().
+func subjectOf(caller string) string {
+	switch caller {
+	case "no token":
+		return slotbook.ActorCustomer
+	case "admin":
+		return "boss"
+	case "staff, own employee":
+		return "ana"
+	case "staff, a colleague":
+		return "bob"
+	case "support, access on":
+		return "help"
+	}
+	return "?"
 }

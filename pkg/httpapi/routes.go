@@ -97,6 +97,7 @@ var routes = []route{
 	{Route{Group: Settings, Method: http.MethodGet, Pattern: company + "/employees/{employeeId}/absences", Access: SignedIn}, (*server).listAbsences},
 	{Route{Group: Settings, Method: http.MethodPost, Pattern: company + "/employees/{employeeId}/absences", Access: SignedIn}, (*server).createAbsence},
 	{Route{Group: Settings, Method: http.MethodDelete, Pattern: company + "/employees/{employeeId}/absences/{absenceId}", Access: SignedIn}, (*server).deleteAbsence},
+	{Route{Group: Settings, Method: http.MethodGet, Pattern: company + "/audit", Access: SignedIn}, (*server).auditLog},
 	{Route{Group: Settings, Method: http.MethodGet, Pattern: company + "/customers/export", Access: SignedIn}, (*server).exportCustomer},
 	{Route{Group: Settings, Method: http.MethodPost, Pattern: company + "/customers/erase", Access: SignedIn}, (*server).eraseCustomer},
 	{Route{Group: Settings, Method: http.MethodGet, Pattern: company + "/webhooks", Access: SignedIn}, (*server).listWebhooks},

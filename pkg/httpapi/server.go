@@ -8,7 +8,9 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"path"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/slotbook/slotbook/pkg/slotbook"
@@ -37,7 +39,7 @@ func NewHandler(app *slotbook.App, auth Authenticator, log *slog.Logger, groups 
 		if !inGroups(rt.Group, groups) {
 			continue
 		}
-		handle, auth := rt.handle, rt.Access != Anonymous
+		handle, auth, pattern := rt.handle, rt.Access != Anonymous, rt.Pattern
 		mux.HandleFunc(rt.Method+" "+rt.Pattern, func(w http.ResponseWriter, r *http.Request) {
 			if auth {
 				var err error
@@ -55,9 +57,53 @@ func NewHandler(app *slotbook.App, auth Authenticator, log *slog.Logger, groups 
 			if err := handle(s, w, r); err != nil {
 				writeError(w, r, s.log, err)
 			}
+			s.audit(w, r, pattern)
 		})
 	}
 	return s.middleware(mux)
+}
+
+// audited are the reads that are audited whoever makes them: they show a
+// customer's personal data.
+var audited = map[string]bool{"GET " + company + "/customers/export": true}
+
+// audit records a successful write of a company's data, a support read, or
+// an audited read in the company's audit log: the route, and the ids of
+// its path (and of what it created), never a body or a query.
+func (s *server) audit(w http.ResponseWriter, r *http.Request, pattern string) {
+	companyID := r.PathValue("companyId")
+	status := http.StatusOK
+	if sw, ok := w.(*statusWriter); ok && sw.status != 0 {
+		status = sw.status
+	}
+	if companyID == "" || status >= 400 {
+		return
+	}
+	p, _ := slotbook.PrincipalFrom(r.Context())
+	if r.Method == http.MethodGet && p.Role != slotbook.RoleSupport && !audited[r.Method+" "+pattern] {
+		return
+	}
+	var target []string
+	for rest := pattern; ; {
+		i := strings.IndexByte(rest, '{')
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(rest[i:], '}')
+		if j < 0 {
+			break
+		}
+		name := rest[i+1 : i+j]
+		rest = rest[i+j+1:]
+		if name != "companyId" {
+			target = append(target, name+"="+r.PathValue(name))
+		}
+	}
+	if loc := w.Header().Get("Location"); status == http.StatusCreated && loc != "" {
+		target = append(target, "id="+path.Base(loc))
+	}
+	action := r.Method + " " + strings.TrimPrefix(pattern, company)
+	s.app.RecordAudit(context.WithoutCancel(r.Context()), companyID, action, strings.Join(target, ","))
 }
 
 // authenticate puts the caller of r, if any, into r's context.

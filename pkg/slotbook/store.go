@@ -149,6 +149,12 @@ type Store interface {
 	// booking.
 	AnonymizeBooking(ctx context.Context, companyID, bookingID string) error
 
+	// AppendAudit adds an entry to the company's audit log.
+	AppendAudit(ctx context.Context, companyID string, e AuditEntry) error
+	// AuditEntries returns the company's audit entries with At in
+	// [from, to), oldest first.
+	AuditEntries(ctx context.Context, companyID string, from, to time.Time) ([]AuditEntry, error)
+
 	// Notifications returns a booking's notifications, ordered by id.
 	Notifications(ctx context.Context, companyID, bookingID string) ([]Notification, error)
 	// Notification returns one notification of a booking, or NotFound.

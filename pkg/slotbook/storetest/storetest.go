@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore func(t *testing.T) slotbook.Store) {
 		{"Webhooks", testWebhooks},
 		{"DeliveryAttemptsRace", testDeliveryAttemptsRace},
 		{"CustomerData", testCustomerData},
+		{"Audit", testAudit},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })

@@ -40,6 +40,7 @@ type tenant struct {
 	closures     map[string]slotbook.Closure            // id → closure
 	webhooks     map[string]slotbook.Webhook            // id → webhook
 	deliveries   map[string]slotbook.WebhookDelivery    // webhook id + "/" + delivery id → log
+	audit        []slotbook.AuditEntry                  // in the order written
 	services     map[string]slotbook.Service
 	bookings     map[string]slotbook.Booking // id → booking
 	idempotency  map[string]slotbook.Idempotency
@@ -487,6 +488,36 @@ func (s *Store) AnonymizeBooking(_ context.Context, companyID, bookingID string)
 	b.Customer, b.Notes, b.Anonymized = slotbook.Customer{}, "", true
 	t.bookings[bookingID] = b
 	return nil
+}
+
+// AppendAudit implements slotbook.Store.
+func (s *Store) AppendAudit(_ context.Context, companyID string, e slotbook.AuditEntry) error {
+	if err := badIDs(companyID, e.ID); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tenantForWrite(companyID)
+	t.audit = append(t.audit, e)
+	return nil
+}
+
+// AuditEntries implements slotbook.Store.
+func (s *Store) AuditEntries(_ context.Context, companyID string, from, to time.Time) ([]slotbook.AuditEntry, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := []slotbook.AuditEntry{}
+	t := s.tenant(companyID)
+	if t == nil {
+		return out, nil
+	}
+	for _, e := range t.audit {
+		if !e.At.Before(from) && e.At.Before(to) {
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(x, y slotbook.AuditEntry) int { return x.At.Compare(y.At) })
+	return out, nil
 }
 
 // CreateAbsence implements slotbook.Store.
