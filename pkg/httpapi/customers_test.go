@@ -153,3 +153,68 @@ func TestEraseCustomerOnDynamoDB(t *testing.T) {
 	}
 	_ = other
 }
+
+// TestRetentionErasesExpiredCustomerData: with retentionDays, the sweeper
+// erases a booking's customer data that long after its end, and no
+// earlier; the audit log says the system did it. On both stores.
+func TestRetentionErasesExpiredCustomerData(t *testing.T) {
+	eachStore(t, func(t *testing.T, store func() slotbook.Store) {
+		e := newEnvOn(t, store())
+		admin := token(t, "boss", "acme", slotbook.RoleAdmin)
+		e.seed(admin)
+		e.must(200, "PUT", "/v1/companies/acme/settings", admin, settingsBody{
+			"name": "Acme", "timezone": "Europe/Zurich", "bookingIntervalMinutes": 30, "minNoticeMinutes": 0, "horizonDays": 60,
+			"supportAccess": false, "retentionDays": 30,
+		})
+		var s struct{ RetentionDays *int }
+		e.must(200, "GET", "/v1/companies/acme/settings", admin, nil).Decode(t, &s)
+		if s.RetentionDays == nil || *s.RetentionDays != 30 {
+			t.Fatalf("retentionDays = %v", s.RetentionDays)
+		}
+		var a, b confirmation
+		e.must(201, "POST", "/v1/companies/acme/bookings", "", bookingBody("2027-03-22T09:00:00+01:00")).Decode(t, &a)
+		e.must(201, "POST", "/v1/companies/acme/bookings", "", bookingBody("2027-03-29T09:00:00+02:00")).Decode(t, &b)
+		sweep := func() slotbook.SweepReport {
+			rep, err := e.app.Sweep(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rep
+		}
+		customer := func(id string) (string, bool) {
+			var got struct {
+				Customer   struct{ Email string }
+				Anonymized bool
+			}
+			e.must(200, "GET", "/v1/companies/acme/bookings/"+id, admin, nil).Decode(t, &got)
+			return got.Customer.Email, got.Anonymized
+		}
+		if rep := sweep(); rep.Anonymized != 0 {
+			t.Errorf("a sweep right away erased %d", rep.Anonymized)
+		}
+		e.advance(35 * 24 * time.Hour) // 26 April: A ended 35 days ago, B 28
+		if rep := sweep(); rep.Anonymized != 1 {
+			t.Errorf("the sweep after 35 days erased %d, want 1", rep.Anonymized)
+		}
+		if email, anon := customer(a.ID); email != "" || !anon {
+			t.Errorf("A after its retention: %q, anonymized %v", email, anon)
+		}
+		if email, anon := customer(b.ID); email == "" || anon {
+			t.Errorf("B before its retention: %q, anonymized %v", email, anon)
+		}
+		e.advance(3 * 24 * time.Hour)
+		if rep := sweep(); rep.Anonymized != 1 {
+			t.Errorf("the sweep 3 days later erased %d, want 1 (B)", rep.Anonymized)
+		}
+		if rep := sweep(); rep.Anonymized != 0 {
+			t.Errorf("another sweep erased %d", rep.Anonymized)
+		}
+		var log struct {
+			Entries []struct{ Actor, Action, Target string }
+		}
+		e.must(200, "GET", "/v1/companies/acme/audit?from=2027-04-01&to=2027-04-30", admin, nil).Decode(t, &log)
+		if len(log.Entries) != 2 || log.Entries[0].Actor != slotbook.ActorSystem {
+			t.Errorf("audit of the erasures %+v", log.Entries)
+		}
+	})
+}

@@ -54,6 +54,8 @@ type settingsJSON struct {
 	NotifyEmployees        bool   `json:"notifyEmployees"`
 	CancelNoticeMinutes    int    `json:"cancelNoticeMinutes"`
 	MaxCustomerReschedules int    `json:"maxCustomerReschedules"`
+	// RetentionDays is null while customer data is kept.
+	RetentionDays *int `json:"retentionDays"`
 }
 
 type settingsInput struct {
@@ -69,11 +71,16 @@ type settingsInput struct {
 	NotifyEmployees        *bool   `json:"notifyEmployees"`
 	CancelNoticeMinutes    *int    `json:"cancelNoticeMinutes"`
 	MaxCustomerReschedules *int    `json:"maxCustomerReschedules"`
+	RetentionDays          *int    `json:"retentionDays"`
 }
 
 func settingsOut(c slotbook.Company) settingsJSON {
+	var keep *int
+	if c.RetentionDays > 0 {
+		keep = &c.RetentionDays
+	}
 	return settingsJSON{c.ID, c.Name, c.Timezone, c.BookingIntervalMinutes, c.MinNoticeMinutes, c.HorizonDays, c.SupportAccess,
-		string(c.Language), c.ReminderMinutesBefore, c.NotifyEmployees, c.CancelNoticeMinutes, c.MaxCustomerReschedules}
+		string(c.Language), c.ReminderMinutesBefore, c.NotifyEmployees, c.CancelNoticeMinutes, c.MaxCustomerReschedules, keep}
 }
 
 // or returns *p, or def if p is nil.
@@ -119,6 +126,7 @@ func (s *server) putSettings(w http.ResponseWriter, r *http.Request) error {
 		NotifyEmployees:        or(in.NotifyEmployees, slotbook.DefaultNotifyEmployees),
 		CancelNoticeMinutes:    or(in.CancelNoticeMinutes, 0),
 		MaxCustomerReschedules: or(in.MaxCustomerReschedules, slotbook.DefaultMaxCustomerReschedules),
+		RetentionDays:          or(in.RetentionDays, 0),
 	}
 	if in.Language != nil && !slotbook.ValidLanguage(slotbook.Language(*in.Language)) {
 		p.Add("language", "must be de or en")

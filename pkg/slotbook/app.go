@@ -101,7 +101,16 @@ func (a *App) PutSettings(ctx context.Context, c Company) (created bool, err err
 			return false, err
 		}
 	}
-	return a.store.PutCompany(ctx, c)
+	created, err = a.store.PutCompany(ctx, c)
+	if err != nil {
+		return false, err
+	}
+	// The sweeper finds the companies whose customer data expires here;
+	// saving the settings again repairs a record that was not written.
+	if err := a.store.SetRetention(ctx, c.ID, c.RetentionDays); err != nil {
+		return created, err
+	}
+	return created, nil
 }
 
 // Employees lists a company's employees.

@@ -57,6 +57,16 @@ func (a *App) RecordAudit(ctx context.Context, companyID, action, target string)
 	return err
 }
 
+// recordSystemAudit appends an entry of slotbook's own (the sweeper's).
+func (a *App) recordSystemAudit(ctx context.Context, companyID, action, target string) {
+	now := a.now()
+	e := AuditEntry{ID: NewID(), At: now, Actor: ActorSystem, Role: ActorSystem, Action: action, Target: target,
+		Expires: now.Add(AuditRetentionDays * 24 * time.Hour)}
+	if err := a.store.AppendAudit(ctx, companyID, e); err != nil {
+		a.log.ErrorContext(ctx, "audit entry not written", "company", companyID, "action", action, "code", string(ErrorCode(err)))
+	}
+}
+
 // AuditLog returns the company's audit entries of the dates from–to (the
 // company's zone, inclusive; zero dates: the last 30 days), oldest first:
 // to admins, and to support while the company allows it.

@@ -2,7 +2,9 @@ package slotbook
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
 )
 
 // ExportCustomer returns every booking of the customer with e-mail email
@@ -26,6 +28,9 @@ func (a *App) ExportCustomer(ctx context.Context, companyID, email string) ([]Bo
 	}
 	return list, nil
 }
+
+// MaxRetentionDays bounds the company's retentionDays (ten years).
+const MaxRetentionDays = 3650
 
 // EraseResult is what an erasure did.
 type EraseResult struct {
@@ -100,4 +105,78 @@ func checkCustomerEmail(email string) error {
 		return FieldErrorf("email", "must be a plain e-mail address such as chris@example.com")
 	}
 	return nil
+}
+
+// Retention is a company's record for the sweeper: how long it keeps
+// customer data, and up to when it has erased it.
+type Retention struct {
+	CompanyID string
+	Days      int
+	// DoneUntil: every booking that ended before it has been erased.
+	DoneUntil time.Time
+}
+
+// retentionOverlap is how far back each pass looks again before
+// DoneUntil: a booking that ended after it may have started before it.
+const retentionOverlap = 2 * 24 * time.Hour
+
+// eraseExpired erases the customer data of every booking that ended more
+// than its company's retentionDays ago, as an erasure does for a past
+// booking (the data goes, the booking stays), and returns how many it
+// anonymized. Each company's pass reads its employees' bookings from
+// where the last one stopped, so a pass costs what expired since. Bookings
+// of employees deleted since are not reached.
+func (a *App) eraseExpired(ctx context.Context, now time.Time) (int, error) {
+	list, err := a.store.Retentions(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, r := range list {
+		c, err := a.store.Company(ctx, r.CompanyID)
+		if err != nil || c.RetentionDays <= 0 {
+			continue // gone, or keeping its data now: its record goes with its next save
+		}
+		cutoff := now.Add(-time.Duration(c.RetentionDays) * 24 * time.Hour)
+		from := r.DoneUntil.Add(-retentionOverlap)
+		if r.DoneUntil.IsZero() {
+			from = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		if !from.Before(cutoff) {
+			continue
+		}
+		emps, err := a.store.Employees(ctx, c.ID)
+		if err != nil {
+			return total, err
+		}
+		n := 0
+		for _, e := range emps {
+			live, err := a.store.Bookings(ctx, c.ID, e.ID, from, cutoff)
+			if err != nil {
+				return total, err
+			}
+			gone, err := a.store.CancelledBookings(ctx, c.ID, e.ID, from, cutoff)
+			if err != nil {
+				return total, err
+			}
+			for _, b := range append(live, gone...) {
+				if b.Anonymized || b.Status == Pending || b.End.After(cutoff) || b.Customer == (Customer{}) && b.Notes == "" {
+					continue
+				}
+				if err := a.store.AnonymizeBooking(ctx, c.ID, b.ID); err != nil && ErrorCode(err) != NotFound {
+					return total, err
+				}
+				n++
+			}
+		}
+		if err := a.store.RetentionDone(ctx, c.ID, cutoff); err != nil {
+			return total, err
+		}
+		if n > 0 {
+			a.recordSystemAudit(ctx, c.ID, "erase expired customer data", fmt.Sprintf("bookings=%d", n))
+			a.log.InfoContext(ctx, "expired customer data erased", "company", c.ID, "bookings", n)
+		}
+		total += n
+	}
+	return total, nil
 }

@@ -36,6 +36,9 @@ type Company struct {
 	CancelNoticeMinutes int
 	// MaxCustomerReschedules is how often a customer may move a booking.
 	MaxCustomerReschedules int
+	// RetentionDays is how long after a booking's end its customer data
+	// is kept; 0 keeps it.
+	RetentionDays int
 }
 
 // WithNotificationDefaults returns c with the defaults of api.md for

@@ -149,6 +149,17 @@ type Store interface {
 	// booking.
 	AnonymizeBooking(ctx context.Context, companyID, bookingID string) error
 
+	// SetRetention records that the company keeps customer data days
+	// after a booking's end (0: keeps it; the record goes), keeping how
+	// far its erasure has come.
+	SetRetention(ctx context.Context, companyID string, days int) error
+	// Retentions returns every company's retention record: the sweeper's
+	// cross-tenant read.
+	Retentions(ctx context.Context) ([]Retention, error)
+	// RetentionDone records that every booking of the company that ended
+	// before until has been erased.
+	RetentionDone(ctx context.Context, companyID string, until time.Time) error
+
 	// AppendAudit adds an entry to the company's audit log.
 	AppendAudit(ctx context.Context, companyID string, e AuditEntry) error
 	// AuditEntries returns the company's audit entries with At in

@@ -32,6 +32,9 @@ type SweepReport struct {
 	// Kept counts removals-if-unconfirmed whose booking was confirmed or
 	// is still being made: nothing was removed.
 	Kept int
+	// Anonymized counts the bookings whose customer data expired (the
+	// companies' retentionDays) and was erased.
+	Anonymized int
 }
 
 // Sweep works through the EventRemovals of every company that are due: it
@@ -79,6 +82,11 @@ func (a *App) Sweep(ctx context.Context) (SweepReport, error) {
 		}()
 	}
 	wg.Wait()
+	n, err := a.eraseExpired(ctx, now)
+	rep.Anonymized = n
+	if err != nil {
+		a.log.WarnContext(ctx, "expired customer data not erased", "err", err.Error())
+	}
 	return rep, nil
 }
 

@@ -201,6 +201,7 @@ func (c Company) Validate() error {
 	checkRange(&p, "reminderMinutesBefore", c.ReminderMinutesBefore, 0, MaxReminderMinutesBefore)
 	checkRange(&p, "cancelNoticeMinutes", c.CancelNoticeMinutes, 0, MaxCancelNoticeMinutes)
 	checkRange(&p, "maxCustomerReschedules", c.MaxCustomerReschedules, 0, MaxMaxCustomerReschedules)
+	checkRange(&p, "retentionDays", c.RetentionDays, 0, MaxRetentionDays)
 	return p.Err()
 }
 

@@ -99,11 +99,12 @@ type companyItem struct {
 	CancelNotice    int    `dynamodbav:"cancelNoticeMinutes"`
 	// MaxReschedules is nil on a company written before it: the default.
 	MaxReschedules *int `dynamodbav:"maxCustomerReschedules"`
+	RetentionDays  int  `dynamodbav:"retentionDays,omitempty"`
 }
 
 func companyToItem(c slotbook.Company) companyItem {
 	return companyItem{key{companyPK(c.ID), skCompany}, c.Name, c.Timezone, c.BookingIntervalMinutes, c.MinNoticeMinutes, c.HorizonDays, c.SupportAccess,
-		string(c.Language), c.ReminderMinutesBefore, c.NotifyEmployees, c.CancelNoticeMinutes, &c.MaxCustomerReschedules}
+		string(c.Language), c.ReminderMinutesBefore, c.NotifyEmployees, c.CancelNoticeMinutes, &c.MaxCustomerReschedules, c.RetentionDays}
 }
 
 func (i companyItem) company(id string) slotbook.Company {
@@ -111,6 +112,7 @@ func (i companyItem) company(id string) slotbook.Company {
 		MinNoticeMinutes: i.Notice, HorizonDays: i.Horizon, SupportAccess: i.SupportAccess,
 		Language: slotbook.Language(i.Language), ReminderMinutesBefore: i.ReminderMinutes, NotifyEmployees: i.NotifyEmployees,
 		CancelNoticeMinutes: i.CancelNotice, MaxCustomerReschedules: slotbook.DefaultMaxCustomerReschedules,
+		RetentionDays: i.RetentionDays,
 	}
 	if i.MaxReschedules != nil {
 		c.MaxCustomerReschedules = *i.MaxReschedules

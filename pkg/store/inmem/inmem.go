@@ -24,6 +24,7 @@ type Store struct {
 	removals  map[removalKey]slotbook.EventRemoval // across companies, as the sweeper reads them
 	// notifications, across companies, as the mail sender reads them
 	notifications map[notificationKey]slotbook.Notification
+	retentions    map[string]slotbook.Retention // company → its retention record, as the sweeper reads them
 }
 
 type notificationKey struct{ company, booking, id string }
@@ -52,7 +53,7 @@ type tenant struct {
 // New returns an empty store.
 func New() *Store {
 	return &Store{companies: make(map[string]*tenant), removals: make(map[removalKey]slotbook.EventRemoval),
-		notifications: make(map[notificationKey]slotbook.Notification)}
+		notifications: make(map[notificationKey]slotbook.Notification), retentions: make(map[string]slotbook.Retention)}
 }
 
 func notFound(what string) error {
@@ -487,6 +488,41 @@ func (s *Store) AnonymizeBooking(_ context.Context, companyID, bookingID string)
 	}
 	b.Customer, b.Notes, b.Anonymized = slotbook.Customer{}, "", true
 	t.bookings[bookingID] = b
+	return nil
+}
+
+// SetRetention implements slotbook.Store.
+func (s *Store) SetRetention(_ context.Context, companyID string, days int) error {
+	if err := badIDs(companyID); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if days <= 0 {
+		delete(s.retentions, companyID)
+		return nil
+	}
+	r := s.retentions[companyID]
+	r.CompanyID, r.Days = companyID, days
+	s.retentions[companyID] = r
+	return nil
+}
+
+// Retentions implements slotbook.Store.
+func (s *Store) Retentions(context.Context) ([]slotbook.Retention, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return sortedValues(s.retentions, func(r slotbook.Retention) string { return r.CompanyID }), nil
+}
+
+// RetentionDone implements slotbook.Store.
+func (s *Store) RetentionDone(_ context.Context, companyID string, until time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.retentions[companyID]; ok {
+		r.DoneUntil = until
+		s.retentions[companyID] = r
+	}
 	return nil
 }
 
