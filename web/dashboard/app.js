@@ -511,6 +511,7 @@ function go(page, params = {}, id = null) {
 
 const PAGES = {
   week: pageWeek, day: pageDay, employees: pageEmployees, absences: pageAbsences, closures: pageClosures,
+  customers: pageCustomers, audit: pageAudit,
   services: pageServices, calendars: pageCalendars, settings: pageSettings,
 };
 
@@ -636,6 +637,9 @@ async function startSession() {
     return showSignIn(`The company could not be opened: ${msg}`);
   }
   $('who').textContent = `${claims.sub || 'unknown'} · ${role() || 'no role'}`;
+  // The API refuses what a role may not do; the menu does not offer it.
+  $('nav').querySelector('[data-page=customers]').hidden = !isAdmin();
+  $('nav').querySelector('[data-page=audit]').hidden = role() === 'staff';
   $('top').hidden = false;
   await render();
 }
@@ -1278,6 +1282,56 @@ async function pageClosures() {
     announce(`${res.added.length} holidays added${res.kept ? `, ${res.kept} were there already` : ''}`);
   });
   return h('section', {}, pageHead('Closures'), table, add, imp);
+}
+
+// pageCustomers: an admin finds a customer's bookings by e-mail, downloads them as JSON
+// (their data, on request) and erases the customer's data after a confirmation.
+async function pageCustomers({ params }) {
+  const email = params.get('email') || '';
+  const search = h('form', { class: 'card stack', role: 'search', 'aria-labelledby': 'find-customer' },
+    h('h2', { id: 'find-customer' }, 'Find a customer'),
+    h('div', { class: 'row3' }, field('E-mail', input('email', email, { type: 'email', required: true, maxlength: 254 }))),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Find')));
+  search.addEventListener('submit', (e) => { e.preventDefault(); go('customers', { email: new FormData(search).get('email').trim() }); });
+  if (!email) return h('section', {}, pageHead('Customers'), search);
+  const data = await api('GET', `/customers/export?email=${encodeURIComponent(email)}`);
+  const rows = data.bookings;
+  const table = rows.length ? h('table', { class: 'list', 'data-testid': 'customer-bookings' },
+    h('thead', {}, h('tr', {}, ['When', 'Service', 'Employee', 'Status', 'Name', 'Phone'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, rows.map((b) => h('tr', { 'data-booking': b.id },
+      h('td', {}, `${fmtDate(b.start.slice(0, 10), { day: 'numeric', month: 'short', year: 'numeric' })} ${fmtRange(b.start, b.end)}`),
+      h('td', {}, serviceName(b.service)), h('td', {}, employeeName(b.employee)), h('td', {}, b.status),
+      h('td', {}, b.customer.name), h('td', {}, b.customer.phone || '—')))))
+    : h('p', { class: 'muted', 'data-testid': 'no-customer' }, 'No bookings with this e-mail address.');
+  const file = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
+  const actions = rows.length ? h('div', { class: 'actions' },
+    h('a', { href: file, download: `customer-${email}.json`, class: 'button secondary' }, 'Download their data (JSON)'),
+    confirmButton('Erase this customer', 'Yes, erase', async () => {
+      const res = await api('POST', '/customers/erase', { email });
+      await render();
+      announce(`Erased: ${res.bookingsAnonymized} past bookings anonymized, ${res.futureBookingsCancelled} future bookings cancelled`);
+    }, { 'aria-label': `Erase the data of ${email}` }),
+    h('p', { class: 'hint' }, 'Erasing cancels their future bookings and removes name, e-mail, phone and notes from all of them. It cannot be undone.'))
+    : null;
+  return h('section', {}, pageHead('Customers'), search, h('h2', {}, `Bookings of ${email}`), table, actions);
+}
+
+// pageAudit: who changed what, for admins (and support while allowed).
+async function pageAudit({ params }) {
+  const today = todayIn(state.tz);
+  const to = validDate(params.get('to')) || today;
+  const from = validDate(params.get('from')) || addDays(to, -6);
+  const range = h('form', { class: 'toolbar', 'aria-label': 'Dates' },
+    field('From', input('from', from, { type: 'date' })), field('To', input('to', to, { type: 'date' })),
+    h('button', { type: 'submit' }, 'Show'));
+  range.addEventListener('submit', (e) => { e.preventDefault(); const fd = new FormData(range); go('audit', { from: fd.get('from'), to: fd.get('to') }); });
+  const { entries } = await api('GET', `/audit?from=${from}&to=${to}`);
+  const table = entries.length ? h('table', { class: 'list', 'data-testid': 'audit' },
+    h('thead', {}, h('tr', {}, ['When', 'Who', 'Role', 'What', 'Which'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('tbody', {}, [...entries].reverse().map((e) => h('tr', { 'data-action': e.action },
+      h('td', {}, fmtDateTime(e.at)), h('td', {}, e.actor), h('td', {}, e.role), h('td', {}, h('code', {}, e.action)), h('td', {}, e.target || '—')))))
+    : h('p', { class: 'muted' }, 'Nothing was changed in these days.');
+  return h('section', {}, pageHead('Audit log'), range, table);
 }
 
 // pageAbsences: one employee's absences, add and delete.

@@ -234,6 +234,37 @@ test("closures: a canton's holidays are imported, marked in the week and day vie
   assert.equal(await p.locator(`[data-testid="week"] [data-date="${national}"] .col-closed`).count(), 0);
 });
 
+test("an admin finds a customer, downloads their data and erases it; the audit log shows the erasure", async (t) => {
+  const slots = (await (await fetch(`${base}/v1/companies/demo/slots?service=haircut&employee=ana&from=${zurichDate(1)}&to=${zurichDate(14)}`)).json()).slots;
+  const email = `erase.me.${Date.now()}@example.org`;
+  const res = await fetch(`${base}/v1/companies/demo/bookings`, {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ service: "haircut", employee: "ana", start: slots[5].start, customer: { name: "Eraso Customer", email } }),
+  });
+  assert.equal(res.status, 201);
+  const booked = await res.json();
+  const p = await signIn(t);
+  await p.goto(`${base}/dashboard/#/customers`);
+  await p.getByLabel("E-mail").fill(email.toUpperCase());
+  await p.getByRole("button", { name: "Find" }).click();
+  const row = p.locator(`[data-testid="customer-bookings"] tr[data-booking="${booked.id}"]`);
+  await row.waitFor();
+  assert.match(await row.innerText(), /Eraso Customer/);
+  const [download] = await Promise.all([p.waitForEvent("download"), p.getByRole("link", { name: "Download their data (JSON)" }).click()]);
+  assert.equal(download.suggestedFilename(), `customer-${email.toUpperCase()}.json`);
+  await p.getByRole("button", { name: `Erase the data of ${email.toUpperCase()}` }).click();
+  await p.getByRole("button", { name: "Yes, erase" }).click();
+  await p.locator('[data-testid="no-customer"]').waitFor();
+  await p.getByRole("status").filter({ hasText: "1 future bookings cancelled" }).waitFor();
+  const after = (await api("GET", `/bookings/${booked.id}`)).body;
+  assert.equal(after.status, "cancelled");
+  assert.equal(after.anonymized, true);
+  assert.equal(after.customer.email, "");
+
+  await p.goto(`${base}/dashboard/#/audit`);
+  await p.locator('[data-testid="audit"] tr[data-action="POST /customers/erase"]').first().waitFor();
+});
+
 test("the day view has a column per employee", async (t) => {
   const p = await signIn(t);
   const date = zurichDate(0);
