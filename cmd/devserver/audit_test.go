@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,10 +12,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/slotbook/slotbook/pkg/calendar/caldav/radicaletest"
 	"github.com/slotbook/slotbook/pkg/config"
@@ -320,7 +315,7 @@ func TestCalendarsEndToEndAndForgetAfterUse(t *testing.T) {
 	if tokenMails != 2 {
 		t.Errorf("the cancel token is in %d mails, want the customer's confirmation and move mail only", tokenMails)
 	}
-	items := scanTable(t, table)
+	items := dynamotest.ScanText(t, table)
 	if len(items) < 10 {
 		t.Fatalf("only %d items scanned", len(items))
 	}
@@ -356,52 +351,4 @@ func TestCalendarsEndToEndAndForgetAfterUse(t *testing.T) {
 		}
 	}
 	t.Logf("audit: %d table items, %d log lines, %d mails and %d webhook events scanned for %d markers (titles, descriptions, locations of 2 calendars; the CalDAV password; the feed URL's token; the cancel token; the admin JWT; the webhook secret): 0 found (the cancel token only in the customer's confirmation and move mail)", len(items), lines, len(mails), len(events), len(secrets))
-}
-
-// scanTable returns every item of the table as text: its strings, and
-// its binary values as raw bytes.
-func scanTable(t *testing.T, table string) []string {
-	db := dynamotest.Client(t)
-	var out []string
-	p := dynamodb.NewScanPaginator(db, &dynamodb.ScanInput{TableName: aws.String(table)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, item := range page.Items {
-			var b strings.Builder
-			for k, v := range item {
-				fmt.Fprintf(&b, "%s=", k)
-				flatten(&b, v)
-				b.WriteByte(' ')
-			}
-			out = append(out, b.String())
-		}
-	}
-	return out
-}
-
-func flatten(b *strings.Builder, v types.AttributeValue) {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		b.WriteString(v.Value)
-	case *types.AttributeValueMemberB:
-		b.Write(v.Value)
-	case *types.AttributeValueMemberN:
-		b.WriteString(v.Value)
-	case *types.AttributeValueMemberL:
-		for _, x := range v.Value {
-			flatten(b, x)
-			b.WriteByte(',')
-		}
-	case *types.AttributeValueMemberM:
-		for k, x := range v.Value {
-			b.WriteString(k + ":")
-			flatten(b, x)
-			b.WriteByte(',')
-		}
-	case *types.AttributeValueMemberSS:
-		b.WriteString(strings.Join(v.Value, ","))
-	}
 }

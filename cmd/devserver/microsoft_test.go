@@ -267,7 +267,7 @@ func TestMicrosoft365EndToEnd(t *testing.T) {
 
 	// The audit: no event content and no token in the table or the logs.
 	secrets := append([]string{markGraphSubject, markGraphBody, markGraphLocation, token, admin}, graphtest.Markers...)
-	items := scanTable(t, table)
+	items := dynamotest.ScanText(t, table)
 	if !slices.ContainsFunc(items, func(it string) bool { return strings.Contains(it, "Graph Customer") }) {
 		t.Fatal("the scan does not see the bookings' customer: it would miss markers too")
 	}

@@ -1,14 +1,9 @@
 package httpapi_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/slotbook/slotbook/pkg/calendar/caldav"
 	"github.com/slotbook/slotbook/pkg/calendar/caldav/radicaletest"
@@ -16,54 +11,6 @@ import (
 	"github.com/slotbook/slotbook/pkg/store/dynamo"
 	"github.com/slotbook/slotbook/pkg/store/dynamo/dynamotest"
 )
-
-// rawTable returns every item of table, each as one string of its
-// attribute names and values (binary values as raw bytes).
-func rawTable(t *testing.T, table string) []string {
-	t.Helper()
-	var out []string
-	p := dynamodb.NewScanPaginator(dynamotest.Client(t), &dynamodb.ScanInput{TableName: aws.String(table)})
-	for p.HasMorePages() {
-		page, err := p.NextPage(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, item := range page.Items {
-			var b strings.Builder
-			for k, v := range item {
-				fmt.Fprintf(&b, "%s=%s ", k, rawValue(v))
-			}
-			out = append(out, b.String())
-		}
-	}
-	return out
-}
-
-func rawValue(v types.AttributeValue) string {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		return v.Value
-	case *types.AttributeValueMemberN:
-		return v.Value
-	case *types.AttributeValueMemberB:
-		return string(v.Value)
-	case *types.AttributeValueMemberL:
-		var parts []string
-		for _, x := range v.Value {
-			parts = append(parts, rawValue(x))
-		}
-		return strings.Join(parts, ",")
-	case *types.AttributeValueMemberM:
-		var parts []string
-		for k, x := range v.Value {
-			parts = append(parts, k+":"+rawValue(x))
-		}
-		return strings.Join(parts, ",")
-	case *types.AttributeValueMemberSS:
-		return strings.Join(v.Value, ",")
-	}
-	return ""
-}
 
 // TestEraseCustomerOnDynamoDB: three bookings of one customer, two of them
 // past; the export shows them; the erasure cancels the future one (its
@@ -132,7 +79,7 @@ func TestEraseCustomerOnDynamoDB(t *testing.T) {
 		t.Errorf("the future booking is %s", after.Status)
 	}
 
-	items := rawTable(t, table)
+	items := dynamotest.ScanText(t, table)
 	if len(items) < 20 || !strings.Contains(strings.Join(items, "\n"), "Chris Client") {
 		t.Fatalf("the scan (%d items) does not see the other customer: it would miss these too", len(items))
 	}

@@ -44,27 +44,27 @@ const (
 // without one) to the company's audit log. A failure is logged and
 // returned; the change it records stands.
 func (a *App) RecordAudit(ctx context.Context, companyID, action, target string) error {
-	now := a.now()
-	e := AuditEntry{ID: NewID(), At: now, Actor: ActorCustomer, Role: ActorCustomer, Action: action, Target: target,
-		Expires: now.Add(AuditRetentionDays * 24 * time.Hour)}
+	actor, role := ActorCustomer, ActorCustomer
 	if p, ok := PrincipalFrom(ctx); ok {
-		e.Actor, e.Role = p.Subject, string(p.Role)
+		actor, role = p.Subject, string(p.Role)
 	}
+	return a.appendAudit(ctx, companyID, actor, role, action, target)
+}
+
+// recordSystemAudit appends an entry of slotbook's own (the sweeper's).
+func (a *App) recordSystemAudit(ctx context.Context, companyID, action, target string) {
+	a.appendAudit(ctx, companyID, ActorSystem, ActorSystem, action, target)
+}
+
+func (a *App) appendAudit(ctx context.Context, companyID, actor, role, action, target string) error {
+	now := a.now()
+	e := AuditEntry{ID: NewID(), At: now, Actor: actor, Role: role, Action: action, Target: target,
+		Expires: now.Add(AuditRetentionDays * 24 * time.Hour)}
 	err := a.store.AppendAudit(ctx, companyID, e)
 	if err != nil {
 		a.log.ErrorContext(ctx, "audit entry not written", "company", companyID, "action", action, "code", string(ErrorCode(err)))
 	}
 	return err
-}
-
-// recordSystemAudit appends an entry of slotbook's own (the sweeper's).
-func (a *App) recordSystemAudit(ctx context.Context, companyID, action, target string) {
-	now := a.now()
-	e := AuditEntry{ID: NewID(), At: now, Actor: ActorSystem, Role: ActorSystem, Action: action, Target: target,
-		Expires: now.Add(AuditRetentionDays * 24 * time.Hour)}
-	if err := a.store.AppendAudit(ctx, companyID, e); err != nil {
-		a.log.ErrorContext(ctx, "audit entry not written", "company", companyID, "action", action, "code", string(ErrorCode(err)))
-	}
 }
 
 // AuditLog returns the company's audit entries of the dates from–to (the
