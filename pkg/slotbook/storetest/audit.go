@@ -28,3 +28,25 @@ func testAudit(t *testing.T, s slotbook.Store) {
 		t.Errorf("%d entries in March, want 3", len(all))
 	}
 }
+
+// testRetention: companies that keep customer data for a while are
+// listed with how far their erasure has come; a new retention keeps that
+// progress; 0 removes the record, and progress on a removed record does
+// not bring it back.
+func testRetention(t *testing.T, s slotbook.Store) {
+	ctx := t.Context()
+	ok(t, "acme 30", s.SetRetention(ctx, "acme", 30))
+	ok(t, "acme-2 90", s.SetRetention(ctx, "acme-2", 90))
+	ok(t, "done", s.RetentionDone(ctx, "acme", at(10, 0, 0)))
+	ok(t, "acme 60", s.SetRetention(ctx, "acme", 60))
+	list, err := s.Retentions(ctx)
+	ok(t, "list", err)
+	if len(list) != 2 || list[0].CompanyID != "acme" || list[0].Days != 60 || !list[0].DoneUntil.Equal(at(10, 0, 0)) || list[1].Days != 90 {
+		t.Errorf("retentions %+v", list)
+	}
+	ok(t, "keep again", s.SetRetention(ctx, "acme", 0))
+	ok(t, "late progress", s.RetentionDone(ctx, "acme", at(11, 0, 0)))
+	if list, _ := s.Retentions(ctx); len(list) != 1 || list[0].CompanyID != "acme-2" {
+		t.Errorf("after keeping again: %+v", list)
+	}
+}

@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) slotbook.Store) {
 		{"DeliveryAttemptsRace", testDeliveryAttemptsRace},
 		{"CustomerData", testCustomerData},
 		{"Audit", testAudit},
+		{"Retention", testRetention},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })
