@@ -143,7 +143,8 @@ func sweep(ctx context.Context, app *slotbook.App, log *slog.Logger) {
 	case err != nil:
 		log.WarnContext(ctx, "sweep failed", "err", err.Error())
 	case rep != (slotbook.SweepReport{}):
-		log.InfoContext(ctx, "sweep", "removed", rep.Removed, "released", rep.Released, "postponed", rep.Postponed, "kept", rep.Kept)
+		log.InfoContext(ctx, "sweep", "removed", rep.Removed, "released", rep.Released, "postponed", rep.Postponed, "kept", rep.Kept,
+			"anonymized", rep.Anonymized)
 	}
 }
 
