@@ -816,7 +816,7 @@ function openBooking(b, emp, opener) {
   const main = h('div', { class: 'actions' }, moveBtn, cancel, close);
   const moveBox = moveForm(b, emp, () => { moveBox.hidden = true; main.hidden = false; moveBtn.focus(); }, () => dlg.close());
   moveBox.hidden = true;
-  const dlg = h('dialog', { class: 'panel', role: 'dialog', 'aria-labelledby': 'booking-title', 'aria-modal': 'true' },
+  const dlg = h('dialog', { class: 'panel', role: 'dialog', 'aria-labelledby': 'booking-title', 'aria-modal': 'true', 'data-booking': b.id },
     h('div', { class: 'panel-head' },
       h('h2', { id: 'booking-title' }, `Booking: ${b.customer.name}`),
       h('button', { type: 'button', class: 'icon', 'aria-label': 'Close', onclick: () => dlg.close() }, '×')),
@@ -963,6 +963,8 @@ function openLinkedBooking(id, emp, params) {
   history.replaceState(null, '', `#/week?${new URLSearchParams(params)}`);
   const b = emp?.bookings.find((x) => x.id === id);
   setTimeout(() => {
+    // Two renders of one route may both reach here: the dialog opens once.
+    if (document.querySelector(`dialog[data-booking="${CSS.escape(id)}"]`)) return;
     if (b) openBooking(b, emp, null);
     else showError('This booking is not in this week any more: it was cancelled or moved.');
   }, 0);
