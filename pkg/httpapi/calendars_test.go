@@ -15,6 +15,7 @@ import (
 	"github.com/slotbook/slotbook/pkg/calendar/caldav/radicaletest"
 	"github.com/slotbook/slotbook/pkg/slotbook"
 	"github.com/slotbook/slotbook/pkg/slotbook/calendartest"
+	"github.com/slotbook/slotbook/pkg/store/inmem"
 	"github.com/slotbook/slotbook/pkg/webhook"
 )
 
@@ -26,6 +27,11 @@ type connectionAnswer struct {
 
 // calendarEnv is a server whose providers are calendartest fakes.
 func calendarEnv(t *testing.T, opts ...slotbook.Option) (*env, *calendartest.Provider, string) {
+	return calendarEnvOn(t, inmem.New(), opts...)
+}
+
+// calendarEnvOn is calendarEnv over store.
+func calendarEnvOn(t *testing.T, store slotbook.Store, opts ...slotbook.Option) (*env, *calendartest.Provider, string) {
 	fake := calendartest.New()
 	providers := map[slotbook.Provider]slotbook.CalendarProvider{
 		slotbook.Google: fake, slotbook.Microsoft: fake, slotbook.CalDAV: fake, slotbook.ICS: fake,
@@ -36,7 +42,7 @@ func calendarEnv(t *testing.T, opts ...slotbook.Option) (*env, *calendartest.Pro
 		slotbook.WithCalendarDeadline(500 * time.Millisecond),
 		slotbook.WithWebhookSender(webhook.New(true)), // local mode: a loopback receiver is allowed
 	}, opts...)
-	e := newEnv(t, opts...)
+	e := newEnvOn(t, store, opts...)
 	admin := token(t, "boss", "acme", slotbook.RoleAdmin)
 	e.seed(admin)
 	return e, fake, admin

@@ -54,10 +54,11 @@ func NewHandler(app *slotbook.App, auth Authenticator, log *slog.Logger, groups 
 				s.log.InfoContext(r.Context(), "support access", "request_id", RequestID(r.Context()),
 					"sub", p.Subject, "company", r.PathValue("companyId"), "route", r.Pattern)
 			}
-			if err := handle(s, w, r); err != nil {
+			ctx, draft := s.beginAudit(r, pattern)
+			if err := handle(s, w, r.WithContext(ctx)); err != nil {
 				writeError(w, r, s.log, err)
 			}
-			s.audit(w, r, pattern)
+			s.endAudit(w, r, draft)
 		})
 	}
 	return s.middleware(mux)
@@ -67,21 +68,19 @@ func NewHandler(app *slotbook.App, auth Authenticator, log *slog.Logger, groups 
 // customer's personal data.
 var audited = map[string]bool{"GET " + company + "/customers/export": true}
 
-// audit records a successful write of a company's data, a support read, or
-// an audited read in the company's audit log: the route, and the ids of
-// its path (and of what it created), never a body or a query.
-func (s *server) audit(w http.ResponseWriter, r *http.Request, pattern string) {
+// beginAudit starts the audit entry of a write of a company's data, a
+// support read or an audited read — the route, and the ids of its path
+// (and of what it creates), never a body or a query — and returns r's
+// context carrying it, for the store to write with the request's first
+// change. Other requests get r's context and no entry.
+func (s *server) beginAudit(r *http.Request, pattern string) (context.Context, *slotbook.AuditDraft) {
 	companyID := r.PathValue("companyId")
-	status := http.StatusOK
-	if sw, ok := w.(*statusWriter); ok && sw.status != 0 {
-		status = sw.status
-	}
-	if companyID == "" || status >= 400 {
-		return
+	if companyID == "" {
+		return r.Context(), nil
 	}
 	p, _ := slotbook.PrincipalFrom(r.Context())
 	if r.Method == http.MethodGet && p.Role != slotbook.RoleSupport && !audited[r.Method+" "+pattern] {
-		return
+		return r.Context(), nil
 	}
 	var target []string
 	for rest := pattern; ; {
@@ -99,11 +98,24 @@ func (s *server) audit(w http.ResponseWriter, r *http.Request, pattern string) {
 			target = append(target, name+"="+r.PathValue(name))
 		}
 	}
-	if loc := w.Header().Get("Location"); status == http.StatusCreated && loc != "" {
-		target = append(target, "id="+path.Base(loc))
-	}
 	action := r.Method + " " + strings.TrimPrefix(pattern, company)
-	s.app.RecordAudit(context.WithoutCancel(r.Context()), companyID, action, strings.Join(target, ","))
+	return s.app.BeginAudit(r.Context(), companyID, action, strings.Join(target, ","))
+}
+
+// endAudit ends the audit entry of a request (nil: none), appending it if
+// the request succeeded and no write carried it.
+func (s *server) endAudit(w http.ResponseWriter, r *http.Request, d *slotbook.AuditDraft) {
+	if d == nil {
+		return
+	}
+	status := http.StatusOK
+	if sw, ok := w.(*statusWriter); ok && sw.status != 0 {
+		status = sw.status
+	}
+	if loc := w.Header().Get("Location"); status == http.StatusCreated && loc != "" {
+		d.Created(path.Base(loc))
+	}
+	s.app.EndAudit(context.WithoutCancel(r.Context()), d, status < 400)
 }
 
 // authenticate puts the caller of r, if any, into r's context.

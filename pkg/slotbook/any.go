@@ -51,6 +51,7 @@ func (a *App) bookAny(ctx context.Context, r BookingRequest) (BookingResult, err
 		return BookingResult{}, Errorf(SlotTaken, "Nobody is free at this time. Choose another slot.")
 	}
 	id, token := NewID(), newCancelToken()
+	auditCreated(ctx, id)
 	var last error
 	unavailable := 0
 	for i, cand := range order {

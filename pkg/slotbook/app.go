@@ -135,6 +135,7 @@ func (a *App) CreateEmployee(ctx context.Context, companyID string, e Employee) 
 	if e.ID == "" {
 		e.ID = NewID()
 	}
+	auditCreated(ctx, e.ID)
 	if err := e.Validate(); err != nil {
 		return Employee{}, err
 	}
@@ -236,6 +237,7 @@ func (a *App) Absences(ctx context.Context, companyID, employeeID string, rng Da
 // the employee's zone.
 func (a *App) CreateAbsence(ctx context.Context, companyID, employeeID string, ab Absence) (Absence, error) {
 	ab.ID = NewID()
+	auditCreated(ctx, ab.ID)
 	if err := ab.Validate(); err != nil {
 		return Absence{}, err
 	}
@@ -284,6 +286,7 @@ func (a *App) CreateService(ctx context.Context, companyID string, s Service) (S
 	if s.ID == "" {
 		s.ID = NewID()
 	}
+	auditCreated(ctx, s.ID)
 	if s.Employees == nil {
 		s.Employees = []string{}
 	}

@@ -2,6 +2,9 @@ package slotbook
 
 import (
 	"context"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/slotbook/slotbook/pkg/schedule"
@@ -40,29 +43,129 @@ const (
 	ActorSystem   = "slotbook"
 )
 
-// RecordAudit appends an entry for the caller in ctx (or the customer,
-// without one) to the company's audit log. A failure is logged and
-// returned; the change it records stands.
-func (a *App) RecordAudit(ctx context.Context, companyID, action, target string) error {
+// AuditDraft is the audit entry of a request in progress. The request's
+// context carries it (WithAuditDraft) to the store, and a store whose
+// writes are atomic puts it in the same write as the first change the
+// request makes — one DynamoDB transaction — so that no change commits
+// unrecorded. Later writes of the request find it written and leave it be.
+// A request that changed nothing (a read, or a store without such writes)
+// has it appended when it ends (App.EndAudit).
+type AuditDraft struct {
+	// CompanyID is the company whose log the entry joins.
+	CompanyID string
+
+	mu      sync.Mutex
+	entry   AuditEntry
+	written bool
+}
+
+// Entry returns the entry as it stands.
+func (d *AuditDraft) Entry() AuditEntry {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.entry
+}
+
+// Written records that a committed write carried the entry.
+func (d *AuditDraft) Written() {
+	d.mu.Lock()
+	d.written = true
+	d.mu.Unlock()
+}
+
+// pending reports whether no write has carried the entry yet.
+func (d *AuditDraft) pending() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return !d.written
+}
+
+// NewAuditDraft returns a draft of entry e for companyID's log.
+func NewAuditDraft(companyID string, e AuditEntry) *AuditDraft {
+	return &AuditDraft{CompanyID: companyID, entry: e}
+}
+
+type auditDraftKey struct{}
+
+// WithAuditDraft returns ctx carrying d (nil: none).
+func WithAuditDraft(ctx context.Context, d *AuditDraft) context.Context {
+	return context.WithValue(ctx, auditDraftKey{}, d)
+}
+
+// PendingAudit returns the audit entry of ctx's request if no write has
+// carried it yet: a store that writes atomically adds it to its next write
+// and calls Written once that write has committed.
+func PendingAudit(ctx context.Context) (*AuditDraft, bool) {
+	d, _ := ctx.Value(auditDraftKey{}).(*AuditDraft)
+	if d == nil || !d.pending() {
+		return nil, false
+	}
+	return d, true
+}
+
+// auditCreated adds the id of what ctx's request creates to its audit
+// entry's target; called before the write that creates it, so that the
+// entry written with it names it.
+func auditCreated(ctx context.Context, id string) {
+	if d, _ := ctx.Value(auditDraftKey{}).(*AuditDraft); d != nil {
+		d.Created(id)
+	}
+}
+
+// Created adds "id=<id>" to the entry's target unless it names it already.
+func (d *AuditDraft) Created(id string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	part := "id=" + id
+	if slices.Contains(strings.Split(d.entry.Target, ","), part) {
+		return
+	}
+	if d.entry.Target != "" {
+		d.entry.Target += ","
+	}
+	d.entry.Target += part
+}
+
+// BeginAudit starts the audit entry of a request by the caller in ctx (or
+// a customer, without one) and returns ctx carrying it: action is the
+// route, target the ids of its path.
+func (a *App) BeginAudit(ctx context.Context, companyID, action, target string) (context.Context, *AuditDraft) {
 	actor, role := ActorCustomer, ActorCustomer
 	if p, ok := PrincipalFrom(ctx); ok {
 		actor, role = p.Subject, string(p.Role)
 	}
-	return a.appendAudit(ctx, companyID, actor, role, action, target)
+	d := NewAuditDraft(companyID, a.auditEntry(actor, role, action, target))
+	return WithAuditDraft(ctx, d), d
+}
+
+// EndAudit ends the request of d: if it succeeded and no write carried
+// the entry (a read, or a store that cannot add it to its writes), the
+// entry is appended now. A failure is logged and returned; what the
+// request did stands. A request that failed after a write carried its
+// entry (a booking claimed, then released) keeps it: it changed the table.
+func (a *App) EndAudit(ctx context.Context, d *AuditDraft, succeeded bool) error {
+	if !succeeded || !d.pending() {
+		return nil
+	}
+	d.Written()
+	return a.writeAudit(WithAuditDraft(ctx, nil), d.CompanyID, d.Entry())
 }
 
 // recordSystemAudit appends an entry of slotbook's own (the sweeper's).
 func (a *App) recordSystemAudit(ctx context.Context, companyID, action, target string) {
-	a.appendAudit(ctx, companyID, ActorSystem, ActorSystem, action, target)
+	a.writeAudit(WithAuditDraft(ctx, nil), companyID, a.auditEntry(ActorSystem, ActorSystem, action, target))
 }
 
-func (a *App) appendAudit(ctx context.Context, companyID, actor, role, action, target string) error {
+func (a *App) auditEntry(actor, role, action, target string) AuditEntry {
 	now := a.now()
-	e := AuditEntry{ID: NewID(), At: now, Actor: actor, Role: role, Action: action, Target: target,
+	return AuditEntry{ID: NewID(), At: now, Actor: actor, Role: role, Action: action, Target: target,
 		Expires: now.Add(AuditRetentionDays * 24 * time.Hour)}
+}
+
+func (a *App) writeAudit(ctx context.Context, companyID string, e AuditEntry) error {
 	err := a.store.AppendAudit(ctx, companyID, e)
 	if err != nil {
-		a.log.ErrorContext(ctx, "audit entry not written", "company", companyID, "action", action, "code", string(ErrorCode(err)))
+		a.log.ErrorContext(ctx, "audit entry not written", "company", companyID, "action", e.Action, "code", string(ErrorCode(err)))
 	}
 	return err
 }

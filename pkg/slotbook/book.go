@@ -158,6 +158,7 @@ func (a *App) Book(ctx context.Context, r BookingRequest) (BookingResult, error)
 		return a.bookAny(ctx, r)
 	}
 	id := NewID()
+	auditCreated(ctx, id)
 	res, err := a.claim(ctx, r, id, newCancelToken(), id)
 	if err == nil || r.IdempotencyKey == "" || (ErrorCode(err) != SlotTaken && ErrorCode(err) != Conflict) {
 		return res, err

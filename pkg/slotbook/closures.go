@@ -78,6 +78,7 @@ func (a *App) CreateClosure(ctx context.Context, companyID string, c Closure) (C
 		return Closure{}, err
 	}
 	c.ID = NewID()
+	auditCreated(ctx, c.ID)
 	if err := a.store.CreateClosure(ctx, companyID, c); err != nil {
 		return Closure{}, err
 	}

@@ -134,6 +134,7 @@ func (a *App) Connect(ctx context.Context, r ConnectRequest) (ConnectResult, err
 		ID: NewID(), EmployeeID: r.EmployeeID, Provider: r.Provider, CalendarID: cal.ID,
 		Name: firstNonEmpty(r.Name, CleanName(cal.Name)), Status: Connected, CreatedAt: a.now(),
 	}
+	auditCreated(ctx, k.ID)
 	secret := r.Password
 	if r.Provider == CalDAV {
 		k.URL, k.Username, k.Account = r.URL, r.Username, r.Username

@@ -232,6 +232,7 @@ func (a *App) CompleteOAuth(ctx context.Context, companyID, employeeID, code, st
 	}
 	k = Connection{ID: NewID(), EmployeeID: employeeID, Provider: s.Provider, Status: Connected, CreatedAt: a.now(),
 		CalendarID: cal.ID, Name: CleanName(cal.Name), Account: owner}
+	auditCreated(ctx, k.ID)
 	if err := a.applySwitches(ctx, companyID, &k, nil, nil, nil, !cal.ReadOnly); err != nil {
 		return Connection{}, false, err
 	}

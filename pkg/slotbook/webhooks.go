@@ -225,6 +225,7 @@ func (a *App) CreateWebhook(ctx context.Context, companyID, rawURL string, event
 	crand.Read(raw[:]) // never fails (crypto/rand documents it)
 	secret := "whsec_" + base64.RawURLEncoding.EncodeToString(raw[:])
 	w := Webhook{ID: NewID(), URL: u.String(), Events: slices.Compact(slices.Sorted(slices.Values(events))), CreatedAt: a.now()}
+	auditCreated(ctx, w.ID)
 	if w.SealedSecret, err = a.secrets.Seal(ctx, []byte(secret), webhookSecretContext(companyID, w.ID)); err != nil {
 		return Webhook{}, "", &Error{Code: Internal, Message: "sealing failed", Err: err}
 	}

@@ -545,6 +545,9 @@ async function render() {
   if (samePage && again && main.contains(again)) again.focus();
   else if (lastPage !== null && (!samePage || !main.contains(document.activeElement))) $('page-title')?.focus();
   lastPage = r.page;
+  // What a page does once drawn (open a linked booking) is done by the render that draws:
+  // of two overlapping renders of a route, only the last.
+  r.afterDraw?.();
 }
 
 /* ------------------------------------------------------------ sign-in */
@@ -920,7 +923,8 @@ function moveForm(b, emp, onCancel, onDone) {
 /* -------------------------------------------------------------- pages */
 
 // pageWeek: one employee's week (Mon–Sun) as a time grid.
-async function pageWeek({ params }) {
+async function pageWeek(route) {
+  const { params } = route;
   const emps = visibleEmployees();
   const emp = params.get('employee') || emps[0]?.id || '';
   const date = validDate(params.get('date')) || todayIn(state.tz);
@@ -950,7 +954,7 @@ async function pageWeek({ params }) {
   const byDate = new Map(columns.map((c) => [c.attrs['data-date'], c]));
   for (const e of ov.employees) collect(e, ov.from, ov.to, (b) => byDate.get(b.date)?.blocks.push(b));
   const who = ov.employees.find((e) => e.id === emp) || ov.employees[0];
-  openLinkedBooking(params.get('booking'), who, { employee: emp, date });
+  route.afterDraw = () => openLinkedBooking(params.get('booking'), who, { employee: emp, date });
   return h('section', {},
     pageHead(`Week of ${who?.name || employeeName(emp)}`, h('span', { class: 'muted zone' }, `Times in ${ov.timezone}`)),
     toolbar, await calendarErrors(ov.employees), renderGrid('week', columns), legend());
@@ -961,13 +965,11 @@ async function pageWeek({ params }) {
 function openLinkedBooking(id, emp, params) {
   if (!id) return;
   history.replaceState(null, '', `#/week?${new URLSearchParams(params)}`);
+  // A dialog of this booking already open (a link followed twice) stays the one.
+  if (document.querySelector(`dialog[data-booking="${CSS.escape(id)}"]`)) return;
   const b = emp?.bookings.find((x) => x.id === id);
-  setTimeout(() => {
-    // Two renders of one route may both reach here: the dialog opens once.
-    if (document.querySelector(`dialog[data-booking="${CSS.escape(id)}"]`)) return;
-    if (b) openBooking(b, emp, null);
-    else showError('This booking is not in this week any more: it was cancelled or moved.');
-  }, 0);
+  if (b) openBooking(b, emp, null);
+  else showError('This booking is not in this week any more: it was cancelled or moved.');
 }
 
 // pageDay: one date with one column per employee.

@@ -2,11 +2,13 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/slotbook/slotbook/pkg/slotbook"
 )
@@ -75,4 +77,74 @@ func (s *Store) AuditEntries(ctx context.Context, companyID string, from, to tim
 		}
 	}
 	return out, nil
+}
+
+// pendingAudit returns the Put of the audit entry of ctx's request if no
+// write has carried it yet. Its key is the entry's own, and it has no
+// condition: a transaction retried after an unknown outcome writes the
+// same item again.
+func (s *Store) pendingAudit(ctx context.Context) (*slotbook.AuditDraft, types.TransactWriteItem, bool) {
+	d, ok := slotbook.PendingAudit(ctx)
+	if !ok || !validIDs(d.CompanyID) {
+		return nil, types.TransactWriteItem{}, false
+	}
+	e := d.Entry()
+	av, err := attributevalue.MarshalMap(auditItem{key{companyPK(d.CompanyID), skAudit(e.At, e.ID)},
+		e.ID, e.At, e.Actor, e.Role, e.Action, e.Target, e.Expires, e.Expires.Unix()})
+	if err != nil {
+		return nil, types.TransactWriteItem{}, false // written when the request ends
+	}
+	return d, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: av}}, true
+}
+
+// writeOne runs one write: single() alone, or — while ctx's request has an
+// audit entry that no write has carried — item and the entry as one
+// transaction, so that the change does not commit without its entry. A
+// failed condition of item is then answered as the single write answers
+// it, with a ConditionalCheckFailedException.
+func (s *Store) writeOne(ctx context.Context, item types.TransactWriteItem, single func() error) error {
+	d, audit, ok := s.pendingAudit(ctx)
+	if !ok {
+		return single()
+	}
+	for try := 0; ; try++ {
+		_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{item, audit}})
+		var cancelled *types.TransactionCanceledException
+		switch {
+		case err == nil:
+			d.Written()
+			return nil
+		case !errors.As(err, &cancelled) || len(cancelled.CancellationReasons) == 0:
+			return err
+		case aws.ToString(cancelled.CancellationReasons[0].Code) == "ConditionalCheckFailed":
+			return &types.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}
+		case try == 2:
+			return err // still contended
+		}
+		time.Sleep(time.Duration(20*(try+1)) * time.Millisecond)
+	}
+}
+
+// putItem runs in as writeOne does.
+func (s *Store) putItem(ctx context.Context, in *dynamodb.PutItemInput) error {
+	return s.writeOne(ctx, types.TransactWriteItem{Put: &types.Put{
+		TableName: in.TableName, Item: in.Item, ConditionExpression: in.ConditionExpression,
+		ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues,
+	}}, func() error { _, err := s.db.PutItem(ctx, in); return err })
+}
+
+// updateItem runs in as writeOne does.
+func (s *Store) updateItem(ctx context.Context, in *dynamodb.UpdateItemInput) error {
+	return s.writeOne(ctx, types.TransactWriteItem{Update: &types.Update{
+		TableName: in.TableName, Key: in.Key, UpdateExpression: in.UpdateExpression, ConditionExpression: in.ConditionExpression,
+		ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues,
+	}}, func() error { _, err := s.db.UpdateItem(ctx, in); return err })
+}
+
+// deleteItem runs in as writeOne does.
+func (s *Store) deleteItem(ctx context.Context, in *dynamodb.DeleteItemInput) error {
+	return s.writeOne(ctx, types.TransactWriteItem{Delete: &types.Delete{
+		TableName: in.TableName, Key: in.Key, ConditionExpression: in.ConditionExpression,
+		ExpressionAttributeNames: in.ExpressionAttributeNames, ExpressionAttributeValues: in.ExpressionAttributeValues,
+	}}, func() error { _, err := s.db.DeleteItem(ctx, in); return err })
 }

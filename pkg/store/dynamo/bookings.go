@@ -328,7 +328,7 @@ func (s *Store) Booking(ctx context.Context, companyID, bookingID string) (slotb
 
 // update runs one UpdateItem and reports whether its condition held.
 func (s *Store) update(ctx context.Context, op, pk, sk, expr, cond string, names map[string]string, values map[string]types.AttributeValue) (bool, error) {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	err := s.updateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.table), Key: keyOf(pk, sk),
 		UpdateExpression: aws.String(expr), ConditionExpression: aws.String(cond),
 		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
@@ -640,7 +640,7 @@ func (s *Store) PutRemoval(ctx context.Context, r slotbook.EventRemoval, replace
 		return fail("put removal", err)
 	}
 	in.Item = av
-	_, err = s.db.PutItem(ctx, in)
+	err = s.putItem(ctx, in)
 	var failed *types.ConditionalCheckFailedException
 	if errors.As(err, &failed) {
 		return slotbook.Errorf(slotbook.Conflict, "The removal changed meanwhile.")
@@ -656,7 +656,7 @@ func (s *Store) DeleteRemoval(ctx context.Context, companyID, employeeID, eventK
 	if !validIDs(companyID, employeeID) || !validKey(eventKey) {
 		return nil
 	}
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+	err := s.deleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: aws.String(s.table), Key: keyOf(pkSweep, skRemoval(companyID, employeeID, eventKey)),
 		ConditionExpression:       aws.String("#version = :v"),
 		ExpressionAttributeNames:  map[string]string{"#version": "version"},
@@ -678,7 +678,7 @@ func (s *Store) UseNonce(ctx context.Context, companyID, nonce string, now, expi
 	if err != nil {
 		return fail("use nonce", err)
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+	err = s.putItem(ctx, &dynamodb.PutItemInput{
 		TableName: aws.String(s.table), Item: av,
 		// A record that has expired by its own time may be replaced,
 		// whether or not the TTL sweep has removed it yet.

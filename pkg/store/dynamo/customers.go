@@ -103,7 +103,7 @@ func (s *Store) AnonymizeBooking(ctx context.Context, companyID, bookingID strin
 		if err != nil {
 			return fail("anonymize booking", err)
 		}
-		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		err = s.putItem(ctx, &dynamodb.PutItemInput{
 			TableName: aws.String(s.table), Item: av,
 			ConditionExpression:      aws.String("#st = :st AND (seq = :seq OR attribute_not_exists(seq))"),
 			ExpressionAttributeNames: statusName,

@@ -144,7 +144,7 @@ func (s *Store) put(ctx context.Context, op string, item any, cond string) (bool
 	if cond != "" {
 		in.ConditionExpression = aws.String(cond)
 	}
-	_, err = s.db.PutItem(ctx, in)
+	err = s.putItem(ctx, in)
 	var failed *types.ConditionalCheckFailedException
 	if errors.As(err, &failed) {
 		return false, nil

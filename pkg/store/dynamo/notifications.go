@@ -171,7 +171,7 @@ func (s *Store) PutNotification(ctx context.Context, n slotbook.Notification, re
 		in.ExpressionAttributeNames = map[string]string{"#v": "version"}
 		in.ExpressionAttributeValues = map[string]types.AttributeValue{":v": str(replaces)}
 	}
-	_, err = s.db.PutItem(ctx, in)
+	err = s.putItem(ctx, in)
 	var failed *types.ConditionalCheckFailedException
 	switch {
 	case errors.As(err, &failed):

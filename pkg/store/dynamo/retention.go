@@ -32,9 +32,9 @@ func (s *Store) SetRetention(ctx context.Context, companyID string, days int) er
 	k := keyOf(pkRetention, companyID)
 	var err error
 	if days <= 0 {
-		_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: k})
+		err = s.deleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: k})
 	} else {
-		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		err = s.updateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName: aws.String(s.table), Key: k,
 			UpdateExpression:          aws.String("SET company = :c, days = :d"),
 			ExpressionAttributeValues: map[string]types.AttributeValue{":c": str(companyID), ":d": num(int64(days))},
@@ -69,7 +69,7 @@ func (s *Store) RetentionDone(ctx context.Context, companyID string, until time.
 	if err != nil {
 		return fail("retention done", err)
 	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	err = s.updateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.table), Key: keyOf(pkRetention, companyID),
 		UpdateExpression:          aws.String("SET doneUntil = :u"),
 		ConditionExpression:       aws.String(exists),

@@ -42,13 +42,18 @@ func (s *Store) PutCompany(ctx context.Context, c slotbook.Company) (bool, error
 	if err != nil {
 		return false, fail("put company", err)
 	}
-	res, err := s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table), Item: av, ReturnValues: types.ReturnValueAllOld,
-	})
+	// Whether the company is new is read first, not returned by the put
+	// (ReturnValues): the put may be a transaction with its audit entry,
+	// and those return nothing. Two first saves racing both say "created".
+	var old key
+	found, err := s.get(ctx, "put company", companyPK(c.ID), skCompany, &old)
 	if err != nil {
+		return false, err
+	}
+	if err := s.putItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: av}); err != nil {
 		return false, fail("put company", err)
 	}
-	return len(res.Attributes) == 0, nil
+	return !found, nil
 }
 
 // Employees implements slotbook.Store.
@@ -395,7 +400,7 @@ func (s *Store) DeleteService(ctx context.Context, companyID, serviceID string) 
 	if !validIDs(companyID, serviceID) {
 		return notFound("service")
 	}
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+	err := s.deleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: aws.String(s.table), Key: keyOf(companyPK(companyID), skService(serviceID)),
 		ConditionExpression: aws.String(exists),
 	})

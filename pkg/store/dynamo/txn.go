@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -117,10 +118,20 @@ func (r txnResult) Nth() int { return r.nth }
 // with op) means the transaction's fate is not known from its answer;
 // otherwise the result says how it ended.
 func (t *txn) run(ctx context.Context, s *Store, op string) (txnResult, error) {
-	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: t.items})
+	items := t.items
+	// The request's audit entry, if no write has carried it yet, joins the
+	// transaction as its last action (a transaction takes 100).
+	d, audit, withAudit := s.pendingAudit(ctx)
+	if withAudit && len(items) < 100 {
+		items = append(slices.Clip(items), audit)
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	res, ok := t.resultOf(err)
 	if !ok {
 		return txnResult{}, fail(op, err)
+	}
+	if res.Committed() && withAudit && len(items) > len(t.items) {
+		d.Written()
 	}
 	return res, nil
 }

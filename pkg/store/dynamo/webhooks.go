@@ -107,7 +107,7 @@ func (s *Store) DeleteWebhook(ctx context.Context, companyID, webhookID string) 
 	if !validIDs(companyID, webhookID) {
 		return notFound("webhook")
 	}
-	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+	err := s.deleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName: aws.String(s.table), Key: keyOf(companyPK(companyID), skWebhook(webhookID)),
 		ConditionExpression: aws.String(exists),
 	})
@@ -162,7 +162,7 @@ func (s *Store) RecordDeliveryAttempt(ctx context.Context, companyID string, d s
 		":c": str(d.CreatedAt.UTC().Format(time.RFC3339Nano)), ":s": str(string(d.State)),
 		":e": str(d.Expires.UTC().Format(time.RFC3339Nano)), ":ttl": num(d.Expires.Unix()),
 	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	err = s.updateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.table), Key: keyOf(companyPK(companyID), skDelivery(d.WebhookID, d.ID)),
 		UpdateExpression: aws.String("SET attempts = list_append(if_not_exists(attempts, :none), :a), id = :id, webhook = :w, " +
 			"booking = :b, #type = :t, createdAt = if_not_exists(createdAt, :c), #state = :s, expires = :e, #ttl = :ttl"),
