@@ -97,6 +97,7 @@ func routeCases() []routeCase {
 		{"DELETE", "/v1/companies/acme/services/consult", adminOnly, nil, 204},
 		{"GET", "/v1/companies/acme/bookings?from=2027-03-22&to=2027-03-28&employee={e}", readOwn, nil, 200},
 		{"GET", "/v1/companies/acme/overview?from=2027-03-22&to=2027-03-28&employee={e}", readOwn, nil, 200},
+		{"GET", "/v1/companies/acme/availability/explain?service=consult&employee={e}&date=2027-03-22", readOwn, nil, 200},
 		{"GET", "/v1/companies/acme/bookings/{booking}", readOwn, nil, 200},
 		{"DELETE", "/v1/companies/acme/bookings/{booking}", ownEmployee, nil, 204},
 		{"POST", "/v1/companies/acme/bookings/{booking}/reschedule", ownEmployee, map[string]any{"start": "2027-03-22T10:30:00+01:00"}, 200},

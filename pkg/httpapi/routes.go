@@ -84,6 +84,7 @@ var routes = []route{
 	{Route{Group: Book, Method: http.MethodPost, Pattern: company + "/bookings/{bookingId}/reschedule", Access: AnonymousOrSignedIn}, (*server).rescheduleBooking},
 	{Route{Group: Overview, Method: http.MethodGet, Pattern: company + "/bookings/{bookingId}", Access: AnonymousOrSignedIn}, (*server).getBooking},
 	{Route{Group: Overview, Method: http.MethodGet, Pattern: company + "/overview", Access: SignedIn}, (*server).overview},
+	{Route{Group: Overview, Method: http.MethodGet, Pattern: company + "/availability/explain", Access: SignedIn}, (*server).explain},
 
 	{Route{Group: Settings, Method: http.MethodGet, Pattern: company + "/settings", Access: SignedIn}, (*server).getSettings},
 	{Route{Group: Settings, Method: http.MethodPut, Pattern: company + "/settings", Access: SignedIn}, (*server).putSettings},

@@ -69,9 +69,15 @@ type Query struct {
 	// Busy holds times that must stay clear of a slot and its buffers:
 	// absences and external calendars' busy times. Any order.
 	Busy []Interval
+	// BusySources, if set, names the source of each busy time (same
+	// order as Busy), for Explain; Slots does not read it.
+	BusySources []Source
 	// Bookings are existing bookings; each blocks its time widened by its
 	// own buffers. Any order.
 	Bookings []Booking
+	// BookingIDs, if set, names each booking (same order as Bookings),
+	// for Explain; Slots does not read it.
+	BookingIDs []string
 	// Closed holds times without availability whatever the employee's
 	// hours say: the company's closed dates, as instants. A slot must lie
 	// outside them; unlike Busy, a buffer may reach into them, as it may
@@ -119,37 +125,12 @@ func Span(from, to Date, loc *time.Location) (Interval, error) {
 // positive, a buffer, MinNotice or HorizonDays is negative, or Duration,
 // Step or a buffer is not a whole number of seconds.
 func Slots(q Query) ([]Interval, error) {
-	if q.Zone == nil || q.Viewer == nil || q.Duration <= 0 || q.Step <= 0 ||
-		q.BufferBefore < 0 || q.BufferAfter < 0 || q.MinNotice < 0 || q.HorizonDays < 0 ||
-		!wholeSeconds(q.Duration, q.Step, q.BufferBefore, q.BufferAfter) {
-		return nil, ErrQuery
-	}
-	span, err := Span(q.From, q.To, q.Viewer)
-	if err != nil {
+	p, err := prepare(q)
+	if err != nil || p.lo >= p.hi {
 		return nil, err
 	}
-	// The starts that may be returned, [lo, hi): inside the span, not
-	// before now+notice, before now+horizon. Starts are whole seconds, so
-	// the limits are rounded up to whole seconds.
-	lo := max(span.Start.Unix(), ceilSec(q.Now.Add(q.MinNotice)))
-	hi := span.End.Unix()
-	// A horizon that reaches past the span does not limit it; testing that
-	// first also keeps the horizon's Duration from overflowing.
-	if days := span.End.Sub(q.Now) / (24 * time.Hour); int64(q.HorizonDays) <= int64(days) {
-		hi = min(hi, ceilSec(q.Now.Add(time.Duration(q.HorizonDays)*24*time.Hour)))
-	}
-	if lo >= hi {
-		return nil, nil
-	}
-
-	dur := seconds(q.Duration)
-	step := seconds(q.Step)
-	// Windows of the employee's dates around the span; one date more on
-	// each side so that a slot may run on across midnight, and more after
-	// it while a slot longer than a day could still run on.
-	first := DateOf(time.Unix(lo, 0).In(q.Zone)).AddDays(-1)
-	last := DateOf(time.Unix(hi-1, 0).In(q.Zone)).AddDays(1)
-	wins := cut(windows(q.Availability, q.Zone, first, last, hi-1+dur), q.Closed)
+	lo, hi, dur, step := p.lo, p.hi, p.dur, p.step
+	wins := p.windows(q)
 	blocked := forbidden(q, dur)
 
 	var out []Interval
@@ -158,11 +139,7 @@ func Slots(q Query) ([]Interval, error) {
 	// one candidate start ends before every later one.
 	b := 0
 	for i, w := range wins {
-		// A slot may run on into the following windows while they touch.
-		reach := w.end
-		for j := i + 1; j < len(wins) && wins[j].start <= reach; j++ {
-			reach = max(reach, wins[j].end)
-		}
+		reach := reachOf(wins, i)
 		s := w.start
 		if s < lo { // jump to the first grid point not before lo
 			s += ceilDiv(lo-s, step) * step
@@ -184,6 +161,66 @@ func Slots(q Query) ([]Interval, error) {
 		}
 	}
 	return out, nil
+}
+
+// plan holds the limits of a query in Unix seconds: the asked range
+// [spanLo, spanHi), the earliest start notice allows, the first start the
+// horizon forbids (past spanHi if it does not limit the range), and the
+// starts that may be offered, [lo, hi).
+type plan struct {
+	spanLo, spanHi int64
+	notice, beyond int64
+	lo, hi         int64
+	dur, step      int64
+}
+
+// prepare checks q and computes its limits: rule 4 and 5. Starts are whole
+// seconds, so the limits are rounded up to whole seconds.
+func prepare(q Query) (plan, error) {
+	if q.Zone == nil || q.Viewer == nil || q.Duration <= 0 || q.Step <= 0 ||
+		q.BufferBefore < 0 || q.BufferAfter < 0 || q.MinNotice < 0 || q.HorizonDays < 0 ||
+		!wholeSeconds(q.Duration, q.Step, q.BufferBefore, q.BufferAfter) {
+		return plan{}, ErrQuery
+	}
+	span, err := Span(q.From, q.To, q.Viewer)
+	if err != nil {
+		return plan{}, err
+	}
+	p := plan{spanLo: span.Start.Unix(), spanHi: span.End.Unix(), dur: seconds(q.Duration), step: seconds(q.Step)}
+	p.notice = ceilSec(q.Now.Add(q.MinNotice))
+	p.beyond = p.spanHi + 1
+	// A horizon that reaches past the span does not limit it; testing that
+	// first also keeps the horizon's Duration from overflowing.
+	if days := span.End.Sub(q.Now) / (24 * time.Hour); int64(q.HorizonDays) <= int64(days) {
+		p.beyond = ceilSec(q.Now.Add(time.Duration(q.HorizonDays) * 24 * time.Hour))
+	}
+	p.lo, p.hi = max(p.spanLo, p.notice), min(p.spanHi, p.beyond)
+	return p, nil
+}
+
+// windows returns the availability windows of the employee's dates around
+// starts [lo, hi), less closed times: one date more on each side so that a
+// slot may run on across midnight, and more after it while a slot longer
+// than a day could still run on (rules 1–3).
+func (p plan) windows(q Query) []span {
+	return cut(p.openWindows(q, p.lo, p.hi), q.Closed)
+}
+
+// openWindows is windows for starts [lo, hi) before closed times are cut.
+func (p plan) openWindows(q Query, lo, hi int64) []span {
+	first := DateOf(time.Unix(lo, 0).In(q.Zone)).AddDays(-1)
+	last := DateOf(time.Unix(hi-1, 0).In(q.Zone)).AddDays(1)
+	return windows(q.Availability, q.Zone, first, last, hi-1+p.dur)
+}
+
+// reachOf returns how far a slot starting in wins[i] may run: to the end
+// of the windows that follow it while they touch.
+func reachOf(wins []span, i int) int64 {
+	reach := wins[i].end
+	for j := i + 1; j < len(wins) && wins[j].start <= reach; j++ {
+		reach = max(reach, wins[j].end)
+	}
+	return reach
 }
 
 // span is a half-open span of Unix seconds [start, end).
@@ -322,25 +359,37 @@ func joinOverlapping(s []span) []span {
 func forbidden(q Query, dur int64) []span {
 	before, after := seconds(q.BufferBefore), seconds(q.BufferAfter)
 	out := make([]span, 0, len(q.Busy)+len(q.Bookings))
-	// Busy time is rounded out to whole seconds, which blocks the same
-	// whole-second starts, but only once it is known not to be empty: an
-	// empty span blocks nothing, however it would round.
-	add := func(start, end time.Time) {
-		if end.After(start) {
-			out = append(out, span{floorSec(start) - dur - after, ceilSec(end) + before})
+	for _, b := range q.Busy {
+		if f, ok := forbids(b.Start, b.End, dur, before, after); ok {
+			out = append(out, f)
 		}
 	}
-	for _, b := range q.Busy {
-		add(b.Start, b.End)
-	}
 	for _, b := range q.Bookings {
-		add(b.Start.Add(-b.BufferBefore), b.End.Add(b.BufferAfter))
+		if f, ok := forbids(b.Start.Add(-b.BufferBefore), b.End.Add(b.BufferAfter), dur, before, after); ok {
+			out = append(out, f)
+		}
 	}
 	if !slices.IsSortedFunc(out, func(x, y span) int { return cmp64(x.start, y.start) }) {
 		slices.SortFunc(out, func(x, y span) int { return cmp64(x.start, y.start) })
 	}
 	return joinOverlapping(out)
 }
+
+// forbids returns the open span (start, end) of slot starts that busy time
+// [start, end) forbids to a slot of dur seconds with buffers before and
+// after; ok is false for an empty busy time. Busy time is rounded out to
+// whole seconds, which blocks the same whole-second starts, but only once
+// it is known not to be empty: an empty span blocks nothing, however it
+// would round.
+func forbids(start, end time.Time, dur, before, after int64) (span, bool) {
+	if !end.After(start) {
+		return span{}, false
+	}
+	return span{floorSec(start) - dur - after, ceilSec(end) + before}, true
+}
+
+// has reports whether the open span f holds s.
+func (f span) has(s int64) bool { return f.start < s && s < f.end }
 
 func seconds(d time.Duration) int64 { return int64(d / time.Second) }
 

@@ -115,7 +115,9 @@ func calendarRef(k Connection, acct Account) string {
 // externalBusy is what the external calendars of some employees say.
 type externalBusy struct {
 	busy        map[string][]schedule.Interval // employee → busy times
+	from        map[string][]string            // employee → the connection of each busy time
 	unavailable map[string]string              // employee → reason
+	unreadable  map[string][]string            // employee → the connections that could not be read
 	connections map[string][]Connection        // employee → calendar connections
 }
 
@@ -135,7 +137,8 @@ type externalBusy struct {
 // which only a double booking made outside slotbook could cause.)
 func (a *App) readExternalBusy(ctx context.Context, c Company, employees []Employee, from, to time.Time, own *Booking) (externalBusy, error) {
 	companyID := c.ID
-	out := externalBusy{busy: map[string][]schedule.Interval{}, unavailable: map[string]string{}, connections: map[string][]Connection{}}
+	out := externalBusy{busy: map[string][]schedule.Interval{}, from: map[string][]string{}, unavailable: map[string]string{},
+		unreadable: map[string][]string{}, connections: map[string][]Connection{}}
 	if len(a.providers) == 0 {
 		return out, nil
 	}
@@ -174,6 +177,7 @@ func (a *App) readExternalBusy(ctx context.Context, c Company, employees []Emplo
 			}
 			if k.Status == NeedsReauth {
 				out.unavailable[employees[i].ID] = ReasonNeedsReauth
+				out.unreadable[employees[i].ID] = append(out.unreadable[employees[i].ID], k.ID)
 				continue
 			}
 			key := string(k.Provider) + "\x00" + k.Account + "\x00" + k.URL
@@ -192,11 +196,14 @@ func (a *App) readExternalBusy(ctx context.Context, c Company, employees []Emplo
 	deadline, cancel := context.WithTimeout(ctx, cmp.Or(a.calendarDeadline, DefaultCalendarDeadline))
 	defer cancel()
 	var mu sync.Mutex
-	fails := func(employee, reason string) {
+	fails := func(employee, reason string, conns []Connection) {
 		mu.Lock()
 		defer mu.Unlock()
 		if out.unavailable[employee] != ReasonNeedsReauth {
 			out.unavailable[employee] = reason
+		}
+		for _, k := range conns {
+			out.unreadable[employee] = append(out.unreadable[employee], k.ID)
 		}
 	}
 	var wg sync.WaitGroup
@@ -206,20 +213,21 @@ func (a *App) readExternalBusy(ctx context.Context, c Company, employees []Emplo
 		limit <- struct{}{}
 		go func() {
 			defer func() { <-limit; wg.Done() }()
-			busy, err := a.batchBusy(deadline, companyID, b.conns, from.In(b.zone), to.In(b.zone), own)
+			busy, from, err := a.batchBusy(deadline, companyID, b.conns, from.In(b.zone), to.In(b.zone), own)
 			if err != nil {
 				a.log.WarnContext(ctx, "calendar unreadable", "company", companyID, "employee", b.employee,
 					"provider", string(b.conns[0].Provider), "connection", b.conns[0].ID, "err", err.Error())
 				if errors.Is(err, ErrCalendarAuth) {
 					a.markNeedsReauth(ctx, companyID, b.conns)
-					fails(b.employee, ReasonNeedsReauth)
+					fails(b.employee, ReasonNeedsReauth, b.conns)
 				} else {
-					fails(b.employee, ReasonUnreachable)
+					fails(b.employee, ReasonUnreachable, b.conns)
 				}
 				return
 			}
 			mu.Lock()
 			out.busy[b.employee] = append(out.busy[b.employee], busy...)
+			out.from[b.employee] = append(out.from[b.employee], from...)
 			mu.Unlock()
 		}()
 	}
@@ -229,43 +237,46 @@ func (a *App) readExternalBusy(ctx context.Context, c Company, employees []Emplo
 
 // batchBusy asks one account for the busy times of its calendars. Any
 // calendar that could not be read fails the whole batch: its employee
-// must not be offered a time that might collide.
-func (a *App) batchBusy(ctx context.Context, companyID string, conns []Connection, from, to time.Time, own *Booking) ([]schedule.Interval, error) {
+// must not be offered a time that might collide. ids names the connection
+// of each busy time.
+func (a *App) batchBusy(ctx context.Context, companyID string, conns []Connection, from, to time.Time, own *Booking) (busy []schedule.Interval, ids []string, err error) {
 	k := conns[0]
 	p, ok := a.providers[k.Provider]
 	if !ok {
-		return nil, fmt.Errorf("no provider for %s", k.Provider)
+		return nil, nil, fmt.Errorf("no provider for %s", k.Provider)
 	}
 	acct, err := a.account(ctx, companyID, k, conns)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	ids := make([]string, len(conns))
+	refs := make([]string, len(conns))
 	for i, c := range conns {
-		ids[i] = calendarRef(c, acct)
+		refs[i] = calendarRef(c, acct)
 	}
-	results, err := p.Busy(ctx, acct, ids, from, to)
+	results, err := p.Busy(ctx, acct, refs, from, to)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if len(results) != len(ids) {
-		return nil, fmt.Errorf("%s answered for %d of %d calendars", k.Provider, len(results), len(ids))
+	if len(results) != len(refs) {
+		return nil, nil, fmt.Errorf("%s answered for %d of %d calendars", k.Provider, len(results), len(refs))
 	}
-	var busy []schedule.Interval
 	for i, r := range results {
 		if r.Err != nil {
-			return nil, r.Err
+			return nil, nil, r.Err
 		}
 		for _, b := range r.Busy {
 			iv := schedule.Interval{Start: b.Start, End: b.End}
 			if own != nil && own.Event.Connection == conns[i].ID && own.EmployeeID == conns[i].EmployeeID {
 				busy = appendWithout(busy, iv, schedule.Interval{Start: own.Start, End: own.End})
-				continue
+			} else {
+				busy = append(busy, iv)
 			}
-			busy = append(busy, iv)
+			for len(ids) < len(busy) {
+				ids = append(ids, conns[i].ID)
+			}
 		}
 	}
-	return busy, nil
+	return busy, ids, nil
 }
 
 // appendWithout appends to list what of iv lies outside cut.

@@ -189,61 +189,78 @@ func (a *App) loadEmployees(ctx context.Context, companyID string, ids []string,
 // company's closed times. The booking of id moving, if any, is being
 // moved: its own time does not block.
 func (a *App) employeeSlots(ctx context.Context, c Company, svc Service, emp Employee, q SlotQuery, span schedule.Interval, viewer *time.Location, external, closed []schedule.Interval, moving string) ([]Slot, error) {
-	employeeID := emp.ID
-	zone, err := zoneOf(c, emp)
+	sq, err := a.employeeQuery(ctx, c, svc, emp, q.From, q.To, span, viewer, closed, moving, false)
 	if err != nil {
 		return nil, err
 	}
-	av, err := a.store.Availability(ctx, c.ID, employeeID)
-	if err != nil {
-		return nil, err
-	}
-	from, to := span.Start.Add(-busyMargin), span.End.Add(busyMargin)
-	absences, err := a.store.Absences(ctx, c.ID, employeeID, from, to)
-	if err != nil {
-		return nil, err
-	}
-	bookings, err := a.store.Bookings(ctx, c.ID, employeeID, from, to)
-	if err != nil {
-		return nil, err
-	}
-	busy := make([]schedule.Interval, 0, len(absences)+len(external))
-	for _, ab := range absences {
-		busy = append(busy, schedule.Interval{Start: ab.Start, End: ab.End})
-	}
-	busy = append(busy, external...)
-	now := a.now()
-	booked := make([]schedule.Booking, 0, len(bookings))
-	for _, b := range bookings {
-		if b.Blocks(now) && b.ID != moving {
-			booked = append(booked, schedule.Booking{Start: b.Start, End: b.End, BufferBefore: b.BufferBefore, BufferAfter: b.BufferAfter})
-		}
-	}
-	found, err := schedule.Slots(schedule.Query{
-		Zone:         zone,
-		Availability: av.Schedule(),
-		Busy:         busy,
-		Bookings:     booked,
-		Closed:       closed,
-		Duration:     minutes(svc.DurationMinutes),
-		BufferBefore: minutes(svc.BufferBeforeMinutes),
-		BufferAfter:  minutes(svc.BufferAfterMinutes),
-		Step:         minutes(c.BookingIntervalMinutes),
-		Now:          now,
-		MinNotice:    minutes(c.MinNoticeMinutes),
-		HorizonDays:  c.HorizonDays,
-		From:         q.From,
-		To:           q.To,
-		Viewer:       viewer,
-	})
+	sq.Busy = append(sq.Busy, external...)
+	found, err := schedule.Slots(sq)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Slot, len(found))
 	for i, s := range found {
-		out[i] = Slot{Start: s.Start, End: s.End, EmployeeID: employeeID}
+		out[i] = Slot{Start: s.Start, End: s.End, EmployeeID: emp.ID}
 	}
 	return out, nil
+}
+
+// employeeQuery reads what the engine needs of one employee for the dates
+// from–to (span, in viewer's zone) — availability, absences, blocking
+// bookings but the one of id moving — into a query with the company's
+// rules and closed times, without external busy times, which the caller
+// adds. named also names the source of each busy time and booking, for
+// Explain.
+func (a *App) employeeQuery(ctx context.Context, c Company, svc Service, emp Employee, from, to schedule.Date, span schedule.Interval, viewer *time.Location, closed []schedule.Interval, moving string, named bool) (schedule.Query, error) {
+	zone, err := zoneOf(c, emp)
+	if err != nil {
+		return schedule.Query{}, err
+	}
+	av, err := a.store.Availability(ctx, c.ID, emp.ID)
+	if err != nil {
+		return schedule.Query{}, err
+	}
+	lo, hi := span.Start.Add(-busyMargin), span.End.Add(busyMargin)
+	absences, err := a.store.Absences(ctx, c.ID, emp.ID, lo, hi)
+	if err != nil {
+		return schedule.Query{}, err
+	}
+	bookings, err := a.store.Bookings(ctx, c.ID, emp.ID, lo, hi)
+	if err != nil {
+		return schedule.Query{}, err
+	}
+	q := schedule.Query{
+		Zone:         zone,
+		Availability: av.Schedule(),
+		Busy:         make([]schedule.Interval, 0, len(absences)),
+		Bookings:     make([]schedule.Booking, 0, len(bookings)),
+		Closed:       closed,
+		Duration:     minutes(svc.DurationMinutes),
+		BufferBefore: minutes(svc.BufferBeforeMinutes),
+		BufferAfter:  minutes(svc.BufferAfterMinutes),
+		Step:         minutes(c.BookingIntervalMinutes),
+		Now:          a.now(),
+		MinNotice:    minutes(c.MinNoticeMinutes),
+		HorizonDays:  c.HorizonDays,
+		From:         from,
+		To:           to,
+		Viewer:       viewer,
+	}
+	for _, ab := range absences {
+		q.Busy = append(q.Busy, schedule.Interval{Start: ab.Start, End: ab.End})
+		if named {
+			q.BusySources = append(q.BusySources, schedule.Source{Kind: schedule.FromAbsence, ID: ab.ID})
+		}
+	}
+	for _, b := range bookings {
+		if b.Blocks(q.Now) && b.ID != moving {
+			q.Bookings = append(q.Bookings, schedule.Booking{Start: b.Start, End: b.End, BufferBefore: b.BufferBefore, BufferAfter: b.BufferAfter})
+			if named {
+				q.BookingIDs = append(q.BookingIDs, b.ID)
+			}
+		}
+	}
+	return q, nil
 }
 
 func minutes(n int) time.Duration { return time.Duration(n) * time.Minute }
