@@ -729,7 +729,8 @@ function blockView(b, r0, r1) {
 }
 
 // renderGrid draws a time grid: columns [{label, sub, attrs, blocks}], hours as rows.
-function renderGrid(testid, columns, today) {
+// With opts.onPick, a click on a column outside its bookings calls onPick(column, minute).
+function renderGrid(testid, columns, opts = {}) {
   const [r0, r1] = hourRange(columns);
   const height = ((r1 - r0) / 60) * PX_PER_HOUR;
   const hours = [];
@@ -745,9 +746,17 @@ function renderGrid(testid, columns, today) {
       'aria-label': c.closed ? `${c.ariaLabel}, closed: ${c.closed}` : c.ariaLabel, ...c.attrs },
       h('div', { class: 'col-head' }, h('span', { class: 'col-title' }, c.label), c.sub ? h('span', { class: 'col-sub' }, c.sub) : null,
         c.closed ? h('span', { class: 'col-closed', 'data-closed': c.closed }, `Closed: ${c.closed}`) : null),
-      h('div', { class: 'col-body', style: { height: `${height}px`, backgroundSize: `100% ${PX_PER_HOUR}px` } },
-        blocks.map((b) => blockView(b, r0, r1)),
-        c.blocks.length ? null : h('span', { class: 'empty' }, 'Nothing planned')));
+      h('div', {
+        class: `col-body${opts.onPick ? ' pickable' : ''}`, style: { height: `${height}px`, backgroundSize: `100% ${PX_PER_HOUR}px` },
+        title: opts.onPick ? 'Click to see why a time is not offered' : null,
+        onclick: opts.onPick && ((e) => {
+          if (e.target.closest('button')) return;
+          const y = e.clientY - e.currentTarget.getBoundingClientRect().top;
+          opts.onPick(c, Math.min(1439, Math.max(0, Math.floor(r0 + (y / PX_PER_HOUR) * 60))));
+        }),
+      },
+      blocks.map((b) => blockView(b, r0, r1)),
+      c.blocks.length ? null : h('span', { class: 'empty' }, 'Nothing planned')));
   });
   const starts = columns.flatMap((c) => c.blocks.filter((b) => b.kind === 'availability' || b.kind === 'booking').map((b) => b.from));
   const first = starts.length ? Math.max(r0, Math.floor(Math.min(...starts) / 60) * 60 - 60) : r0;
@@ -993,12 +1002,164 @@ async function pageDay({ params }) {
     collect(e, ov.from, ov.to, (b) => { if (b.date === date) c.blocks.push(b); });
     return c;
   });
-  const grid = columns.length ? renderGrid('day', columns) : h('div', { 'data-testid': 'day', class: 'empty-state' }, 'No employees to show.');
+  const why = explainPanel(ov, date);
+  const grid = columns.length ? renderGrid('day', columns, { onPick: (c, minute) => why.show(c.attrs['data-employee'], minute) })
+    : h('div', { 'data-testid': 'day', class: 'empty-state' }, 'No employees to show.');
   grid.querySelector('[data-testid=day]')?.setAttribute('data-day', date);
   const closed = closedOn(ov.closures, date);
   return h('section', {}, pageHead('Day', h('span', { class: 'muted zone' }, `Times in ${ov.timezone}`)),
     toolbar, closed ? h('p', { class: 'closed-note', 'data-closed': closed }, `The company is closed on this date: ${closed}.`) : null,
-    await calendarErrors(ov.employees), grid, legend());
+    await calendarErrors(ov.employees), grid, legend(), columns.length ? why.view : null);
+}
+
+/* ------------------------------------------------------- the explainer */
+
+// clockMinutes is the minute of the day of an RFC 3339 instant in the company zone.
+const clockMinutes = (s) => { const t = fmtTime(s); return Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5)); };
+
+// clockOf formats a minute of the day as HH:MM.
+const clockOf = (m) => `${pad2(Math.floor(m / 60))}:${pad2(m % 60)}`;
+
+// reasonView says one reason a start is not offered, naming its cause from what the page
+// already holds (the day's absences and bookings, the employee's calendars), with a link
+// to where the cause is fixed.
+function reasonView(r, ctx) {
+  const { emp, date, svc, calendars } = ctx;
+  const s = state.settings || {};
+  const link = (href, text) => h('a', { href, class: 'fix' }, text);
+  const cal = () => { const c = calendars.get(r.calendar); return c ? `“${c}”` : 'an external calendar'; };
+  switch (r.code) {
+    case 'ABSENCE': {
+      const a = emp.absences.find((x) => x.id === r.absence);
+      const when = !a ? '' : fmtDateTime(a.start).slice(0, -6) === fmtDateTime(a.end).slice(0, -6) ? fmtRange(a.start, a.end)
+        : `${fmtDateTime(a.start)} – ${fmtDateTime(a.end)}`;
+      return [`Absent${a?.reason ? `: ${a.reason}` : ''}${a ? ` (${when})` : ''}. `,
+        link(`#/absences?employee=${eid(emp.id)}`, 'Change the absence')];
+    }
+    case 'CLOSURE':
+      return ['The company is closed on this date. ', link('#/closures', 'Change the closures')];
+    case 'BOOKED': case 'BUFFER': {
+      const b = emp.bookings.find((x) => x.id === r.booking);
+      const who = b ? `${b.customer.name}, ${fmtRange(b.start, b.end)}` : 'another booking';
+      const text = r.code === 'BOOKED' ? `Booked: ${who}. ` : `Too close to ${who}: the buffers before or after would overlap. `;
+      return [text, link(`#/week?${new URLSearchParams({ employee: emp.id, date: b ? b.start.slice(0, 10) : date, booking: r.booking })}`, 'Open the booking')];
+    }
+    case 'EXTERNAL_BUSY':
+      return [`Busy in the calendar ${cal()}. `, link(`#/calendars?employee=${eid(emp.id)}`, 'See the calendars')];
+    case 'CALENDAR_UNREADABLE':
+      return [`The calendar ${cal()} could not be read, so no time is offered that it might block. `,
+        link(`#/calendars?employee=${eid(emp.id)}`, 'Reconnect the calendar')];
+    case 'DOESNT_FIT':
+      return [`${svc ? `${svc.name} takes ${svc.durationMinutes} minutes` : 'The service'} and would run past the end of the working hours. `,
+        link(`#/employees/${eid(emp.id)}`, 'Change the working hours')];
+    case 'MIN_NOTICE':
+      return [`Too soon: bookings need ${s.minNoticeMinutes ?? 'the minimum'} minutes' notice. `, link('#/settings', 'Change the notice')];
+    case 'BEYOND_HORIZON':
+      return [`Too far ahead: bookings are taken ${s.horizonDays ?? 'some'} days ahead. `, link('#/settings', 'Change the horizon')];
+    default:
+      return [r.code];
+  }
+}
+
+// runsOf groups consecutive starts that share whether they are free and why not.
+function runsOf(times) {
+  const key = (t) => (t.free ? 'free' : t.reasons.map((r) => `${r.code}/${r.calendar || r.absence || r.booking || ''}`).join(' '));
+  const runs = [];
+  for (const t of times) {
+    const last = runs[runs.length - 1];
+    if (last && last.key === key(t)) last.times.push(t);
+    else runs.push({ key: key(t), times: [t] });
+  }
+  return runs;
+}
+
+// explainPanel is the day view's troubleshooting panel: for an employee, a service and the
+// page's date it lists every start time, the ones not offered with every reason and a link to
+// fix it. show(employee, minute) opens it on a clicked place of the grid.
+function explainPanel(ov, date) {
+  const emps = ov.employees;
+  const offers = (e) => state.services.filter((s) => s.employees?.includes(e));
+  const who = h('select', { id: 'explain-employee', name: 'employee' }, emps.map((e) => h('option', { value: e.id }, e.name)));
+  const what = h('select', { id: 'explain-service', name: 'service' });
+  const fillServices = () => {
+    const keep = what.value;
+    what.replaceChildren(...offers(who.value).map((s) => h('option', { value: s.id, selected: s.id === keep }, `${s.name} (${s.durationMinutes} min)`)));
+  };
+  fillServices();
+  const out = h('div', { class: 'explain-out', 'aria-live': 'polite', 'data-testid': 'explain' });
+  const title = h('h2', { id: 'explain-title', tabindex: '-1' }, 'Why is a time not offered?');
+  const form = h('form', { class: 'toolbar', 'aria-labelledby': 'explain-title' },
+    field('Employee to check', who), field('Service to check', what), h('button', { type: 'submit' }, 'Show why'));
+  let seq = 0;
+  const calendarNames = new Map();
+  // load asks the explainer and draws its answer; at (minute of the day) picks the start clicked.
+  const load = async (at) => {
+    const n = ++seq;
+    const emp = emps.find((e) => e.id === who.value);
+    const svc = state.services.find((s) => s.id === what.value);
+    if (!emp) return;
+    if (!svc) {
+      out.replaceChildren(h('p', {}, `${emp.name} offers no service, so no time is offered. `,
+        isAdmin() ? h('a', { href: '#/services' }, 'Choose the services') : null));
+      return;
+    }
+    out.replaceChildren(h('p', { class: 'muted' }, 'Checking…'));
+    let x;
+    try {
+      const q = new URLSearchParams({ service: svc.id, employee: emp.id, date });
+      [x] = await Promise.all([api('GET', `/availability/explain?${q}`), calendarNames.has(emp.id) ? null
+        : api('GET', `/employees/${eid(emp.id)}/calendars`).then(({ calendars }) => calendarNames.set(emp.id,
+          new Map(calendars.map((c) => [c.id, c.name || `${PROVIDERS[c.provider] || c.provider}${c.account ? ` (${c.account})` : ''}`]))))
+          .catch(() => calendarNames.set(emp.id, new Map()))]);
+    } catch (e) {
+      if (n === seq && e.status !== 401) out.replaceChildren(h('p', { class: 'problem', role: 'alert' }, e.message));
+      return;
+    }
+    if (n !== seq) return;
+    const ctx = { emp, date, svc, calendars: calendarNames.get(emp.id) || new Map() };
+    const reasons = (t) => h('ul', { class: 'reasons' }, t.reasons.map((r) => h('li', { 'data-reason': r.code }, reasonView(r, ctx))));
+    const free = x.times.filter((t) => t.free).length;
+    const parts = [h('p', { class: 'explain-sum' },
+      `${emp.name}, ${svc.name}, ${fmtDate(date, { weekday: 'long', day: 'numeric', month: 'long' })}: `,
+      h('strong', {}, x.times.length ? `${free} of ${x.times.length} start times offered.` : 'no working hours on this date.'),
+      x.times.length ? null : [' ', h('a', { href: `#/employees/${eid(emp.id)}`, class: 'fix' }, 'Change the working hours')])];
+    if (at != null) {
+      // The start a click names: the last one at or before it, within the working hours clicked.
+      const working = emp.availability.some((a) => segments(a.start, a.end, date, date).some((g) => g.from <= at && at < g.to));
+      const hit = working ? [...x.times].reverse().find((t) => clockMinutes(t.start) <= at) : null;
+      const inside = Boolean(hit);
+      parts.unshift(h('div', { class: 'explain-pick', 'data-start': inside ? hit.start : '' },
+        inside ? [h('p', {}, h('strong', {}, `${fmtTime(hit.start)} `), hit.free ? 'is offered.' : 'is not offered:'), hit.free ? null : reasons(hit)]
+          : h('p', {}, `${emp.name} has no start time near ${clockOf(at)}: it is outside the working hours. `,
+            h('a', { href: `#/employees/${eid(emp.id)}`, class: 'fix' }, 'Change the working hours'))));
+    }
+    if (x.times.length) {
+      parts.push(h('table', { class: 'list explain-list' },
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Start times'), h('th', { scope: 'col' }, 'Offered?'))),
+        h('tbody', {}, runsOf(x.times).map((run) => {
+          const a = run.times[0]; const z = run.times[run.times.length - 1];
+          const label = run.times.length === 1 ? fmtTime(a.start) : `${fmtTime(a.start)} – ${fmtTime(z.start)} (${run.times.length})`;
+          return h('tr', { 'data-from': a.start, 'data-to': z.start, class: a.free ? 'free' : 'blocked' },
+            h('th', { scope: 'row' }, label), h('td', {}, a.free ? 'Offered' : reasons(a)));
+        }))));
+    }
+    out.replaceChildren(...parts);
+  };
+  who.addEventListener('change', () => { fillServices(); load(); });
+  what.addEventListener('change', () => load());
+  form.addEventListener('submit', (e) => { e.preventDefault(); load(); });
+  const view = h('section', { class: 'card stack explain', 'aria-labelledby': 'explain-title' }, title,
+    h('p', { class: 'hint' }, 'Click a place in the grid, or choose an employee and a service, to see every start time of the day and why it is not offered.'),
+    form, out);
+  return {
+    view,
+    show(empId, minute) {
+      if (who.value !== empId) { who.value = empId; fillServices(); }
+      view.scrollIntoView({ block: 'start' });
+      title.focus({ preventScroll: true });
+      load(minute);
+    },
+  };
 }
 
 // pageSettings: the company settings form (admins save; others read).

@@ -275,6 +275,64 @@ test("the day view has a column per employee", async (t) => {
   await shot(p, "dashboard-day");
 });
 
+/** zurichInstant is the RFC 3339 instant of a wall-clock time (HH:MM) on date in Zurich. */
+function zurichInstant(date, hm) {
+  const zone = new Intl.DateTimeFormat("en", { timeZone: "Europe/Zurich", timeZoneName: "longOffset" })
+    .formatToParts(new Date(`${date}T12:00:00Z`)).find((x) => x.type === "timeZoneName").value;
+  return `${date}T${hm}:00${zone.replace("GMT", "") || "+00:00"}`;
+}
+
+test("the day view says why a time is not offered and links to the fix", async (t) => {
+  // Ben works Tuesday to Saturday 10–18; a Tuesday to Friday two or more days ahead is beyond the notice.
+  let date = zurichDate(2);
+  for (let i = 3; ![2, 3, 4, 5].includes(new Date(`${date}T12:00:00Z`).getUTCDay()); i++) date = zurichDate(i);
+  const abs = await api("POST", "/employees/ben/absences", { start: zurichInstant(date, "12:00"), end: zurichInstant(date, "13:00"), reason: "Dentist" });
+  assert.equal(abs.status, 201, JSON.stringify(abs.body));
+  t.after(() => api("DELETE", `/employees/ben/absences/${abs.body.id}`));
+
+  const p = await signIn(t);
+  await p.goto(`${base}/dashboard/#/day?date=${date}`);
+  // A click on the absence in Ben's column, 25 minutes into it (48 px an hour), names 12:15.
+  await p.locator(`[data-testid="day"] [data-employee="ben"] [data-absence="${abs.body.id}"]`).click({ position: { x: 30, y: 20 } });
+  const pick = p.locator('[data-testid="explain"] .explain-pick');
+  await pick.waitFor();
+  assert.equal(new Date(await pick.getAttribute("data-start")).getTime(), new Date(zurichInstant(date, "12:15")).getTime());
+  assert.match(await pick.innerText(), /12:15 is not offered:\s*Absent: Dentist/);
+  assert.equal(await p.getByLabel("Employee to check").inputValue(), "ben");
+  // Every start of the day is listed; the last ones do not fit before 18:00.
+  const list = p.locator('[data-testid="explain"] table');
+  assert.ok(await list.locator("tr.free").count() > 0, "some times are offered");
+  assert.equal(await list.locator('[data-reason="DOESNT_FIT"] a').first().getAttribute("href"), "#/employees/ben");
+  await shot(p, "dashboard-explain");
+  await pick.getByRole("link", { name: "Change the absence" }).click();
+  await p.locator(`tr[data-absence="${abs.body.id}"]`).waitFor();
+
+  // A feed that stops answering: no time is offered, and each says which calendar to reconnect.
+  let up = true;
+  const feed = await serve(t, (_, res) => {
+    if (!up) { res.writeHead(500); res.end(); return; }
+    res.writeHead(200, { "Content-Type": "text/calendar" });
+    res.end("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//e2e//EN\r\nEND:VCALENDAR\r\n");
+  });
+  const cal = await api("POST", "/employees/ben/calendars", { provider: "ics", url: `${feed.origin}/ben.ics` });
+  assert.equal(cal.status, 201, JSON.stringify(cal.body));
+  t.after(() => api("DELETE", `/employees/ben/calendars/${cal.body.id}`));
+  up = false;
+  await p.goto(`${base}/dashboard/#/day?date=${date}`);
+  await p.getByLabel("Employee to check").selectOption("ben");
+  await p.getByLabel("Service to check").selectOption("haircut");
+  await p.getByRole("button", { name: "Show why" }).click();
+  await list.waitFor();
+  assert.equal(await list.locator("tr.free").count(), 0, "nothing is offered while a calendar cannot be read");
+  const rows = await list.locator("tbody tr").count();
+  assert.equal(await list.locator('tbody tr:has([data-reason="CALENDAR_UNREADABLE"])').count(), rows);
+  assert.match(await p.locator('[data-testid="explain"] .explain-sum').innerText(), /0 of \d+ start times offered/);
+  const fix = list.getByRole("link", { name: "Reconnect the calendar" }).first();
+  assert.equal(await fix.getAttribute("href"), "#/calendars?employee=ben");
+  await fix.click();
+  await p.locator(`article[data-calendar="${cal.body.id}"]`).waitFor();
+});
+
 test("staff see only themselves and cannot change company settings", async (t) => {
   const p = await signIn(t, staffToken("ana"));
   await p.goto(`${base}/dashboard/#/week`);
