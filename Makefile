@@ -106,14 +106,17 @@ layout-check:
 # Without SLOTBOOK_TEST_DYNAMODB_ENDPOINT (plain go test) each binary starts
 # its own and stops it when it ends (pkg/store/dynamo/dynamotest).
 # -p 3: the browser tests mostly wait on Chromium, so a third package keeps
-# both cores busy.
+# both cores busy. -timeout 30m: on a machine whose Go cache has never seen
+# the Lambda build's flags (-trimpath, CGO_ENABLED=0), pkg/aws/lambdatest
+# compiles msgraph-sdk-go from cold beside two other test packages, which
+# has taken longer than go test's default 10 minutes.
 unit: $(DDB_JAR)
 	@port=$$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'); \
 	(cd $(DDB_DIR) && exec java -Djava.library.path=DynamoDBLocal_lib -jar DynamoDBLocal.jar \
 		-inMemory -port $$port) >$(TOOLS)/dynamodb-test.log 2>&1 & ddb=$$!; \
 	trap 'kill $$ddb 2>/dev/null' INT TERM; \
 	for i in $$(seq 1 150); do curl -s -o /dev/null http://127.0.0.1:$$port && break; sleep 0.2; done; \
-	SLOTBOOK_TEST_DYNAMODB_ENDPOINT=http://127.0.0.1:$$port $(GO) test -race -count=1 -p 3 $(PKGS); \
+	SLOTBOOK_TEST_DYNAMODB_ENDPOINT=http://127.0.0.1:$$port $(GO) test -race -count=1 -p 3 -timeout 30m $(PKGS); \
 	rc=$$?; kill $$ddb 2>/dev/null; exit $$rc
 
 ## bench: the slot engine, calendar fan-out, Lambda cold start and binary size benchmarks (BENCH=regexp to narrow, COUNT=n to repeat)
