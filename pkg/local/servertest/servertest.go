@@ -114,6 +114,12 @@ func start(p Program) (*Process, error) {
 		}
 		time.Sleep(p.Poll)
 	}
+	select {
+	case <-proc.exited: // during the last poll
+		os.RemoveAll(proc.Dir)
+		return nil, fmt.Errorf("%s exited at start: %s", p.Name, proc.Log())
+	default:
+	}
 	proc.Stop()
 	return nil, fmt.Errorf("%s did not answer within %g s: %s", p.Name, p.Within.Seconds(), proc.Log())
 }
