@@ -63,7 +63,7 @@ func (a *App) bookAny(ctx context.Context, r BookingRequest) (BookingResult, err
 		if i > 0 {
 			key = id + "." + NewID()[:10]
 		}
-		res, err := a.claim(ctx, named, id, token, key)
+		res, err := a.claim(ctx, named, id, token, key, nil)
 		switch ErrorCode(err) {
 		case "":
 			return res, nil

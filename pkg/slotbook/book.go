@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -145,7 +146,21 @@ func (a *App) Book(ctx context.Context, r BookingRequest) (BookingResult, error)
 	if err := r.Validate(); err != nil {
 		return BookingResult{}, err
 	}
-	if r.IdempotencyKey != "" {
+	if rs, ok := a.store.(ReadScoper); ok {
+		ctx = rs.WithReadScope(ctx)
+	}
+	var ahead *bookingReads
+	if r.EmployeeID != "" && r.EmployeeID != AnyEmployee {
+		// The Idempotency-Key's record is read with all the rest.
+		var err error
+		if ahead, err = a.readForBooking(ctx, r, true); err != nil {
+			return BookingResult{}, err
+		}
+		defer ahead.close()
+		if rec := ahead.looked.Idempotency; rec != nil {
+			return a.resume(ctx, r, *rec, 0)
+		}
+	} else if r.IdempotencyKey != "" {
 		rec, err := a.store.Idempotency(ctx, r.CompanyID, r.IdempotencyKey, a.now())
 		switch {
 		case err == nil:
@@ -154,12 +169,12 @@ func (a *App) Book(ctx context.Context, r BookingRequest) (BookingResult, error)
 			return BookingResult{}, err
 		}
 	}
-	if r.EmployeeID == "" || r.EmployeeID == AnyEmployee {
+	if ahead == nil {
 		return a.bookAny(ctx, r)
 	}
 	id := NewID()
 	auditCreated(ctx, id)
-	res, err := a.claim(ctx, r, id, newCancelToken(), id)
+	res, err := a.claim(ctx, r, id, newCancelToken(), id, ahead)
 	if err == nil || r.IdempotencyKey == "" || (ErrorCode(err) != SlotTaken && ErrorCode(err) != Conflict) {
 		return res, err
 	}
@@ -175,14 +190,141 @@ func (a *App) Book(ctx context.Context, r BookingRequest) (BookingResult, error)
 	return BookingResult{}, err
 }
 
+// bookingReads is what a booking reads ahead (see reads.go), all at once:
+// the company, the service, the employee with their availability and the
+// request's Idempotency-Key record in one Look; around the start, the
+// company's closures and the employee's absences, bookings and calendar
+// connections. The employee's calendars are read as soon as the Look and
+// the connections are in, alongside the rest.
+type bookingReads struct {
+	looked   Looked
+	data     *employeeData
+	closures []Closure
+	// calendars is closed once the calendar read has ended; nil if none
+	// was started (no providers). ext holds what it read if extOK.
+	calendars chan struct{}
+	ext       externalBusy
+	extOK     bool
+	stop      context.CancelFunc
+}
+
+// close stops the calendar read, if it still runs: the request needs it
+// no more.
+func (rd *bookingReads) close() {
+	if rd != nil && rd.stop != nil {
+		rd.stop()
+	}
+}
+
+// readForBooking reads what booking r needs, the Idempotency-Key's record
+// too if withKey. The caller closes the answer.
+func (a *App) readForBooking(ctx context.Context, r BookingRequest, withKey bool) (*bookingReads, error) {
+	day := schedule.DateOf(r.Start.UTC())
+	lo, hi := wideRange(day, day)
+	out := &bookingReads{data: &employeeData{}}
+	l := Lookup{Company: true, Service: r.ServiceID, Employees: []string{r.EmployeeID}, Now: a.now()}
+	if withKey {
+		l.IdempotencyKey = r.IdempotencyKey
+	}
+	companyID, employeeID := r.CompanyID, r.EmployeeID
+	g, gctx := errgroup.WithContext(ctx)
+	var first sync.WaitGroup // the Look and the connections
+	first.Add(1)
+	g.Go(func() (err error) {
+		defer first.Done()
+		out.looked, err = a.store.Look(gctx, companyID, l)
+		return err
+	})
+	g.Go(func() (err error) {
+		out.closures, err = a.store.Closures(gctx, companyID, day.AddDays(-closureSlack), day.AddDays(closureSlack))
+		return err
+	})
+	g.Go(func() (err error) {
+		out.data.absences, err = a.store.Absences(gctx, companyID, employeeID, lo, hi)
+		return err
+	})
+	g.Go(func() (err error) {
+		out.data.bookings, err = a.store.Bookings(gctx, companyID, employeeID, lo, hi)
+		return err
+	})
+	if len(a.providers) > 0 {
+		first.Add(1)
+		var connsErr error
+		g.Go(func() error {
+			defer first.Done()
+			out.data.connections, connsErr = a.store.Connections(gctx, companyID, employeeID)
+			return connsErr
+		})
+		cctx, stop := context.WithCancel(ctx)
+		out.calendars, out.stop = make(chan struct{}), stop
+		go func() {
+			defer close(out.calendars)
+			first.Wait()
+			lk := out.looked
+			if connsErr != nil || lk.Company == nil {
+				return
+			}
+			emp, ok := lk.Employees[employeeID]
+			if !ok {
+				return
+			}
+			zone, err := zoneOf(*lk.Company, emp)
+			if err != nil {
+				return
+			}
+			d := schedule.DateOf(r.Start.In(zone))
+			span, err := schedule.Span(d, d, zone)
+			if err != nil {
+				return
+			}
+			out.ext = a.externalBusyOf(cctx, *lk.Company, []Employee{emp}, []*time.Location{zone}, [][]Connection{out.data.connections},
+				span.Start.Add(-busyMargin), span.End.Add(busyMargin), nil)
+			out.extOK = true
+		}()
+	}
+	if err := g.Wait(); err != nil {
+		out.close()
+		return nil, err
+	}
+	return out, nil
+}
+
+// parts returns the company, service and employee read, with the errors
+// of bookingParts.
+func (rd *bookingReads) parts(serviceID, employeeID string) (Company, Service, Employee, error) {
+	l := rd.looked
+	switch {
+	case l.Company == nil:
+		return Company{}, Service{}, Employee{}, Errorf(NotFound, "There is no such company.")
+	case l.Service == nil:
+		return Company{}, Service{}, Employee{}, Errorf(NotFound, "There is no such service.")
+	case !l.Service.Offers(employeeID):
+		return Company{}, Service{}, Employee{}, Errorf(NotFound, "There is no such employee offering this service.")
+	}
+	emp, ok := l.Employees[employeeID]
+	if !ok {
+		return Company{}, Service{}, Employee{}, Errorf(NotFound, "There is no such employee.")
+	}
+	rd.data.availability = l.Availability[employeeID]
+	return *l.Company, *l.Service, emp, nil
+}
+
 // claim books r under booking id with the cancel token, writing its event
-// under eventKey (steps 1 to 4 of Book).
-func (a *App) claim(ctx context.Context, r BookingRequest, id, token, eventKey string) (BookingResult, error) {
-	c, svc, emp, err := a.bookingParts(ctx, r.CompanyID, r.ServiceID, r.EmployeeID)
+// under eventKey (steps 1 to 4 of Book). ahead, if not nil, is what
+// readForBooking read for r.
+func (a *App) claim(ctx context.Context, r BookingRequest, id, token, eventKey string, ahead *bookingReads) (BookingResult, error) {
+	if ahead == nil {
+		var err error
+		if ahead, err = a.readForBooking(ctx, r, false); err != nil {
+			return BookingResult{}, err
+		}
+		defer ahead.close()
+	}
+	c, svc, emp, err := ahead.parts(r.ServiceID, r.EmployeeID)
 	if err != nil {
 		return BookingResult{}, err
 	}
-	target, err := a.checkFree(ctx, c, svc, emp, r.Start, nil)
+	target, err := a.checkFree(ctx, c, svc, emp, r.Start, nil, ahead)
 	if err != nil {
 		return BookingResult{}, err
 	}
@@ -208,10 +350,33 @@ func (a *App) claim(ctx context.Context, r BookingRequest, id, token, eventKey s
 		idem = &Idempotency{Key: r.IdempotencyKey, Fingerprint: r.fingerprint(), BookingID: id, EmployeeID: emp.ID,
 			CreatedAt: now, ExpiresAt: now.Add(IdempotencyTTL), SealedCancelToken: sealed}
 	}
-	if err := a.store.CreateBooking(ctx, c.ID, b, idem); err != nil {
+	// Beside the claim, what the confirmation needs: the calendar's
+	// connection as it is now (reading the busy times may have renewed its
+	// token) and the company's webhooks. Either, if it cannot be read
+	// here, is read again when needed.
+	var (
+		conn     *Connection
+		hooks    []Webhook
+		hooksErr error
+		wg       sync.WaitGroup
+	)
+	if target != nil {
+		wg.Go(func() {
+			if k, err := a.store.Connection(ctx, c.ID, emp.ID, target.ID); err == nil {
+				conn = &k
+			}
+		})
+	}
+	wg.Go(func() { hooks, hooksErr = a.store.Webhooks(ctx, c.ID) })
+	err = a.store.CreateBooking(ctx, c.ID, b, idem)
+	wg.Wait()
+	if err != nil {
 		return BookingResult{}, err
 	}
-	return a.complete(ctx, c, svc, emp, b, token, sealed)
+	if hooksErr == nil {
+		ctx = withWebhooks(ctx, c.ID, hooks)
+	}
+	return a.complete(ctx, c, svc, emp, b, token, sealed, conn)
 }
 
 // inCompanyZone returns b with its times in the company's zone, as answers give them.
@@ -235,10 +400,18 @@ func errNotBooked(cause error) error {
 //
 // sealed is the token as the Idempotency-Key record keeps it, if the
 // request has one, so that the mail's copy costs no second sealing.
-func (a *App) complete(ctx context.Context, c Company, svc Service, emp Employee, b Booking, token string, sealed []byte) (BookingResult, error) {
+//
+// conn, if not nil, is the event's connection, read just now.
+func (a *App) complete(ctx context.Context, c Company, svc Service, emp Employee, b Booking, token string, sealed []byte, conn *Connection) (BookingResult, error) {
 	eventID := ""
 	if b.Event.Key != "" {
-		k, err := a.store.Connection(ctx, c.ID, emp.ID, b.Event.Connection)
+		var k Connection
+		var err error
+		if conn != nil && conn.ID == b.Event.Connection {
+			k = *conn
+		} else {
+			k, err = a.store.Connection(ctx, c.ID, emp.ID, b.Event.Connection)
+		}
 		if err == nil {
 			wctx, cancel := context.WithTimeout(ctx, CalendarWriteDeadline)
 			eventID, err = a.putEvent(wctx, c, k, a.eventDraft(c, svc, emp, b))
@@ -371,7 +544,7 @@ func (a *App) resume(ctx context.Context, r BookingRequest, rec Idempotency, dep
 		if err != nil {
 			return BookingResult{}, err
 		}
-		res, err := a.complete(ctx, c, svc, emp, b, token, rec.SealedCancelToken)
+		res, err := a.complete(ctx, c, svc, emp, b, token, rec.SealedCancelToken, nil)
 		res.Replayed = err == nil
 		return res, err
 	case b.Status == Pending:
@@ -420,7 +593,7 @@ func (a *App) rebook(ctx context.Context, r BookingRequest, rec Idempotency, tok
 	// The employee the first attempt had: for an "any" request, the one
 	// the server chose.
 	r.fp, r.EmployeeID = r.fingerprint(), rec.EmployeeID
-	res, err := a.claim(ctx, r, rec.BookingID, token, rec.BookingID+"."+NewID()[:10])
+	res, err := a.claim(ctx, r, rec.BookingID, token, rec.BookingID+"."+NewID()[:10], nil)
 	if ErrorCode(err) == Conflict {
 		// Another retry with the key claimed the booking first: follow it.
 		rec2, rerr := a.store.Idempotency(ctx, r.CompanyID, r.IdempotencyKey, a.now())
@@ -460,7 +633,7 @@ func (a *App) bookingParts(ctx context.Context, companyID, serviceID, employeeID
 // the booking is to be written, or nil if there is none; Unavailable if
 // that calendar cannot take the booking now. moving, if not nil, is a
 // booking being moved: its own time, and its own event, do not block.
-func (a *App) checkFree(ctx context.Context, c Company, svc Service, emp Employee, start time.Time, moving *Booking) (*Connection, error) {
+func (a *App) checkFree(ctx context.Context, c Company, svc Service, emp Employee, start time.Time, moving *Booking, ahead *bookingReads) (*Connection, error) {
 	zone, err := zoneOf(c, emp)
 	if err != nil {
 		return nil, err
@@ -471,7 +644,29 @@ func (a *App) checkFree(ctx context.Context, c Company, svc Service, emp Employe
 		return nil, err
 	}
 	// The employee's calendars, live, just before the claim.
-	ext, err := a.readExternalBusy(ctx, c, []Employee{emp}, span.Start.Add(-busyMargin), span.End.Add(busyMargin), moving)
+	var (
+		ext    externalBusy
+		closed []schedule.Interval
+		d      *employeeData
+	)
+	lo, hi := span.Start.Add(-busyMargin), span.End.Add(busyMargin)
+	if ahead != nil {
+		d = ahead.data
+		if ahead.calendars != nil {
+			<-ahead.calendars
+			if ahead.extOK {
+				ext = ahead.ext
+			} else {
+				ext = a.externalBusyOf(ctx, c, []Employee{emp}, []*time.Location{zone}, [][]Connection{d.connections}, lo, hi, moving)
+			}
+		}
+		closed, err = closedFrom(c, ahead.closures)
+	} else {
+		if ext, err = a.readExternalBusy(ctx, c, []Employee{emp}, lo, hi, moving); err != nil {
+			return nil, err
+		}
+		closed, err = a.companyClosed(ctx, c, span)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -496,11 +691,7 @@ func (a *App) checkFree(ctx context.Context, c Company, svc Service, emp Employe
 	if moving != nil {
 		movingID = moving.ID
 	}
-	closed, err := a.companyClosed(ctx, c, span)
-	if err != nil {
-		return nil, err
-	}
-	slots, err := a.employeeSlots(ctx, c, svc, emp, q, span, zone, ext.busy[emp.ID], closed, movingID)
+	slots, err := a.employeeSlots(ctx, c, svc, emp, q, span, zone, ext.busy[emp.ID], closed, movingID, d)
 	if err != nil {
 		return nil, err
 	}

@@ -73,7 +73,7 @@ func (a *App) Explain(ctx context.Context, q ExplainQuery) (Explanation, error) 
 	if err != nil {
 		return Explanation{}, err
 	}
-	sq, err := a.employeeQuery(ctx, c, svc, emp, q.Date, q.Date, span, zone, closed, "", true)
+	sq, err := a.employeeQuery(ctx, c, svc, emp, q.Date, q.Date, span, zone, closed, "", true, nil)
 	if err != nil {
 		return Explanation{}, err
 	}

@@ -158,6 +158,15 @@ func (a *App) readExternalBusy(ctx context.Context, c Company, employees []Emplo
 	if err := g.Wait(); err != nil {
 		return externalBusy{}, err
 	}
+	return a.externalBusyOf(ctx, c, employees, zones, conns, from, to, own), nil
+}
+
+// externalBusyOf is readExternalBusy with the connections read already:
+// conns[i] and zones[i] are those of employees[i].
+func (a *App) externalBusyOf(ctx context.Context, c Company, employees []Employee, zones []*time.Location, conns [][]Connection, from, to time.Time, own *Booking) externalBusy {
+	companyID := c.ID
+	out := externalBusy{busy: map[string][]schedule.Interval{}, from: map[string][]string{}, unavailable: map[string]string{},
+		unreadable: map[string][]string{}, connections: map[string][]Connection{}}
 	for i, e := range employees {
 		out.connections[e.ID] = conns[i]
 	}
@@ -232,7 +241,7 @@ func (a *App) readExternalBusy(ctx context.Context, c Company, employees []Emplo
 		}()
 	}
 	wg.Wait()
-	return out, nil
+	return out
 }
 
 // batchBusy asks one account for the busy times of its calendars. Any

@@ -100,7 +100,7 @@ func (a *App) Reschedule(ctx context.Context, r RescheduleRequest) (Booking, err
 	} else if err != nil {
 		return Booking{}, err
 	}
-	target, err := a.checkFree(ctx, c, svc, emp, r.Start, &b)
+	target, err := a.checkFree(ctx, c, svc, emp, r.Start, &b, nil)
 	if err != nil {
 		return Booking{}, err
 	}

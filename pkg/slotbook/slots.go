@@ -47,19 +47,68 @@ type SlotAnswer struct {
 	Unavailable []UnavailableEmployee
 }
 
-// maxParallel caps the store reads one slots request runs at once.
+// maxParallel caps the store reads of the requests that do not read ahead
+// (see readParallel).
 const maxParallel = 8
 
 // busyMargin is how far from a range busy time can still block a slot in
 // it: a service of the longest duration plus both buffers.
 const busyMargin = time.Duration(MaxServiceDuration+2*MaxBuffer) * time.Minute
 
+// closureSlack is how many days either side of the dates asked for the
+// closures are read before the company's zone is known: a viewer's date
+// and the company's can lie two days apart (UTC−12 and UTC+14), and
+// closuresAround adds one.
+const closureSlack = 3
+
 // Slots returns the free slots of a service, sorted by start, then employee.
+//
+// It reads ahead (see reads.go): the company, the service and the
+// employee asked for by name in one Look, together with the closures
+// around the dates and that employee's absences, bookings and calendar
+// connections in ranges wide enough for any zone. For every employee of
+// the service, their data is read in a second step, once the service
+// names them. The calendars are read as soon as the connections are
+// known.
 func (a *App) Slots(ctx context.Context, q SlotQuery) (SlotAnswer, error) {
-	c, err := a.store.Company(ctx, q.CompanyID)
-	if err != nil {
-		return SlotAnswer{}, notFoundAs(err, "There is no such company.")
+	anyone := q.EmployeeID == AnyEmployee
+	if anyone {
+		q.EmployeeID = ""
 	}
+	// A range schedule.Span will refuse is not read ahead.
+	rangeOK := !q.To.Before(q.From) && q.From.DaysUntil(q.To) < schedule.MaxRangeDays
+	lo, hi := wideRange(q.From, q.To)
+	var (
+		looked   Looked
+		closures []Closure
+		data     map[string]*employeeData
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(readParallel)
+	l := Lookup{Company: true, Service: q.ServiceID}
+	if q.EmployeeID != "" {
+		l.Employees = []string{q.EmployeeID}
+	}
+	g.Go(func() (err error) {
+		looked, err = a.store.Look(gctx, q.CompanyID, l)
+		return err
+	})
+	if rangeOK {
+		g.Go(func() (err error) {
+			closures, err = a.store.Closures(gctx, q.CompanyID, q.From.AddDays(-closureSlack), q.To.AddDays(closureSlack))
+			return err
+		})
+		if q.EmployeeID != "" {
+			data = a.readEmployees(gctx, g, q.CompanyID, l.Employees, lo, hi)
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return SlotAnswer{}, err
+	}
+	if looked.Company == nil {
+		return SlotAnswer{}, Errorf(NotFound, "There is no such company.")
+	}
+	c := *looked.Company
 	if q.Timezone == "" {
 		q.Timezone = c.Timezone
 	}
@@ -68,27 +117,49 @@ func (a *App) Slots(ctx context.Context, q SlotQuery) (SlotAnswer, error) {
 		return SlotAnswer{}, FieldErrorf("timezone", "must be an IANA time zone such as Europe/Zurich")
 	}
 	span, err := schedule.Span(q.From, q.To, viewer)
-	if err != nil {
+	if err != nil || !rangeOK {
 		return SlotAnswer{}, FieldErrorf("to", "must not be before from, and at most %d days after it", schedule.MaxRangeDays-1)
 	}
-	svc, err := a.store.Service(ctx, q.CompanyID, q.ServiceID)
-	if err != nil {
-		return SlotAnswer{}, notFoundAs(err, "There is no such service.")
+	if looked.Service == nil {
+		return SlotAnswer{}, Errorf(NotFound, "There is no such service.")
 	}
-	anyone := q.EmployeeID == AnyEmployee
-	if anyone {
-		q.EmployeeID = ""
-	}
+	svc := *looked.Service
 	ids := svc.Employees
 	if q.EmployeeID != "" {
 		if !svc.Offers(q.EmployeeID) {
 			return SlotAnswer{}, Errorf(NotFound, "There is no such employee offering this service.")
 		}
+		if _, ok := looked.Employees[q.EmployeeID]; !ok {
+			return SlotAnswer{}, Errorf(NotFound, "There is no such employee.")
+		}
 		ids = []string{q.EmployeeID}
+	} else if len(ids) > 0 {
+		g, gctx := errgroup.WithContext(ctx)
+		g.SetLimit(readParallel)
+		g.Go(func() (err error) {
+			looked, err = a.store.Look(gctx, c.ID, Lookup{Employees: ids})
+			return err
+		})
+		data = a.readEmployees(gctx, g, c.ID, ids, lo, hi)
+		if err := g.Wait(); err != nil {
+			return SlotAnswer{}, err
+		}
 	}
-	employees, err := a.loadEmployees(ctx, c.ID, ids, q.EmployeeID != "")
-	if err != nil {
-		return SlotAnswer{}, err
+	// An employee taken off the service while we read is left out.
+	employees := make([]Employee, 0, len(ids))
+	conns := make([][]Connection, 0, len(ids))
+	zones := make([]*time.Location, 0, len(ids))
+	for _, id := range ids {
+		e, ok := looked.Employees[id]
+		if !ok {
+			continue
+		}
+		zone, err := zoneOf(c, e)
+		if err != nil {
+			return SlotAnswer{}, err
+		}
+		data[id].availability = looked.Availability[id]
+		employees, zones, conns = append(employees, e), append(zones, zone), append(conns, data[id].connections)
 	}
 
 	var moving *Booking
@@ -102,36 +173,27 @@ func (a *App) Slots(ctx context.Context, q SlotQuery) (SlotAnswer, error) {
 		}
 		moving = &b
 	}
-	ext, err := a.readExternalBusy(ctx, c, employees, span.Start.Add(-busyMargin), span.End.Add(busyMargin), moving)
-	if err != nil {
-		return SlotAnswer{}, err
+	ext := externalBusy{}
+	if len(a.providers) > 0 {
+		ext = a.externalBusyOf(ctx, c, employees, zones, conns, span.Start.Add(-busyMargin), span.End.Add(busyMargin), moving)
 	}
-	closed, err := a.companyClosed(ctx, c, span)
+	closed, err := closedFrom(c, closures)
 	if err != nil {
 		return SlotAnswer{}, err
 	}
 	unavailable := []UnavailableEmployee{}
-	results := make([][]Slot, len(employees))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(maxParallel)
-	for i, e := range employees {
+	var all []Slot
+	for _, e := range employees {
 		if reason, ok := ext.unavailable[e.ID]; ok {
 			// Fail closed: never offer a time that might collide.
 			unavailable = append(unavailable, UnavailableEmployee{EmployeeID: e.ID, Reason: reason})
 			continue
 		}
-		g.Go(func() error {
-			s, err := a.employeeSlots(gctx, c, svc, e, q, span, viewer, ext.busy[e.ID], closed, q.BookingID)
-			results[i] = s
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return SlotAnswer{}, err
-	}
-	var all []Slot
-	for _, r := range results {
-		all = append(all, r...)
+		s, err := a.employeeSlots(ctx, c, svc, e, q, span, viewer, ext.busy[e.ID], closed, q.BookingID, data[e.ID])
+		if err != nil {
+			return SlotAnswer{}, err
+		}
+		all = append(all, s...)
 	}
 	slices.SortFunc(all, func(x, y Slot) int {
 		if c := x.Start.Compare(y.Start); c != 0 {
@@ -152,44 +214,11 @@ func (a *App) Slots(ctx context.Context, q SlotQuery) (SlotAnswer, error) {
 	return SlotAnswer{Timezone: q.Timezone, From: q.From, To: q.To, Slots: all, Unavailable: unavailable}, nil
 }
 
-// loadEmployees reads the employees of ids in parallel. One that is gone
-// (taken off the service while we read it) is left out, unless it was
-// asked for by name, which is NotFound.
-func (a *App) loadEmployees(ctx context.Context, companyID string, ids []string, named bool) ([]Employee, error) {
-	emps := make([]Employee, len(ids))
-	found := make([]bool, len(ids))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(maxParallel)
-	for i, id := range ids {
-		g.Go(func() error {
-			e, err := a.store.Employee(gctx, companyID, id)
-			switch {
-			case err == nil:
-				emps[i], found[i] = e, true
-			case ErrorCode(err) == NotFound && !named:
-			default:
-				return notFoundAs(err, "There is no such employee.")
-			}
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	out := emps[:0]
-	for i, e := range emps {
-		if found[i] {
-			out = append(out, e)
-		}
-	}
-	return out, nil
-}
-
 // employeeSlots computes one employee's slots for the span, with the
 // company's closed times. The booking of id moving, if any, is being
 // moved: its own time does not block.
-func (a *App) employeeSlots(ctx context.Context, c Company, svc Service, emp Employee, q SlotQuery, span schedule.Interval, viewer *time.Location, external, closed []schedule.Interval, moving string) ([]Slot, error) {
-	sq, err := a.employeeQuery(ctx, c, svc, emp, q.From, q.To, span, viewer, closed, moving, false)
+func (a *App) employeeSlots(ctx context.Context, c Company, svc Service, emp Employee, q SlotQuery, span schedule.Interval, viewer *time.Location, external, closed []schedule.Interval, moving string, d *employeeData) ([]Slot, error) {
+	sq, err := a.employeeQuery(ctx, c, svc, emp, q.From, q.To, span, viewer, closed, moving, false, d)
 	if err != nil {
 		return nil, err
 	}
@@ -210,25 +239,34 @@ func (a *App) employeeSlots(ctx context.Context, c Company, svc Service, emp Emp
 // bookings but the one of id moving — into a query with the company's
 // rules and closed times, without external busy times, which the caller
 // adds. named also names the source of each busy time and booking, for
-// Explain.
-func (a *App) employeeQuery(ctx context.Context, c Company, svc Service, emp Employee, from, to schedule.Date, span schedule.Interval, viewer *time.Location, closed []schedule.Interval, moving string, named bool) (schedule.Query, error) {
+// Explain. d, if not nil, is the employee's data read ahead, for a range
+// that holds span and busyMargin either side; else it is read here.
+func (a *App) employeeQuery(ctx context.Context, c Company, svc Service, emp Employee, from, to schedule.Date, span schedule.Interval, viewer *time.Location, closed []schedule.Interval, moving string, named bool, d *employeeData) (schedule.Query, error) {
 	zone, err := zoneOf(c, emp)
 	if err != nil {
 		return schedule.Query{}, err
 	}
-	av, err := a.store.Availability(ctx, c.ID, emp.ID)
-	if err != nil {
-		return schedule.Query{}, err
+	if d == nil {
+		d = &employeeData{}
+		lo, hi := span.Start.Add(-busyMargin), span.End.Add(busyMargin)
+		g, gctx := errgroup.WithContext(ctx)
+		g.Go(func() (err error) {
+			d.availability, err = a.store.Availability(gctx, c.ID, emp.ID)
+			return err
+		})
+		g.Go(func() (err error) {
+			d.absences, err = a.store.Absences(gctx, c.ID, emp.ID, lo, hi)
+			return err
+		})
+		g.Go(func() (err error) {
+			d.bookings, err = a.store.Bookings(gctx, c.ID, emp.ID, lo, hi)
+			return err
+		})
+		if err := g.Wait(); err != nil {
+			return schedule.Query{}, err
+		}
 	}
-	lo, hi := span.Start.Add(-busyMargin), span.End.Add(busyMargin)
-	absences, err := a.store.Absences(ctx, c.ID, emp.ID, lo, hi)
-	if err != nil {
-		return schedule.Query{}, err
-	}
-	bookings, err := a.store.Bookings(ctx, c.ID, emp.ID, lo, hi)
-	if err != nil {
-		return schedule.Query{}, err
-	}
+	av, absences, bookings := d.availability, d.absences, d.bookings
 	q := schedule.Query{
 		Zone:         zone,
 		Availability: av.Schedule(),

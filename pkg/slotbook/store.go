@@ -15,6 +15,10 @@ import (
 type Store interface {
 	// Company returns the company, or NotFound.
 	Company(ctx context.Context, companyID string) (Company, error)
+	// Look reads the records l names in one step (one round trip where
+	// the store has them apart); what does not exist is missing from the
+	// answer.
+	Look(ctx context.Context, companyID string, l Lookup) (Looked, error)
 	// PutCompany creates or replaces the company and reports whether it was created.
 	PutCompany(ctx context.Context, c Company) (created bool, err error)
 
@@ -310,4 +314,39 @@ type ConnectionUpdate struct {
 	CheckConflicts, ShowInOverview, IsDefault *bool
 	// Account is the account's address, where a provider learned it later.
 	Account *string
+}
+
+// Lookup names the records Store.Look reads at once.
+type Lookup struct {
+	// Company asks for the company's settings.
+	Company bool
+	// Service, if set, asks for that service.
+	Service string
+	// Employees asks for these employees, each with their availability.
+	Employees []string
+	// IdempotencyKey, if set, asks for that key's record, unless it has
+	// expired at Now.
+	IdempotencyKey string
+	Now            time.Time
+}
+
+// Looked is what Store.Look found. What does not exist is nil or missing
+// from the maps; an employee without availability set has an empty one.
+type Looked struct {
+	Company      *Company
+	Service      *Service
+	Employees    map[string]Employee
+	Availability map[string]Availability
+	Idempotency  *Idempotency
+}
+
+// ReadScoper is a Store that can remember, for one request, what it read
+// in order to write safely: a booking's claim and confirmation then reuse
+// the day versions and bookings its check read, where a Store without it
+// reads them again. What it remembers is only ever a guess that the
+// write's conditions check: a stale one costs a retry, never a wrong
+// write.
+type ReadScoper interface {
+	// WithReadScope returns ctx carrying a new, empty scope.
+	WithReadScope(ctx context.Context) context.Context
 }

@@ -147,7 +147,11 @@ func (a *App) webhookEvents(ctx context.Context, c Company, b Booking, kind Noti
 	if ev == "" {
 		return nil
 	}
-	hooks, err := a.store.Webhooks(ctx, c.ID)
+	hooks, ok := webhooksRead(ctx, c.ID)
+	var err error
+	if !ok {
+		hooks, err = a.store.Webhooks(ctx, c.ID)
+	}
 	if err != nil {
 		a.log.WarnContext(ctx, "webhooks not read; the change sends no events", "company", c.ID, "booking", b.ID, "err", err.Error())
 		return nil
@@ -428,4 +432,28 @@ func (a *App) webhookBody(ctx context.Context, n Notification) ([]byte, error) {
 		p.Data.PreviousStart = n.PreviousStart.In(zone).Format(time.RFC3339)
 	}
 	return json.Marshal(p)
+}
+
+// webhooksKey keys the webhooks a request read ahead in its context.
+type webhooksKey struct{}
+
+// readWebhooks is a company's webhooks as a request read them.
+type readWebhooks struct {
+	companyID string
+	hooks     []Webhook
+}
+
+// withWebhooks returns ctx with company's webhooks, read just now, for the
+// change the request is about to record (see claim).
+func withWebhooks(ctx context.Context, companyID string, hooks []Webhook) context.Context {
+	return context.WithValue(ctx, webhooksKey{}, readWebhooks{companyID, hooks})
+}
+
+// webhooksRead returns the webhooks of company that ctx carries, if any.
+func webhooksRead(ctx context.Context, companyID string) ([]Webhook, bool) {
+	r, ok := ctx.Value(webhooksKey{}).(readWebhooks)
+	if !ok || r.companyID != companyID {
+		return nil, false
+	}
+	return r.hooks, true
 }

@@ -52,6 +52,8 @@ func Run(t *testing.T, newStore func(t *testing.T) slotbook.Store) {
 		{"CustomerData", testCustomerData},
 		{"Audit", testAudit},
 		{"Retention", testRetention},
+		{"Look", testLook},
+		{"ScopedClaims", testScopedClaims},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore(t)) })

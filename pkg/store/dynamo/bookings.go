@@ -43,7 +43,13 @@ func (s *Store) bookingsIn(ctx context.Context, companyID, employeeID, prefix st
 	if !validIDs(companyID, employeeID) {
 		return out, nil
 	}
-	items, err := s.bookingsNear(ctx, companyID, employeeID, prefix, from, to)
+	var items []bookingItem
+	var err error
+	if sc := scopeOf(ctx); sc != nil && prefix == "B#" && len(utcDays(from, to)) <= maxScopedDays {
+		items, err = s.scopedBookings(ctx, sc, companyID, employeeID, from, to)
+	} else {
+		items, err = s.bookingsNear(ctx, companyID, employeeID, prefix, from, to)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -85,12 +91,20 @@ func (s *Store) CreateBooking(ctx context.Context, companyID string, b slotbook.
 	if !end.After(start) || end.Sub(start) > maxBlocked {
 		return slotbook.FieldErrorf("end", "must be after start, and the booking at most %v long", maxBlocked)
 	}
+	pk, sc := employeePK(companyID, b.EmployeeID), scopeOf(ctx)
 	for attempt := range claimAttempts {
-		v, err := s.readClaim(ctx, companyID, b.EmployeeID, start, end)
-		if err != nil {
-			return err
+		// The first attempt trusts what this request read, if it did.
+		v, scoped := sc.claimView(pk, start, end)
+		if !scoped || attempt > 0 {
+			var err error
+			if v, err = s.readClaim(ctx, companyID, b.EmployeeID, start, end); err != nil {
+				return err
+			}
 		}
 		if v.taken(start, end, b.CreatedAt, "") {
+			if scoped && attempt == 0 {
+				continue // the view may be old: look again before refusing
+			}
 			return slotbook.Errorf(slotbook.SlotTaken, "This time is no longer free.")
 		}
 		t, err := s.claimActions(companyID, b, idem, v)
@@ -102,6 +116,8 @@ func (s *Store) CreateBooking(ctx context.Context, companyID string, b slotbook.
 		case err != nil:
 			return err
 		case res.Committed():
+			item := bookingToItem(companyID, b)
+			sc.committed(pk, v, start, end, &item)
 			return nil
 		case res.ConflictAt(actBookingRef), res.ConflictAt(actBooking):
 			return conflict("booking")
@@ -113,6 +129,7 @@ func (s *Store) CreateBooking(ctx context.Context, companyID string, b slotbook.
 		// A version moved (ConflictAt(actVersion)): another booking of this
 		// employee committed on one of these days; or the transaction was
 		// contended. Look again after a short, jittered pause.
+		sc.forget(pk)
 		time.Sleep(time.Duration(rand.IntN(10*(attempt+1))) * time.Millisecond)
 	}
 	return slotbook.Errorf(slotbook.Unavailable, "Too many bookings at once; try again.")
@@ -231,16 +248,24 @@ func (s *Store) bumpVersion(pk, d string, versions map[string]int64) types.Trans
 	return types.TransactWriteItem{Update: up}
 }
 
-// versions reads the version items of days; a missing one is left out.
+// versions reads the version items of days in one BatchGetItem; a
+// missing one is left out.
 func (s *Store) versions(ctx context.Context, pk string, days []string) (map[string]int64, error) {
+	keys := make([]key, len(days))
+	for i, d := range days {
+		keys[i] = key{pk, skVersion(d)}
+	}
+	items, err := s.batchGet(ctx, "read day versions", keys)
+	if err != nil {
+		return nil, err
+	}
 	out := make(map[string]int64, len(days))
 	for _, d := range days {
-		var it versionItem
-		found, err := s.get(ctx, "read day version", pk, skVersion(d), &it)
-		if err != nil {
-			return nil, err
-		}
-		if found {
+		if av, ok := items[key{pk, skVersion(d)}]; ok {
+			var it versionItem
+			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+				return nil, fail("read day versions", err)
+			}
 			out[d] = it.Version
 		}
 	}
@@ -359,24 +384,43 @@ var removalNames = map[string]string{"#reason": "reason", "#due": "due", "#dueNs
 // slow network) can never confirm a booking whose time another booking
 // holds, whatever the clocks say.
 func (s *Store) ConfirmBooking(ctx context.Context, companyID, bookingID, eventID string, now time.Time, outbox []slotbook.Notification) error {
+	sc := scopeOf(ctx)
 	for attempt := range claimAttempts {
-		it, found, err := s.bookingItemOf(ctx, companyID, bookingID)
-		if err != nil {
-			return err
+		// The first attempt trusts what this request claimed and read, if
+		// it did: the transaction's conditions check all of it.
+		it, scoped := sc.createdItem(bookingID)
+		var v claimView
+		if scoped && attempt == 0 {
+			b := it.booking()
+			start, end := b.Blocked()
+			v, scoped = sc.claimView(it.PK, start, end)
 		}
-		if !found {
-			return notFound("booking")
+		if !scoped || attempt > 0 {
+			scoped = false
+			var found bool
+			var err error
+			if it, found, err = s.bookingItemOf(ctx, companyID, bookingID); err != nil {
+				return err
+			}
+			if !found {
+				return notFound("booking")
+			}
 		}
 		b := it.booking()
 		if b.Status != slotbook.Pending {
 			return slotbook.Errorf(slotbook.Conflict, "The booking is not pending.")
 		}
 		start, end := b.Blocked()
-		v, err := s.readClaim(ctx, companyID, b.EmployeeID, start, end)
-		if err != nil {
-			return err
+		if !scoped {
+			var err error
+			if v, err = s.readClaim(ctx, companyID, b.EmployeeID, start, end); err != nil {
+				return err
+			}
 		}
 		if v.taken(start, end, now, b.ID) {
+			if scoped {
+				continue // the view may be old: look again before refusing
+			}
 			return slotbook.Errorf(slotbook.SlotTaken, "The time was taken meanwhile.")
 		}
 		t := &txn{}
@@ -405,6 +449,7 @@ func (s *Store) ConfirmBooking(ctx context.Context, companyID, bookingID, eventI
 		case err != nil:
 			return err
 		case res.Committed():
+			sc.done(it.PK, bookingID)
 			return nil
 		case res.ConflictAt(actNotification):
 			return slotbook.Errorf(slotbook.Conflict, "A notification of this booking exists already.")
@@ -412,6 +457,7 @@ func (s *Store) ConfirmBooking(ctx context.Context, companyID, bookingID, eventI
 			continue // released or confirmed meanwhile: the next read tells
 		}
 		// A version moved or the transaction was contended: pause, retry.
+		sc.forget(it.PK)
 		time.Sleep(time.Duration(rand.IntN(10*(attempt+1))) * time.Millisecond)
 	}
 	return slotbook.Errorf(slotbook.Unavailable, "Too many bookings at once; try again.")

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/slotbook/slotbook/pkg/slotbook"
@@ -69,18 +70,31 @@ func (s *Store) Connections(ctx context.Context, companyID, employeeID string) (
 	if !validIDs(companyID, employeeID) {
 		return out, nil
 	}
-	def, err := s.defaultConnection(ctx, companyID, employeeID)
+	// One query: the connections (K#…) and the default mark (KD) share
+	// the prefix K, which nothing else of the partition has.
+	items, err := query[connectionOrMark](ctx, s, "list connections", employeePK(companyID, employeeID), "K", "")
 	if err != nil {
 		return nil, err
 	}
-	items, err := query[connectionItem](ctx, s, "list connections", employeePK(companyID, employeeID), skConnection(""), "")
-	if err != nil {
-		return nil, err
+	def := ""
+	for _, it := range items {
+		if it.SK == skDefaultConnection {
+			def = it.Target
+		}
 	}
 	for _, it := range items {
-		out = append(out, it.connection(def))
+		if it.SK != skDefaultConnection {
+			out = append(out, it.connection(def))
+		}
 	}
 	return out, nil
+}
+
+// connectionOrMark is an item of the K range: a connection, or the
+// employee's default mark (its target).
+type connectionOrMark struct {
+	connectionItem
+	Target string `dynamodbav:"target"`
 }
 
 // Connection implements slotbook.Store.
@@ -88,19 +102,28 @@ func (s *Store) Connection(ctx context.Context, companyID, employeeID, connectio
 	if !validIDs(companyID, employeeID, connectionID) {
 		return slotbook.Connection{}, notFound("calendar connection")
 	}
-	var it connectionItem
-	found, err := s.get(ctx, "get connection", employeePK(companyID, employeeID), skConnection(connectionID), &it)
+	// The connection and the default mark in one BatchGetItem.
+	pk := employeePK(companyID, employeeID)
+	conn, mark := key{pk, skConnection(connectionID)}, key{pk, skDefaultConnection}
+	items, err := s.batchGet(ctx, "get connection", []key{conn, mark})
 	if err != nil {
 		return slotbook.Connection{}, err
 	}
+	av, found := items[conn]
 	if !found {
 		return slotbook.Connection{}, notFound("calendar connection")
 	}
-	def, err := s.defaultConnection(ctx, companyID, employeeID)
-	if err != nil {
-		return slotbook.Connection{}, err
+	var it connectionItem
+	var ref refItem
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return slotbook.Connection{}, fail("get connection", err)
 	}
-	return it.connection(def), nil
+	if av, ok := items[mark]; ok {
+		if err := attributevalue.UnmarshalMap(av, &ref); err != nil {
+			return slotbook.Connection{}, fail("get connection", err)
+		}
+	}
+	return it.connection(ref.Target), nil
 }
 
 // CreateConnection implements slotbook.Store.

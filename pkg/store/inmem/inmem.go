@@ -1282,3 +1282,56 @@ func (s *Store) RescheduleBooking(_ context.Context, companyID, bookingID string
 	s.addOutbox(companyID, bookingID, m.Outbox)
 	return nil
 }
+
+// Look implements slotbook.Store.
+func (s *Store) Look(ctx context.Context, companyID string, l slotbook.Lookup) (slotbook.Looked, error) {
+	out := slotbook.Looked{Employees: map[string]slotbook.Employee{}, Availability: map[string]slotbook.Availability{}}
+	found := func(err error) (bool, error) {
+		if err == nil {
+			return true, nil
+		}
+		if slotbook.ErrorCode(err) == slotbook.NotFound {
+			return false, nil
+		}
+		return false, err
+	}
+	if l.Company {
+		c, err := s.Company(ctx, companyID)
+		if ok, err := found(err); err != nil {
+			return slotbook.Looked{}, err
+		} else if ok {
+			out.Company = &c
+		}
+	}
+	if l.Service != "" {
+		v, err := s.Service(ctx, companyID, l.Service)
+		if ok, err := found(err); err != nil {
+			return slotbook.Looked{}, err
+		} else if ok {
+			out.Service = &v
+		}
+	}
+	for _, id := range l.Employees {
+		e, err := s.Employee(ctx, companyID, id)
+		if ok, err := found(err); err != nil {
+			return slotbook.Looked{}, err
+		} else if !ok {
+			continue
+		}
+		av, err := s.Availability(ctx, companyID, id)
+		if ok, err := found(err); err != nil {
+			return slotbook.Looked{}, err
+		} else if ok {
+			out.Employees[id], out.Availability[id] = e, av
+		}
+	}
+	if l.IdempotencyKey != "" {
+		r, err := s.Idempotency(ctx, companyID, l.IdempotencyKey, l.Now)
+		if ok, err := found(err); err != nil {
+			return slotbook.Looked{}, err
+		} else if ok {
+			out.Idempotency = &r
+		}
+	}
+	return out, nil
+}
