@@ -158,11 +158,7 @@ func (a *App) companyClosed(ctx context.Context, c Company, span schedule.Interv
 	if err != nil {
 		return nil, err
 	}
-	out := make([]schedule.Interval, 0, len(list))
-	for _, cl := range list {
-		out = append(out, closureSpan(cl, zone))
-	}
-	return out, nil
+	return closedFrom(c, list)
 }
 
 // closuresAround returns the closures whose dates (in zone) touch span,
