@@ -3,7 +3,7 @@
 // a headless Debian chromium driven by playwright-core, API calls, and
 // screenshots into the artifacts folder.
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { chromium } from "playwright-core";
@@ -57,6 +57,32 @@ export async function api(method, pathname, body, headers = {}) {
   return { status: res.status, body: text ? JSON.parse(text) : null };
 }
 
+// axe-core, pinned in package.json, as the browser evaluates it.
+const axeSource = readFileSync(path.resolve("node_modules/axe-core/axe.min.js"), "utf8");
+
+/** audited lists the states audit has checked, in order. */
+export const audited = [];
+
+/**
+ * audit checks the page's current state with axe-core's WCAG 2.1 A and AA
+ * rules and fails the test on any serious or critical violation, naming
+ * state. Every state a test shows calls it. axe-core is evaluated through
+ * the DevTools protocol, which the pages' Content-Security-Policy does not
+ * govern, so the pages are audited with their real policy.
+ */
+export async function audit(p, state) {
+  if (!(await p.evaluate(() => typeof window.axe === "object"))) await p.evaluate(axeSource);
+  // Experimental rules too: WCAG 2.5.3 "Label in Name" (label-content-name-mismatch) is one.
+  const wcag = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+  const res = await p.evaluate((tags) => window.axe.run(document, {
+    runOnly: { type: "tag", values: [...tags, "experimental"] }, resultTypes: ["violations"],
+  }), wcag);
+  audited.push(state);
+  const bad = res.violations.filter((v) => (v.impact === "serious" || v.impact === "critical") && v.tags.some((x) => wcag.includes(x)))
+    .map((v) => `${v.id} (${v.impact}, ${v.nodes.length}×): ${v.help}; e.g. ${v.nodes[0].target.join(" ")}: ${v.nodes[0].failureSummary}`);
+  assert.deepEqual(bad, [], `axe-core, WCAG 2.1 A/AA, in ${state}`);
+}
+
 /** shot saves a screenshot of the page (or of a locator) as an artifact. */
 export async function shot(target, name) {
   const file = path.join(artifacts, `${name}.png`);
@@ -74,17 +100,28 @@ export async function shot(target, name) {
  */
 export async function openWeek(p, service, employee) {
   await p.goto(`${base}/widget/`);
+  await p.locator(`button[data-service="${service}"]`).waitFor();
+  await audit(p, "widget: services");
   await p.locator(`button[data-service="${service}"]`).click();
   // A service that one employee offers skips the choice of employee.
   await p.locator("button.choice[data-employee], nav.weeknav").first().waitFor();
   const who = p.locator(`button.choice[data-employee="${employee}"]`);
-  if (await who.count()) await who.click();
+  if (await who.count()) {
+    await audit(p, "widget: people");
+    await who.click();
+  }
   for (let i = 0; i < 4; i++) {
     await p.locator(".day").first().waitFor();
+    await audit(p, "widget: week of free times");
     // Not the first free time: the minimum notice may pass it while the test runs.
     const slots = p.locator("button.slot");
     const n = await slots.count();
-    if (n >= 3) return slots.nth(2);
+    if (n >= 3) {
+      // WCAG 2.5.3, label in name: the accessible name starts with the visible text.
+      const slot = slots.nth(2), label = await slot.getAttribute("aria-label");
+      assert.ok(label.startsWith((await slot.textContent()).trim() + ", "), `slot label ${label}`);
+      return slot;
+    }
     await p.getByRole("button", { name: /Next week|Nächste Woche/ }).click();
   }
   throw new Error("no week with three free slots within four weeks");
@@ -96,6 +133,7 @@ export async function fillDetails(p, name) {
   await p.getByLabel("E-mail").fill("erika@example.org");
   await p.getByLabel("Phone (optional)").fill("+41 44 123 45 67");
   await p.getByLabel("Notes (optional)").fill("First visit");
+  await audit(p, "widget: details form");
 }
 
 /**

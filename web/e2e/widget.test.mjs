@@ -250,7 +250,10 @@ test("German from the browser, switchable; times in the customer's own zone", as
   }
   assert.match(await slot.getAttribute("data-start"), /-0[45]:00$/, "slots are asked for in the customer's zone");
   // "Egal, wer frei ist": each time once and without a name; the server chooses at booking.
-  assert.match(await slot.getAttribute("aria-label"), /, \d\d:\d\d$/);
+  // WCAG 2.5.3, label in name: the accessible name starts with the visible time.
+  const label = await slot.getAttribute("aria-label");
+  assert.ok(label.startsWith((await slot.textContent()).trim() + ", "), `slot label ${label}`);
+  assert.doesNotMatch(label, / bei /);
   await p.getByRole("button", { name: "Show in English" }).click();
   await p.getByRole("heading", { name: "Book an appointment" }).waitFor();
   await p.getByText(/Times are shown in your time zone: .*\(America\/New_York\)/).waitFor();

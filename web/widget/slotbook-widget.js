@@ -31,7 +31,7 @@
       noSlotsDay: "No free times",
       noSlotsWeek: "No free times this week. Try the next week.",
       loading: "Loading…",
-      slotLabel: (day, time, who) => (who ? `${day}, ${time}, with ${who}` : `${day}, ${time}`),
+      slotLabel: (day, time, who) => (who ? `${time}, with ${who}, ${day}` : `${time}, ${day}`),
       yourDetails: "Your details",
       name: "Name",
       email: "E-mail",
@@ -86,7 +86,7 @@
       noSlotsDay: "Keine freien Zeiten",
       noSlotsWeek: "Diese Woche ist nichts mehr frei. Versuchen Sie die nächste Woche.",
       loading: "Wird geladen …",
-      slotLabel: (day, time, who) => (who ? `${day}, ${time}, bei ${who}` : `${day}, ${time}`),
+      slotLabel: (day, time, who) => (who ? `${time}, bei ${who}, ${day}` : `${time}, ${day}`),
       yourDetails: "Ihre Angaben",
       name: "Name",
       email: "E-Mail",
@@ -159,7 +159,7 @@
     .day ul { list-style: none; margin: 0; padding: 2px; display: grid; gap: 6px; max-height: 340px; overflow-y: auto; }
     .slot { width: 100%; padding: 5px 2px; background: #fff; font-variant-numeric: tabular-nums; }
     .slot small { display: block; color: #52606d; font-size: .78em; }
-    .none { color: #7b8794; font-size: .85em; text-align: center; }
+    .none { color: #52606d; font-size: .85em; text-align: center; }
     form { display: grid; gap: 12px; max-width: 460px; }
     label { display: grid; gap: 4px; font-weight: 600; font-size: .95em; }
     input, textarea { font-weight: 400; padding: 8px 10px; border: 1px solid #9aa5b1; border-radius: 8px; }
