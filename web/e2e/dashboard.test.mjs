@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { createHash, createHmac } from "node:crypto";
 import { after, before, test } from "node:test";
-import { api, base, launch, page, serve, shot, token } from "./harness.mjs";
+import { api, audit, base, launch, page, serve, shot, token } from "./harness.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -39,6 +39,8 @@ test("company settings are saved, the support switch included", async (t) => {
   t.after(() => api("PUT", "/settings", { ...before, id: undefined }));
   const p = await signIn(t);
   await p.goto(`${base}/dashboard/#/settings`);
+  await p.getByLabel("Booking interval (minutes)").waitFor();
+  await audit(p, "dashboard: settings");
   await p.getByLabel("Booking interval (minutes)").fill("20");
   await p.getByLabel(/support team/).setChecked(!before.supportAccess);
   await p.getByRole("button", { name: "Save settings" }).click();
@@ -58,6 +60,8 @@ test("an employee with weekly hours, an override and an absence shows in the wee
   t.after(() => api("DELETE", "/employees/e2e-cleo"));
   const p = await signIn(t);
   await p.goto(`${base}/dashboard/#/employees`);
+  await p.getByLabel("Name").waitFor();
+  await audit(p, "dashboard: employees");
   await p.getByLabel("Name").fill("Cleo Brunner");
   await p.getByLabel("Id (optional)").fill("e2e-cleo");
   await p.getByRole("button", { name: "Add employee" }).click();
@@ -82,6 +86,7 @@ test("an employee with weekly hours, an override and an absence shows in the wee
   // An absence on the next Monday, 10:00–12:00 Zurich time.
   await p.goto(`${base}/dashboard/#/absences?employee=e2e-cleo`);
   await p.getByRole("button", { name: "Add absence" }).waitFor();
+  await audit(p, "dashboard: absences");
   await p.getByLabel("Start").fill(`${monday}T10:00`);
   await p.getByLabel("End").fill(`${monday}T12:00`);
   await p.getByLabel("Reason").fill("Dentist");
@@ -96,6 +101,7 @@ test("an employee with weekly hours, an override and an absence shows in the wee
   await p.goto(`${base}/dashboard/#/week?employee=e2e-cleo&date=${monday}`);
   const day = p.locator(`[data-testid="week"] [data-date="${monday}"]`);
   await day.locator("[data-availability]").first().waitFor();
+  await audit(p, "dashboard: week");
   await day.locator(`[data-absence="${abs[0].id}"]`).waitFor();
   await p.goto(`${base}/dashboard/#/week?employee=e2e-cleo&date=${off}`);
   await p.locator(`[data-testid="week"] [data-date="${off}"]`).waitFor();
@@ -106,6 +112,8 @@ test("a service is created for chosen employees and offered by the widget", asyn
   t.after(() => api("DELETE", "/services/e2e-beard"));
   const p = await signIn(t);
   await p.goto(`${base}/dashboard/#/services`);
+  await p.getByLabel("Name").waitFor();
+  await audit(p, "dashboard: services");
   await p.getByLabel("Name").fill("Beard trim");
   await p.getByLabel("Id (optional)").fill("e2e-beard");
   await p.getByLabel("Duration (minutes)").fill("20");
@@ -131,6 +139,8 @@ test("an ICS feed connected in the dashboard shows busy blocks, and titles once 
 
   const p = await signIn(t);
   await p.goto(`${base}/dashboard/#/calendars?employee=ben`);
+  await p.getByLabel("Feed URL").waitFor();
+  await audit(p, "dashboard: calendars");
   await p.getByLabel("Feed URL").fill(`${feed.origin}/ben.ics`);
   await p.getByRole("button", { name: "Add ICS feed" }).click();
   const card = p.locator("article[data-calendar]");
@@ -203,6 +213,8 @@ test("closures: a canton's holidays are imported, marked in the week and day vie
   });
   const p = await signIn(t);
   await p.goto(`${base}/dashboard/#/closures`);
+  await p.locator("#import-region").waitFor();
+  await audit(p, "dashboard: closures");
   await p.locator("#import-region").selectOption("CH-ZH");
   await p.getByLabel("Year").fill(String(year));
   await p.getByRole("button", { name: "Import" }).click();
@@ -245,6 +257,8 @@ test("an admin finds a customer, downloads their data and erases it; the audit l
   const booked = await res.json();
   const p = await signIn(t);
   await p.goto(`${base}/dashboard/#/customers`);
+  await p.getByLabel("E-mail").waitFor();
+  await audit(p, "dashboard: customers");
   await p.getByLabel("E-mail").fill(email.toUpperCase());
   await p.getByRole("button", { name: "Find" }).click();
   const row = p.locator(`[data-testid="customer-bookings"] tr[data-booking="${booked.id}"]`);
@@ -263,6 +277,7 @@ test("an admin finds a customer, downloads their data and erases it; the audit l
 
   await p.goto(`${base}/dashboard/#/audit`);
   await p.locator('[data-testid="audit"] tr[data-action="POST /customers/erase"]').first().waitFor();
+  await audit(p, "dashboard: audit log");
 });
 
 test("the day view has a column per employee", async (t) => {
@@ -271,6 +286,7 @@ test("the day view has a column per employee", async (t) => {
   await p.goto(`${base}/dashboard/#/day?date=${date}`);
   const day = p.locator('[data-testid="day"]');
   await day.locator('[data-employee="ana"]').waitFor();
+  await audit(p, "dashboard: day");
   await day.locator('[data-employee="ben"]').waitFor();
   await shot(p, "dashboard-day");
 });
