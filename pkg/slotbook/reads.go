@@ -38,9 +38,8 @@ func wideRange(from, to schedule.Date) (lo, hi time.Time) {
 }
 
 // readEmployees reads, all at once, the absences and bookings in [lo, hi)
-// of each employee of ids, their calendar connections (if providers are
-// set) and — with look — the employees themselves with their
-// availability. Without look, the caller adds those from its own Look.
+// of each employee of ids, and their calendar connections (if providers are
+// set). The employees and their availability come from the caller's Look.
 func (a *App) readEmployees(ctx context.Context, g *errgroup.Group, companyID string, ids []string, lo, hi time.Time) map[string]*employeeData {
 	out := make(map[string]*employeeData, len(ids))
 	for _, id := range ids {

@@ -94,15 +94,19 @@ func (s *Store) CreateBooking(ctx context.Context, companyID string, b slotbook.
 	pk, sc := employeePK(companyID, b.EmployeeID), scopeOf(ctx)
 	for attempt := range claimAttempts {
 		// The first attempt trusts what this request read, if it did.
-		v, scoped := sc.claimView(pk, start, end)
-		if !scoped || attempt > 0 {
+		var v claimView
+		scoped := false
+		if attempt == 0 {
+			v, scoped = sc.claimView(pk, start, end)
+		}
+		if !scoped {
 			var err error
 			if v, err = s.readClaim(ctx, companyID, b.EmployeeID, start, end); err != nil {
 				return err
 			}
 		}
 		if v.taken(start, end, b.CreatedAt, "") {
-			if scoped && attempt == 0 {
+			if scoped {
 				continue // the view may be old: look again before refusing
 			}
 			return slotbook.Errorf(slotbook.SlotTaken, "This time is no longer free.")
