@@ -179,6 +179,26 @@ func TestCalendarsEndToEndAndForgetAfterUse(t *testing.T) {
 		}
 	}
 
+	// The first free start reads the same calendars live, and says no more.
+	for _, who := range []string{"ana", "ben"} {
+		code, body := call("GET", "/v1/companies/demo/next-free?service=haircut&employee="+who, "", nil)
+		var next struct {
+			Start       *string
+			Unavailable []any
+		}
+		json.Unmarshal([]byte(body), &next)
+		if code != 200 || next.Start == nil || len(next.Unavailable) != 0 {
+			t.Errorf("next free for %s: %d %s", who, code, body)
+		} else if strings.HasPrefix(*next.Start, day.String()) && !slices.Contains(offered[who], (*next.Start)[11:16]) {
+			t.Errorf("next free for %s is %s, which the slots do not offer: %v", who, *next.Start, offered[who])
+		}
+		for _, m := range []string{markCalDAVTitle, markCalDAVDesc, markCalDAVLoc, markICSTitle, markICSDesc, markICSLoc, markFeedToken} {
+			if strings.Contains(body, m) {
+				t.Errorf("the next free start for %s shows %q", who, m)
+			}
+		}
+	}
+
 	// A CRM subscribes to the booking events (local mode: on loopback).
 	var hookMu sync.Mutex
 	var hookBodies []string

@@ -103,6 +103,7 @@ func routeCases() []routeCase {
 		{"POST", "/v1/companies/acme/bookings/{booking}/reschedule", ownEmployee, map[string]any{"start": "2027-03-22T10:30:00+01:00"}, 200},
 		{"GET", "/v1/companies/acme/profile", public, nil, 200},
 		{"GET", "/v1/companies/acme/slots?service=consult&from=2027-03-22&to=2027-03-28", public, nil, 200},
+		{"GET", "/v1/companies/acme/next-free?service=consult", public, nil, 200},
 		{"POST", "/v1/companies/acme/bookings", public, bookingBody("2027-03-22T11:00:00+01:00"), 201},
 	}
 }

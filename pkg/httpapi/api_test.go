@@ -350,3 +350,48 @@ func TestSettingsRoundTrip(t *testing.T) {
 }
 
 func isNumber(v any) bool { _, ok := v.(int); return ok }
+
+// TestNextFreeAnswersTheFirstFreeStart: one request finds the first free
+// start weeks ahead, in the viewer's zone, null past the horizon, and 404
+// for what does not exist.
+func TestNextFreeAnswersTheFirstFreeStart(t *testing.T) {
+	e := newEnv(t)
+	admin := token(t, "boss", "acme", slotbook.RoleAdmin)
+	e.seed(admin)
+	type answer struct {
+		Start       *string `json:"start"`
+		Timezone    string  `json:"timezone"`
+		Unavailable []any   `json:"unavailable"`
+	}
+	get := func(query string) answer {
+		t.Helper()
+		var a answer
+		e.must(200, "GET", "/v1/companies/acme/next-free?"+query, "", nil).Decode(t, &a)
+		return a
+	}
+	if a := get("service=consult"); a.Start == nil || *a.Start != "2027-03-22T09:00:00+01:00" {
+		t.Errorf("free today: %+v, want 09:00 today", a)
+	}
+	// Ana is away today and the next two Mondays.
+	e.must(201, "POST", "/v1/companies/acme/employees/ana/absences", admin, map[string]any{
+		"start": "2027-03-22T00:00:00+01:00", "end": "2027-04-06T00:00:00+02:00", "reason": "holiday",
+	})
+	for _, tc := range []struct{ query, want, zone string }{
+		{"service=consult", "2027-04-12T09:00:00+02:00", "Europe/Zurich"},
+		{"service=consult&employee=ana", "2027-04-12T09:00:00+02:00", "Europe/Zurich"},
+		{"service=consult&employee=any&timezone=America/New_York", "2027-04-12T03:00:00-04:00", "America/New_York"},
+	} {
+		if a := get(tc.query); a.Start == nil || *a.Start != tc.want || a.Timezone != tc.zone || len(a.Unavailable) != 0 {
+			t.Errorf("%s: %+v, want %s in %s", tc.query, a, tc.want, tc.zone)
+		}
+	}
+	settings := settingsBody{"name": "Acme", "timezone": "Europe/Zurich", "bookingIntervalMinutes": 30,
+		"minNoticeMinutes": 0, "horizonDays": 20, "supportAccess": false}
+	e.must(200, "PUT", "/v1/companies/acme/settings", admin, settings)
+	if a := get("service=consult"); a.Start != nil {
+		t.Errorf("past the horizon: %+v, want null", a)
+	}
+	e.must(404, "GET", "/v1/companies/acme/next-free?service=nope", "", nil)
+	e.must(404, "GET", "/v1/companies/acme/next-free?service=consult&employee=nope", "", nil)
+	e.must(404, "GET", "/v1/companies/nope/next-free?service=consult", "", nil)
+}

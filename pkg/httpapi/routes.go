@@ -77,6 +77,7 @@ const company = "/v1/companies/{companyId}"
 var routes = []route{
 	{Route{Group: Widget, Method: http.MethodGet, Pattern: company + "/profile", Access: Anonymous}, (*server).profile},
 	{Route{Group: Widget, Method: http.MethodGet, Pattern: company + "/slots", Access: Anonymous}, (*server).slots},
+	{Route{Group: Widget, Method: http.MethodGet, Pattern: company + "/next-free", Access: Anonymous}, (*server).nextFree},
 
 	{Route{Group: Book, Method: http.MethodPost, Pattern: company + "/bookings", Access: Anonymous}, (*server).createBooking},
 	{Route{Group: Book, Method: http.MethodDelete, Pattern: company + "/bookings/{bookingId}", Access: AnonymousOrSignedIn}, (*server).cancelBooking},

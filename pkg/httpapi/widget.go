@@ -118,3 +118,42 @@ func (s *server) slots(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, out)
 }
+
+type nextFreeJSON struct {
+	// Start is null when nothing is free within the horizon.
+	Start       *string           `json:"start"`
+	Timezone    string            `json:"timezone"`
+	Unavailable []unavailableJSON `json:"unavailable"`
+}
+
+// nextFree answers GET …/next-free: the first free start of a service
+// from now, so that the widget opens on its week.
+func (s *server) nextFree(w http.ResponseWriter, r *http.Request) error {
+	companyID, err := pathID(r, "companyId")
+	if err != nil {
+		return err
+	}
+	p := queryParams(r)
+	q := slotbook.NextFreeQuery{
+		CompanyID:  companyID,
+		ServiceID:  p.id("service", true),
+		EmployeeID: p.id("employee", false),
+		Timezone:   p.str("timezone", false),
+	}
+	if err := p.err(); err != nil {
+		return err
+	}
+	a, err := s.app.NextFree(r.Context(), q)
+	if err != nil {
+		return err
+	}
+	out := nextFreeJSON{Timezone: a.Timezone, Unavailable: make([]unavailableJSON, len(a.Unavailable))}
+	if !a.Start.IsZero() {
+		start := formatInstant(a.Start)
+		out.Start = &start
+	}
+	for i, u := range a.Unavailable {
+		out.Unavailable[i] = unavailableJSON{Employee: u.EmployeeID, Reason: u.Reason}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}

@@ -45,6 +45,12 @@ type SlotAnswer struct {
 	From, To    schedule.Date
 	Slots       []Slot
 	Unavailable []UnavailableEmployee
+	// Horizon is the instant no start reaches: now plus the company's
+	// horizonDays.
+	Horizon time.Time
+	// Searched is how many employees the answer searched, those in
+	// Unavailable included.
+	Searched int
 }
 
 // maxParallel caps the store reads of the requests that do not read ahead
@@ -211,7 +217,8 @@ func (a *App) Slots(ctx context.Context, q SlotQuery) (SlotAnswer, error) {
 	if all == nil {
 		all = []Slot{}
 	}
-	return SlotAnswer{Timezone: q.Timezone, From: q.From, To: q.To, Slots: all, Unavailable: unavailable}, nil
+	horizon := a.now().Add(time.Duration(c.HorizonDays) * 24 * time.Hour)
+	return SlotAnswer{Timezone: q.Timezone, From: q.From, To: q.To, Slots: all, Unavailable: unavailable, Horizon: horizon, Searched: len(employees)}, nil
 }
 
 // employeeSlots computes one employee's slots for the span, with the

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, test } from "node:test";
-import { api, around, base, fillDetails, launch, openWeek, page, serve, shot, toForm, token } from "./harness.mjs";
+import { api, audit, around, base, fillDetails, launch, openWeek, page, serve, shot, toForm, token } from "./harness.mjs";
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -317,6 +317,12 @@ test("the widget pages weeks only as far as the company's booking horizon", asyn
   await p.locator('button.choice[data-employee=""]').click();
   const next = p.getByRole("button", { name: "Next week" });
   await p.locator(".day").first().waitFor();
+  // The widget opens on the first week with a free time: back to this one.
+  const prev = p.getByRole("button", { name: "Previous week" });
+  if (!(await prev.isDisabled())) {
+    await prev.click();
+    await p.locator(".day").first().waitFor();
+  }
   assert.equal(await next.isDisabled(), false, "the next week starts within 7 days");
   await next.click();
   await p.locator(".day").first().waitFor();
@@ -343,4 +349,75 @@ test("any available person: each time once, no names; the confirmation names who
   const res = await api("GET", `/bookings?from=${from}&to=${to}`);
   const b = res.body.bookings.find((x) => x.id === id);
   assert.ok(b && ["ana", "ben"].includes(b.employee), `booked with ${b?.employee}`);
+});
+
+/** zurichToday is today's date in Zurich, YYYY-MM-DD. */
+function zurichToday() {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Zurich", year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
+}
+
+/** plusDays is date + n days. */
+function plusDays(date, n) {
+  return new Date(new Date(date + "T12:00:00Z").getTime() + n * 86400000).toISOString().slice(0, 10);
+}
+
+test("the widget opens on the first week with a free time, says when it is, and keeps the arrows", async (t) => {
+  // Zoe works weekdays 09:00–17:00 but is away until the Monday after next:
+  // this week and the next have nothing free.
+  const today = zurichToday();
+  const thisMonday = plusDays(today, -((new Date(today + "T12:00:00Z").getUTCDay() + 6) % 7));
+  const back = plusDays(thisMonday, 14);
+  assert.equal((await api("POST", "/employees", { id: "e2e-zoe", name: "Zoe Frei", email: "zoe@demo.example" })).status, 201);
+  t.after(async () => {
+    await api("DELETE", "/services/e2e-colour");
+    await api("DELETE", "/employees/e2e-zoe");
+  });
+  const weekdays = ["monday", "tuesday", "wednesday", "thursday", "friday"].map((weekday) => ({ weekday, start: "09:00", end: "17:00" }));
+  assert.equal((await api("PUT", "/employees/e2e-zoe/availability", { weekly: weekdays })).status, 200);
+  assert.equal((await api("POST", "/employees/e2e-zoe/absences", {
+    start: `${plusDays(today, -1)}T00:00:00Z`, end: `${back}T00:00:00Z`, reason: "Travelling",
+  })).status, 201);
+  assert.equal((await api("POST", "/services", { id: "e2e-colour", name: "Colour", durationMinutes: 60, employees: ["e2e-zoe"] })).status, 201);
+
+  const p = await page(browser, t);
+  let asked = 0;
+  p.on("request", (r) => { if (r.url().includes("/next-free?")) asked++; });
+  await p.goto(`${base}/widget/`);
+  await p.locator('button[data-service="e2e-colour"]').click();
+  // One service, one person: straight to the week — the week of the first free time.
+  const first = p.locator("button.slot").first();
+  await first.waitFor();
+  const start = await first.getAttribute("data-start");
+  assert.equal(start.slice(0, 16), `${back}T09:00`, "the first free time is 09:00 on the Monday Zoe is back");
+  assert.equal(await p.locator(".day").first().getAttribute("data-date"), back, "the shown week is that Monday's");
+  assert.equal(asked, 1, "one request found it, not one per week");
+  const note = p.locator("[data-next-free]");
+  assert.equal(await note.getAttribute("data-next-free"), start);
+  const when = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", weekday: "short", day: "numeric", month: "short" }).format(new Date(back + "T12:00:00Z"));
+  assert.equal(await note.innerText(), `Next free time: ${when}, 09:00`);
+  await audit(p, "widget: opened on the first free week");
+  await shot(p.locator(".wrap"), "widget-first-free-week");
+
+  // The arrows still browse: the week before has nothing free.
+  await p.getByRole("button", { name: "Previous week" }).click();
+  await p.locator(`.day[data-date="${plusDays(back, -7)}"]`).waitFor();
+  await p.getByText("No free times this week. Try the next week.").waitFor();
+  assert.equal(await p.locator("button.slot").count(), 0);
+  await audit(p, "widget: a week with nothing free");
+  await p.getByRole("button", { name: "Next week" }).click();
+  await p.locator(`.day[data-date="${back}"] button.slot`).first().waitFor();
+
+  // In German.
+  await p.locator("[data-lang-switch]").click();
+  const wann = new Intl.DateTimeFormat("de-CH", { timeZone: "UTC", weekday: "short", day: "numeric", month: "short" }).format(new Date(back + "T12:00:00Z"));
+  assert.equal(await note.innerText(), `Nächster freier Termin: ${wann}, 09:00`);
+
+  // Nothing at all within the horizon: the widget says so, on this week.
+  assert.equal((await api("PUT", "/employees/e2e-zoe/availability", { weekly: [] })).status, 200);
+  const horizon = (await api("GET", "/settings")).body.horizonDays;
+  await p.goto(`${base}/widget/`);
+  await p.locator('button[data-service="e2e-colour"]').click();
+  await p.getByText(`Nothing is free in the next ${horizon} days.`).waitFor();
+  assert.equal(await p.locator(".day").first().getAttribute("data-date"), thisMonday);
+  await audit(p, "widget: nothing free within the horizon");
 });

@@ -30,6 +30,8 @@
       timesIn: (zone, name) => `Times are shown in your time zone: ${name} (${zone}).`,
       noSlotsDay: "No free times",
       noSlotsWeek: "No free times this week. Try the next week.",
+      nextFree: (when) => `Next free time: ${when}`,
+      noneAhead: (days) => `Nothing is free in the next ${days} days.`,
       loading: "Loading…",
       slotLabel: (day, time, who) => (who ? `${time}, with ${who}, ${day}` : `${time}, ${day}`),
       yourDetails: "Your details",
@@ -85,6 +87,8 @@
       timesIn: (zone, name) => `Zeiten in Ihrer Zeitzone: ${name} (${zone}).`,
       noSlotsDay: "Keine freien Zeiten",
       noSlotsWeek: "Diese Woche ist nichts mehr frei. Versuchen Sie die nächste Woche.",
+      nextFree: (when) => `Nächster freier Termin: ${when}`,
+      noneAhead: (days) => `In den nächsten ${days} Tagen ist nichts frei.`,
       loading: "Wird geladen …",
       slotLabel: (day, time, who) => (who ? `${time}, bei ${who}, ${day}` : `${time}, ${day}`),
       yourDetails: "Ihre Angaben",
@@ -417,14 +421,44 @@
 
     chooseEmployee(id) {
       this.state.employee = id;
-      this.go("week");
+      this.go("week", { next: undefined });
+      this.openWeek();
+    }
+
+    /**
+     * openWeek asks for the first free start (one request, however far
+     * ahead it lies) and shows its week; without one, this week.
+     */
+    async openWeek() {
+      const seq = (this.seq = (this.seq || 0) + 1);
+      Object.assign(this.state, { slots: null, unavailable: [], weekError: null, note: null });
+      this.render();
+      let next;
+      try {
+        const res = await fetch(this.url("/next-free", { service: this.state.service, employee: this.state.employee || "any", timezone: this.zone }));
+        if (res.ok) next = await res.json();
+      } catch (_) {
+        // The week itself says what went wrong.
+      }
+      if (seq !== this.seq) return;
+      const thisWeek = monday(today(this.zone));
+      this.state.next = next ? next.start : undefined;
+      this.state.week = next && next.start ? monday(this.fmtDate(next.start)) : thisWeek;
+      if (next && next.start) this.announce(this.t.nextFree(this.nextFreeText(next.start)));
       this.loadWeek();
+    }
+
+    /** nextFreeText names the day and time of a start, shortly. */
+    nextFreeText(iso) {
+      return `${this.dayName(this.fmtDate(iso))}, ${this.fmt(iso, { hour: "2-digit", minute: "2-digit" })}`;
     }
 
     /** loadWeek fetches the free slots of the shown week. */
     async loadWeek(note) {
       const week = this.state.week, seq = (this.seq = (this.seq || 0) + 1);
       Object.assign(this.state, { slots: null, unavailable: [], weekError: null, note: note || null });
+      // A time just taken may have been the next free one.
+      if (note) this.state.next = undefined;
       this.render();
       try {
         const res = await fetch(this.url("/slots", {
@@ -476,6 +510,8 @@
         h("p", { class: "done", "data-current": this.state.current.start }, t.moveNow(this.whenText(this.state.current)))] : [this.stepHeading(3, t.chooseTime)];
       parts.push(h("p", { class: "muted" }, `${s.name} · ${t.minutes(s.durationMinutes)} · ${who}`),
         h("p", { class: "muted", "data-zone": this.zone }, t.timesIn(this.zone, this.zoneName())));
+      if (this.state.next) parts.push(h("p", { class: "done", dataset: { nextFree: this.state.next } }, t.nextFree(this.nextFreeText(this.state.next))));
+      else if (this.state.next === null && !this.move) parts.push(h("p", { class: "note", dataset: { nextFree: "" } }, t.noneAhead(this.profile.horizonDays)));
       if (this.state.note) parts.push(h("p", { class: "alert", role: "alert", tabindex: "-1" }, this.state.note));
       if (this.state.weekError) parts.push(h("p", { class: "alert", role: "alert" }, this.state.weekError));
       if (this.state.unavailable && this.state.unavailable.length) {
