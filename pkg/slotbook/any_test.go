@@ -134,3 +134,74 @@ func TestAnySlotsListEachStartOnce(t *testing.T) {
 	_, err = w.app.CreateEmployee(w.admin(), "acme", slotbook.Employee{ID: "any", Name: "Any"})
 	wantFields(t, "an employee called any", err, slotbook.Invalid, "id")
 }
+
+// TestAnyEmployeeRule holds "any" to each step of api.md's choice rule:
+// fewest confirmed bookings that week, then the one whose latest booking
+// was made longest ago (never booked first), then the smallest id. Every
+// candidate is free at 09:00 on Wednesday 24 March; bookings are placed so
+// that only the step named decides.
+func TestAnyEmployeeRule(t *testing.T) {
+	wed := func(hour int) time.Time { return time.Date(2027, 3, 24, hour, 0, 0, 0, zurich) }
+	nextWeek := func(hour int) time.Time { return time.Date(2027, 3, 31, hour, 0, 0, 0, zurich) }
+	type made struct {
+		employee string
+		start    time.Time
+		madeAgo  time.Duration // before now
+		status   slotbook.BookingStatus
+	}
+	tests := []struct {
+		name     string
+		bookings []made
+		want     string
+	}{
+		{"nobody booked: the smallest id", nil, "ana"},
+		{"fewest that week", []made{
+			// ben was booked last: only the count speaks for him.
+			{"ana", wed(11), 5 * time.Hour, slotbook.Confirmed}, {"ana", wed(14), 5 * time.Hour, slotbook.Confirmed},
+			{"ben", wed(12), time.Minute, slotbook.Confirmed},
+			{"cy", wed(13), 5 * time.Hour, slotbook.Confirmed}, {"cy", wed(15), 5 * time.Hour, slotbook.Confirmed},
+		}, "ben"},
+		{"a cancelled booking does not count", []made{
+			{"ana", wed(11), time.Hour, slotbook.Confirmed},
+			{"ben", wed(12), time.Hour, slotbook.Cancelled}, {"ben", wed(13), time.Hour, slotbook.Cancelled},
+			{"cy", wed(14), time.Hour, slotbook.Confirmed},
+		}, "ben"},
+		{"as many that week: booked longest ago", []made{
+			{"ana", wed(11), time.Hour, slotbook.Confirmed},
+			{"ben", wed(12), 3 * time.Hour, slotbook.Confirmed},
+			{"cy", wed(13), 2 * time.Hour, slotbook.Confirmed},
+		}, "ben"},
+		{"as many that week: never booked first", []made{
+			{"ana", nextWeek(11), 48 * time.Hour, slotbook.Confirmed},
+			{"ben", nextWeek(12), 72 * time.Hour, slotbook.Confirmed},
+		}, "cy"},
+		{"bookings of other weeks count for the latest, not the week", []made{
+			{"ana", nextWeek(11), 10 * time.Minute, slotbook.Confirmed}, {"ana", nextWeek(14), 10 * time.Minute, slotbook.Confirmed},
+			{"ben", nextWeek(12), 5 * time.Minute, slotbook.Confirmed},
+			{"cy", nextWeek(13), time.Minute, slotbook.Confirmed},
+		}, "ana"},
+		{"as many, made at the same time: the smallest id", []made{
+			{"cy", wed(13), time.Hour, slotbook.Confirmed},
+			{"ben", wed(12), time.Hour, slotbook.Confirmed},
+			{"ana", wed(14), time.Hour, slotbook.Confirmed},
+		}, "ana"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := anyWorld(t)
+			for _, m := range tc.bookings {
+				b := slotbook.Booking{
+					ID: slotbook.NewID(), EmployeeID: m.employee, ServiceID: "consult", Start: m.start, End: m.start.Add(time.Hour),
+					Customer: slotbook.Customer{Name: "Earlier", Email: "earlier@client.example"}, CreatedAt: w.clock.now().Add(-m.madeAgo),
+					Status: m.status, CancelTokenHash: []byte{1},
+				}
+				must(t, "store a booking", w.store.CreateBooking(t.Context(), "acme", b, nil))
+			}
+			res, err := w.app.Book(w.anonymous(), anyRequest(wed(9)))
+			must(t, "book", err)
+			if res.Booking.EmployeeID != tc.want {
+				t.Errorf("chose %s, want %s", res.Booking.EmployeeID, tc.want)
+			}
+		})
+	}
+}
