@@ -193,8 +193,35 @@ func TestRescheduleRules(t *testing.T) {
 	}
 	// ana is free at 09:00 again; ben's own time moves with staff ben.
 	e.must(201, "POST", "/v1/companies/acme/bookings", "", bookingBody("2027-03-22T09:00:00+01:00"))
+	// Its customer has used up their moves (2 > 1): staff are not bound by the limit.
 	if got := code(e.reschedule(c.ID, "", ben, map[string]any{"start": "2027-03-22T09:30:00+01:00"})); got != "200" {
-		t.Errorf("staff ben moves his own booking: %s", got)
+		t.Errorf("staff ben moves his own booking, over the customer's limit: %s", got)
+	}
+
+	// The dashboard's move form asks for the times it could move to with its
+	// sign-in instead of the cancel token: its own time (09:30–10:30) does
+	// not block 09:00 or 10:00.
+	slotsFor := func(tok, query string) (int, []string) {
+		r := e.client.Do(apitest.Request{Method: "GET", Path: "/v1/companies/acme/slots?service=consult&employee=ben&from=2027-03-22&to=2027-03-22" + query, Token: tok, BadRequest: true})
+		var a slotsAnswer
+		if r.Status == 200 {
+			r.Decode(t, &a)
+		}
+		return r.Status, starts(a)
+	}
+	if st, got := slotsFor(ben, ""); st != 200 || slices.Contains(got, "2027-03-22T09:00:00+01:00") {
+		t.Errorf("ben's slots without the booking: %d %v", st, got)
+	}
+	for _, who := range []struct{ name, tok string }{{"staff ben", ben}, {"the admin", admin}} {
+		if st, got := slotsFor(who.tok, "&booking="+c.ID); st != 200 || !slices.Contains(got, "2027-03-22T09:00:00+01:00") || !slices.Contains(got, "2027-03-22T10:00:00+01:00") {
+			t.Errorf("%s asks where the booking could move: %d %v", who.name, st, got)
+		}
+	}
+	if st, _ := slotsFor(ana, "&booking="+c.ID); st != 403 {
+		t.Errorf("a colleague asks where ben's booking could move: %d", st)
+	}
+	if st, _ := slotsFor("", "&booking="+c.ID); st != 400 {
+		t.Errorf("neither token nor sign-in: %d", st)
 	}
 
 	// Within the notice (booking at 09:30, now 08:45 in Zurich): too late
@@ -215,8 +242,9 @@ func TestRescheduleRules(t *testing.T) {
 		t.Errorf("the admin's move inside the notice: %s", got)
 	}
 
-	// A cancelled booking cannot move.
-	e.must(204, "DELETE", "/v1/companies/acme/bookings/"+c.ID, admin, nil)
+	// Staff are not bound by the notice either: ben cancels his own booking
+	// at 10:30 at 08:45. A cancelled booking cannot move.
+	e.must(204, "DELETE", "/v1/companies/acme/bookings/"+c.ID, ben, nil)
 	if got := code(e.reschedule(c.ID, "", admin, map[string]any{"start": "2027-03-22T11:00:00+01:00"})); got != "409 booking_cancelled" {
 		t.Errorf("moving a cancelled booking: %s", got)
 	}

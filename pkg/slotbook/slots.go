@@ -22,8 +22,9 @@ type SlotQuery struct {
 	// Timezone is the viewer's zone, in which From, To and the answer are
 	// read; empty means the company's.
 	Timezone string
-	// BookingID, with Token (its cancel token), asks for the times the
-	// booking could move to: its own time does not block them.
+	// BookingID, with Token (its cancel token) or a signed-in caller who
+	// may move the booking, asks for the times the booking could move to:
+	// its own time does not block them.
 	BookingID, Token string
 }
 
@@ -170,10 +171,11 @@ func (a *App) Slots(ctx context.Context, q SlotQuery) (SlotAnswer, error) {
 
 	var moving *Booking
 	if q.BookingID != "" {
-		if q.Token == "" {
-			return SlotAnswer{}, FieldErrorf("X-Cancel-Token", "is required with booking")
+		if _, signedIn := PrincipalFrom(ctx); q.Token == "" && !signedIn {
+			return SlotAnswer{}, FieldErrorf("X-Cancel-Token", "is required with booking, unless signed in")
 		}
-		_, b, err := a.bookingWithToken(ctx, c.ID, q.BookingID, q.Token, Read)
+		// A signed-in caller must be one who may move it.
+		_, b, err := a.bookingWithToken(ctx, c.ID, q.BookingID, q.Token, EditEmployee)
 		if err != nil {
 			return SlotAnswer{}, err
 		}

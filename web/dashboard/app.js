@@ -716,12 +716,17 @@ function blockView(b, r0, r1) {
     }
     default: {
       const svc = serviceName(it.service);
+      // The accessible name starts with the visible text (WCAG 2.5.3, label in name); a
+      // compact block shows only the start and the name, so the rest follows them.
+      const day = fmtDate(it.start.slice(0, 10), { weekday: 'long', day: 'numeric', month: 'long' });
+      const shown = size ? fmtTime(it.start) : time;
       const btn = h('button', {
         type: 'button', class: `block booking${size}${it.status === 'pending' ? ' pending' : ''}`, 'data-booking': it.id, style,
         title: `${it.customer.name} · ${svc} · ${time}`,
-        'aria-label': `${it.customer.name}, ${svc}, ${fmtDate(it.start.slice(0, 10), { weekday: 'long', day: 'numeric', month: 'long' })} ${time}`,
+        'aria-label': size ? `${shown} ${it.customer.name}, until ${fmtTime(it.end)}, ${svc}, ${day}` : `${shown} ${it.customer.name} ${svc}, ${day}`,
       },
-      h('span', { class: 'time' }, size ? fmtTime(it.start) : time), h('strong', { class: 'label' }, it.customer.name), h('span', { class: 'svc' }, svc));
+      // Spaces between the parts, so that the text the block shows reads as words.
+      h('span', { class: 'time' }, shown), ' ', h('strong', { class: 'label' }, it.customer.name), ' ', h('span', { class: 'svc' }, svc));
       btn.addEventListener('click', () => openBooking(it, b.emp, btn));
       return btn;
     }
@@ -886,9 +891,9 @@ function moveForm(b, emp, onCancel, onDone) {
     if (!validDate(date)) { free.replaceChildren(); return; }
     free.replaceChildren(h('p', { class: 'muted' }, 'Loading free times…'));
     try {
-      const q = new URLSearchParams({ service: b.service, employee: who.value, from: date, to: date, timezone: state.tz });
-      const res = await fetch(`${state.cfg.api}/v1/companies/${eid(state.company)}/slots?${q}`);
-      const data = res.ok ? await res.json() : { slots: [] };
+      // booking: the booking's own time does not block its move.
+      const q = new URLSearchParams({ service: b.service, employee: who.value, from: date, to: date, timezone: state.tz, booking: b.id });
+      const data = await api('GET', `/slots?${q}`);
       if (n !== seq) return;
       free.replaceChildren(data.slots.length
         ? h('div', {}, h('p', { class: 'muted' }, 'Free that day:'), h('div', { class: 'btn-group wrap' }, data.slots.map((sl) =>
