@@ -2,13 +2,17 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,6 +111,10 @@ func TestBrowser(t *testing.T) {
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// Each test file writes the states it audited here (harness.mjs).
+	if err := os.RemoveAll(filepath.Join(artifacts, "audited")); err != nil {
+		t.Fatal(err)
+	}
 
 	ctx := t.Context()
 	cmd := exec.CommandContext(ctx, node, "--test", "--test-concurrency=1", "--test-reporter=spec", "e2e/")
@@ -142,6 +150,56 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("browser tests failed (%v); screenshots in %s", err, artifacts)
 	}
 	t.Logf("screenshots in %s", artifacts)
+	checkAudited(t, filepath.Join(webDir, "e2e", "audited-states.txt"), filepath.Join(artifacts, "audited"))
+}
+
+// checkAudited holds the states the browser tests audited with axe-core
+// (one JSON list per test file in dir) to the list of states that must
+// be audited (want, a line each, # comments): a state the tests stop
+// auditing, or a new one missing from the list, fails the test.
+func checkAudited(t *testing.T, want, dir string) {
+	t.Helper()
+	text, err := os.ReadFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for line := range strings.Lines(string(text)) {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			listed[line] = true
+		}
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no audited states in %s (%v)", dir, err)
+	}
+	audited, audits := map[string]bool{}, 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var states []string
+		if err := json.Unmarshal(b, &states); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, s := range states {
+			audited[s] = true
+		}
+		audits += len(states)
+	}
+	for s := range listed {
+		if !audited[s] {
+			t.Errorf("state %q was not audited with axe-core", s)
+		}
+	}
+	for s := range audited {
+		if !listed[s] {
+			t.Errorf("state %q was audited but is not in %s: add it", s, want)
+		}
+	}
+	names := slices.Sorted(maps.Keys(audited))
+	t.Logf("axe-core: %d audits of %d states, no serious or critical WCAG 2.1 A/AA violation:\n  %s", audits, len(names), strings.Join(names, "\n  "))
 }
 
 func exists(path string) bool {

@@ -3,7 +3,7 @@
 // a headless Debian chromium driven by playwright-core, API calls, and
 // screenshots into the artifacts folder.
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { chromium } from "playwright-core";
@@ -60,17 +60,30 @@ export async function api(method, pathname, body, headers = {}) {
 // axe-core, pinned in package.json, as the browser evaluates it.
 const axeSource = readFileSync(path.resolve("node_modules/axe-core/axe.min.js"), "utf8");
 
-/** audited lists the states audit has checked, in order. */
+/**
+ * audited lists the states audit has checked, in order. When the test file
+ * ends, it is written to the artifacts' audited folder, where the Go test
+ * that runs the browser tests holds it to the states that must be audited
+ * (e2e/audited-states.txt): a state the tests stop auditing shows there.
+ */
 export const audited = [];
+process.on("exit", () => {
+  const dir = path.join(artifacts, "audited");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, `${process.pid}.json`), JSON.stringify(audited));
+});
 
 /**
  * audit checks the page's current state with axe-core's WCAG 2.1 A and AA
  * rules and fails the test on any serious or critical violation, naming
- * state. Every state a test shows calls it. axe-core is evaluated through
+ * state (with " (phone)" at a phone's width). Every state a test shows
+ * calls it. axe-core is evaluated through
  * the DevTools protocol, which the pages' Content-Security-Policy does not
  * govern, so the pages are audited with their real policy.
  */
 export async function audit(p, state) {
+  const width = p.viewportSize()?.width;
+  if (width && width < 600) state += " (phone)";
   if (!(await p.evaluate(() => typeof window.axe === "object"))) await p.evaluate(axeSource);
   // Experimental rules too: WCAG 2.5.3 "Label in Name" (label-content-name-mismatch) is one.
   const wcag = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];

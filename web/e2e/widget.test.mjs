@@ -28,6 +28,7 @@ test("a customer books through the widget; staff see it in the week view and can
   await fillDetails(p, "Erika Muster");
   await p.getByRole("button", { name: "Book now" }).click();
   await p.getByRole("heading", { name: "Your appointment is booked" }).waitFor();
+  await audit(p, "widget: confirmation");
   await shot(p.locator(".wrap"), "widget-confirmed");
 
   const done = p.locator("section[data-booking]");
@@ -56,7 +57,12 @@ test("a customer books through the widget; staff see it in the week view and can
   await d.goto(`${base}/dashboard/#/week?employee=ana&date=${start.slice(0, 10)}`);
   const block = d.locator(`[data-testid="week"] [data-date="${start.slice(0, 10)}"] [data-booking="${id}"]`);
   await block.waitFor();
-  assert.match(await block.getAttribute("aria-label"), /Erika Muster/);
+  // Its accessible name starts with what it shows (WCAG 2.5.3); the service and date follow.
+  const dateLong = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", weekday: "long", day: "numeric", month: "long" }).format(new Date(start.slice(0, 10) + "T12:00:00Z"));
+  const name = await block.getAttribute("aria-label"), shown = (await block.locator(".time").textContent()) + " Erika Muster";
+  assert.ok(name.startsWith(shown), `the name "${name}" starts with what the block shows, "${shown}"`);
+  assert.match(name, new RegExp(`Haircut, ${dateLong}$`));
+  await audit(d, "dashboard: week with a booking");
   await shot(d, "dashboard-week");
   await block.click();
   await d.getByRole("button", { name: "Cancel booking" }).click();
@@ -77,6 +83,8 @@ test("the cancel link in the confirmation cancels the booking; the same time can
   await p.getByRole("button", { name: "Book now" }).click();
   const id = await p.locator("section[data-booking]").getAttribute("data-booking");
   const [c] = await Promise.all([p.context().waitForEvent("page"), p.getByRole("link", { name: "Cancel this booking" }).click()]);
+  await c.getByRole("button", { name: "Yes, cancel my appointment" }).waitFor();
+  await audit(c, "cancel page");
   // The API is busy once: the page keeps its button for another try.
   let deletes = 0;
   await c.route("**/v1/companies/demo/bookings/*", (route) => (++deletes === 1
@@ -84,8 +92,10 @@ test("the cancel link in the confirmation cancels the booking; the same time can
     : route.continue()));
   await c.getByRole("button", { name: "Yes, cancel my appointment" }).click();
   await c.getByText(/could not be cancelled right now/).waitFor();
+  await audit(c, "cancel page: could not cancel (503)");
   await c.getByRole("button", { name: "Yes, cancel my appointment" }).click();
   await c.getByText("Your appointment is cancelled.").waitFor();
+  await audit(c, "cancel page: cancelled");
   assert.equal(deletes, 2);
   assert.ok(!c.url().includes("token="), "the page forgets the token once used");
   const b = (await bookingsAround(start)).find((x) => x.id === id);
@@ -96,6 +106,7 @@ test("the cancel link in the confirmation cancels the booking; the same time can
   await c2.goto(new URL(link, p.url()).href);
   await c2.getByRole("button", { name: "Yes, cancel my appointment" }).click();
   await c2.getByText("This appointment is cancelled already.").waitFor();
+  await audit(c2, "cancel page: cancelled already");
 
   // Back in the widget: the same time, the same details, a new booking (not the first answer again).
   await p.getByRole("button", { name: "Book another appointment" }).click();
@@ -129,14 +140,18 @@ test("the reschedule link in the confirmation moves the booking, over its own ti
 
   // A time that overlaps the booking's own is offered: its own time does not block it.
   await r.locator("button.slot").first().waitFor();
+  await audit(r, "reschedule page: week");
   const t0 = new Date(start).getTime();
   const starts = await r.locator("button.slot").evaluateAll((bs) => bs.map((b) => b.dataset.start));
   const over = starts.find((s) => new Date(s).getTime() !== t0 && Math.abs(new Date(s).getTime() - t0) < 30 * 60000);
   assert.ok(over, `no time overlapping the booking's own (${start}) is offered: ${starts.slice(0, 8)}`);
   await shot(r.locator(".wrap"), "widget-reschedule");
   await r.locator(`button.slot[data-start="${over}"]`).click();
+  await r.getByRole("button", { name: "Move my appointment" }).waitFor();
+  await audit(r, "reschedule page: confirm the move");
   await r.getByRole("button", { name: "Move my appointment" }).click();
   await r.getByRole("heading", { name: "Your appointment has been moved" }).waitFor();
+  await audit(r, "reschedule page: moved");
   const moved = (await api("GET", `/bookings/${id}`)).body;
   assert.equal(new Date(moved.start).getTime(), new Date(over).getTime());
   assert.equal(moved.rescheduleCount, 1);
@@ -150,6 +165,7 @@ test("the reschedule link in the confirmation moves the booking, over its own ti
   await r.locator(`button.slot[data-start="${other}"]`).click();
   await r.getByRole("button", { name: "Move my appointment" }).click();
   await r.getByRole("alert").filter({ hasText: "moved as often as is possible online" }).waitFor();
+  await audit(r, "reschedule page: reschedule_limit");
   assert.equal(new Date((await api("GET", `/bookings/${id}`)).body.start).getTime(), new Date(over).getTime());
   await api("DELETE", `/bookings/${id}`);
 });
@@ -172,6 +188,7 @@ test("a slot taken while the customer types gets the 409 message and a fresh wee
   assert.match(await alert.innerText(), /just taken by someone else/);
   await p.locator("button.slot").first().waitFor();
   assert.equal(await p.locator(`button.slot[data-start="${start}"]`).count(), 0, "the taken time is gone from the refreshed week");
+  await audit(p, "widget: slot_taken (409)");
   await shot(p, "widget-409");
 
   // Another time books at once, with the details already typed.
@@ -227,11 +244,13 @@ test("a calendar that cannot be checked at booking time gets the 503 message; no
   assert.match(await alert.innerText(), /cannot check the calendar right now/);
   assert.equal(await p.getByLabel("Name").inputValue(), "No Calendar", "the form keeps what the customer typed");
   assert.ok(!(await bookingsAround(start)).some((b) => b.customer.name === "No Calendar"), "nothing was booked");
+  await audit(p, "widget: calendar unavailable (503)");
   await shot(p, "widget-503");
 
   // Back in the week, the widget says why ben has no times.
   await p.getByRole("button", { name: "Back" }).click();
   await p.getByText(/Some calendars could not be checked right now, so no times are shown for: Ben Meier/).waitFor();
+  await audit(p, "widget: week with a calendar that cannot be read");
 });
 
 test("German from the browser, switchable; times in the customer's own zone", async (t) => {
@@ -254,6 +273,7 @@ test("German from the browser, switchable; times in the customer's own zone", as
   const label = await slot.getAttribute("aria-label");
   assert.ok(label.startsWith((await slot.textContent()).trim() + ", "), `slot label ${label}`);
   assert.doesNotMatch(label, / bei /);
+  await audit(p, "widget: week, in German");
   await p.getByRole("button", { name: "Show in English" }).click();
   await p.getByRole("heading", { name: "Book an appointment" }).waitFor();
   await p.getByText(/Times are shown in your time zone: .*\(America\/New_York\)/).waitFor();
@@ -337,6 +357,7 @@ test("any available person: each time once, no names; the confirmation names who
   const starts = await day.evaluateAll((bs) => bs.map((b) => b.dataset.start));
   assert.equal(new Set(starts).size, starts.length, "each free time once");
   assert.equal(await p.locator("button.slot small").count(), 0, "no names on the times");
+  await audit(p, "widget: any available person, week");
   await slot.click();
   await fillDetails(p, "Any Person");
   await p.getByRole("button", { name: "Book now" }).click();
@@ -420,4 +441,78 @@ test("the widget opens on the first week with a free time, says when it is, and 
   await p.getByText(`Nothing is free in the next ${horizon} days.`).waitFor();
   assert.equal(await p.locator(".day").first().getAttribute("data-date"), thisMonday);
   await audit(p, "widget: nothing free within the horizon");
+});
+
+/** bookApi books haircut with ana at start for name, as the widget would; it returns the 201 answer. */
+async function bookApi(start, name) {
+  const res = await fetch(`${base}/v1/companies/demo/bookings`, {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ service: "haircut", employee: "ana", start, customer: { name, email: "e2e@example.org" } }),
+  });
+  assert.equal(res.status, 201, await res.clone().text());
+  return res.json();
+}
+
+test("the reschedule page tells a time taken meanwhile and a move too late", async (t) => {
+  // A booking with ana a day or more ahead; its reschedule page shows its week.
+  const from = plusDays(zurichToday(), 1);
+  const free = (await (await fetch(`${base}/v1/companies/demo/slots?service=haircut&employee=ana&from=${from}&to=${plusDays(from, 13)}`)).json()).slots;
+  const booked = await bookApi(free[0].start, "Rob Move");
+  t.after(() => api("DELETE", `/bookings/${booked.id}`));
+  const r = await page(browser, t);
+  await r.goto(`${base}/widget/reschedule.html#company=demo&booking=${booked.id}&token=${booked.cancelToken}`);
+  await r.getByRole("heading", { name: "Choose a new time" }).waitFor();
+  await r.locator("button.slot").first().waitFor();
+
+  // Someone else books the chosen time while the customer confirms.
+  const own = new Date(booked.start).getTime();
+  const starts = await r.locator("button.slot").evaluateAll((bs) => bs.map((b) => b.dataset.start));
+  const far = starts.filter((s) => Math.abs(new Date(s).getTime() - own) >= 2 * 3600e3);
+  assert.ok(far.length >= 1, `a time away from the booking's own in its week: ${starts}`);
+  await r.locator(`button.slot[data-start="${far[0]}"]`).click();
+  const other = await bookApi(far[0], "Quick Other");
+  t.after(() => api("DELETE", `/bookings/${other.id}`));
+  await r.getByRole("button", { name: "Move my appointment" }).click();
+  await r.getByRole("alert").filter({ hasText: "just taken by someone else" }).waitFor();
+  await r.locator("button.slot").first().waitFor();
+  assert.equal(await r.locator(`button.slot[data-start="${far[0]}"]`).count(), 0, "the taken time is gone from the refreshed week");
+  assert.equal(new Date((await api("GET", `/bookings/${booked.id}`)).body.start).getTime(), own, "the booking keeps its time");
+  await audit(r, "reschedule page: slot_taken (409)");
+
+  // The company asks for 30 days' notice: too late to move online.
+  const before = (await api("GET", "/settings")).body;
+  t.after(() => api("PUT", "/settings", { ...before, id: undefined }));
+  assert.equal((await api("PUT", "/settings", { ...before, id: undefined, cancelNoticeMinutes: 30 * 24 * 60 })).status, 200);
+  const later = (await r.locator("button.slot").evaluateAll((bs) => bs.map((b) => b.dataset.start)))
+    .find((s) => Math.abs(new Date(s).getTime() - own) >= 2 * 3600e3);
+  await r.locator(`button.slot[data-start="${later}"]`).click();
+  await r.getByRole("button", { name: "Move my appointment" }).click();
+  await r.getByRole("alert").filter({ hasText: "starts too soon to be moved online" }).waitFor();
+  assert.equal(new Date((await api("GET", `/bookings/${booked.id}`)).body.start).getTime(), own, "the booking keeps its time");
+  await audit(r, "reschedule page: too_late");
+});
+
+test("at a phone's width every step of the widget fits and passes the audit", async (t) => {
+  const p = await page(browser, t, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const slot = await openWeek(p, "haircut", "ana");
+  const fits = () => p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  assert.ok(await fits(), "the week fits the phone's width");
+  await slot.click();
+  await fillDetails(p, "Pia Phone");
+  assert.ok(await fits(), "the form fits the phone's width");
+  await p.getByRole("button", { name: "Book now" }).click();
+  await p.getByRole("heading", { name: "Your appointment is booked" }).waitFor();
+  const id = await p.locator("section[data-booking]").getAttribute("data-booking");
+  t.after(() => api("DELETE", `/bookings/${id}`));
+  await audit(p, "widget: confirmation");
+  assert.ok(await fits(), "the confirmation fits the phone's width");
+  await shot(p, "widget-phone-confirmed");
+
+  // Its reschedule and cancel pages, at the same width.
+  const [r] = await Promise.all([p.context().waitForEvent("page"), p.getByRole("link", { name: "Reschedule this booking" }).click()]);
+  await r.locator("button.slot").first().waitFor();
+  await audit(r, "reschedule page: week");
+  const [c] = await Promise.all([p.context().waitForEvent("page"), p.getByRole("link", { name: "Cancel this booking" }).click()]);
+  await c.getByRole("button", { name: "Yes, cancel my appointment" }).waitFor();
+  await audit(c, "cancel page");
 });
