@@ -19,6 +19,8 @@ import (
 	validator "github.com/pb33f/libopenapi-validator"
 	"github.com/pb33f/libopenapi-validator/config"
 	verrors "github.com/pb33f/libopenapi-validator/errors"
+	"github.com/pb33f/libopenapi-validator/schema_validation"
+	"github.com/pb33f/libopenapi/datamodel/high/base"
 
 	"github.com/slotbook/slotbook/api"
 )
@@ -26,7 +28,8 @@ import (
 // Spec is the parsed contract; building it is slow, so tests share one.
 type Spec struct {
 	validator  validator.Validator
-	operations []string // "METHOD /path/template", every operation of the document
+	schemas    map[string]*base.Schema // components.schemas by name
+	operations []string                // "METHOD /path/template", every operation of the document
 	mu         sync.Mutex
 	answered   map[string]bool // "METHOD /path/template" → answered with 2xx
 }
@@ -63,7 +66,12 @@ func loadSpec() (*Spec, error) {
 	if ok, verrs := v.ValidateDocument(); !ok {
 		return nil, fmt.Errorf("openapi.yaml is not valid: %s", describe(verrs))
 	}
-	s := &Spec{validator: v, answered: make(map[string]bool)}
+	s := &Spec{validator: v, answered: make(map[string]bool), schemas: make(map[string]*base.Schema)}
+	for name, proxy := range model.Model.Components.Schemas.FromOldest() {
+		if s.schemas[name], err = proxy.BuildSchema(); err != nil {
+			return nil, fmt.Errorf("schema %s: %w", name, err)
+		}
+	}
 	for p, item := range model.Model.Paths.PathItems.FromOldest() {
 		for m := range item.GetOperations().KeysFromOldest() {
 			s.operations = append(s.operations, strings.ToUpper(m)+" "+p)
@@ -99,6 +107,20 @@ type Client struct {
 // NewClient returns a client of h.
 func NewClient(t testing.TB, h http.Handler) *Client {
 	return &Client{t: t, handler: h, spec: LoadSpec(t)}
+}
+
+// ValidateSchema fails the test unless body, JSON, is valid against the
+// schema of that name in components.schemas: for what slotbook sends that
+// is no answer to a request, such as a webhook delivery's body.
+func (s *Spec) ValidateSchema(t testing.TB, name string, body []byte) {
+	t.Helper()
+	schema, ok := s.schemas[name]
+	if !ok {
+		t.Fatalf("apitest: openapi.yaml has no schema %s", name)
+	}
+	if ok, errs := schema_validation.NewSchemaValidator(config.WithFormatAssertions()).ValidateSchemaBytes(schema, body); !ok {
+		t.Errorf("apitest: %s is not a valid %s: %s", body, name, describe(errs))
+	}
 }
 
 // Response is a recorded answer.

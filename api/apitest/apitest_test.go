@@ -1,9 +1,12 @@
 package apitest
 
 import (
-	"github.com/slotbook/slotbook/pkg/httpapi"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/slotbook/slotbook/pkg/httpapi"
 )
 
 // TestSpecListsTheShippedOperations guards the coverage check of the HTTP
@@ -37,6 +40,41 @@ func TestMatchTemplate(t *testing.T) {
 	for _, c := range cases {
 		if got := matchTemplate(c.tmpl, c.path); got != c.want {
 			t.Errorf("matchTemplate(%q, %q) = %v, want %v", c.tmpl, c.path, got, c.want)
+		}
+	}
+}
+
+// failures records what a check reports instead of failing the test.
+type failures struct {
+	testing.TB
+	said []string
+}
+
+func (f *failures) Helper() {}
+func (f *failures) Errorf(format string, args ...any) {
+	f.said = append(f.said, fmt.Sprintf(format, args...))
+}
+
+// TestValidateSchema: a body that keeps a schema passes; one that breaks
+// it is reported.
+func TestValidateSchema(t *testing.T) {
+	s := LoadSpec(t)
+	good := `{"id":"e1","type":"booking.cancelled","createdAt":"2027-03-22T08:00:00Z","data":{"booking":{"id":"b1","service":"cut",` +
+		`"employee":"ana","start":"2027-03-22T09:00:00+01:00","end":"2027-03-22T10:00:00+01:00","status":"cancelled",` +
+		`"customer":{"name":"","email":""},"notes":"","rescheduleCount":0},"cancelledBy":"staff"}}`
+	for _, c := range []struct {
+		name, body string
+		ok         bool
+	}{
+		{"valid", good, true},
+		{"unknown type", strings.Replace(good, "booking.cancelled", "booking.paid", 1), false},
+		{"a field too many", strings.Replace(good, `"id":"e1"`, `"id":"e1","cancelToken":"x"`, 1), false},
+		{"no data", `{"id":"e1","type":"booking.created","createdAt":"2027-03-22T08:00:00Z"}`, false},
+	} {
+		f := &failures{TB: t}
+		s.ValidateSchema(f, "WebhookEvent", []byte(c.body))
+		if (len(f.said) == 0) != c.ok {
+			t.Errorf("%s: reported %q", c.name, f.said)
 		}
 	}
 }

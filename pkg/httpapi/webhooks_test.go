@@ -72,8 +72,11 @@ type event struct {
 	}
 }
 
+// parseEvent reads a delivery's body, which must be a WebhookEvent of
+// api/openapi.yaml.
 func parseEvent(t *testing.T, b []byte) event {
 	t.Helper()
+	apitest.LoadSpec(t).ValidateSchema(t, "WebhookEvent", b)
 	var e event
 	if err := json.Unmarshal(b, &e); err != nil {
 		t.Fatalf("event %s: %v", b, err)
@@ -232,5 +235,112 @@ func TestWebhookURLsMustBePublicOnAWS(t *testing.T) {
 		Body: map[string]any{"url": "https://hooks.example/x", "events": []string{"booking.paid"}}})
 	if r.Status != 400 || !slices.Equal(r.Problem(t).Fields(), []string{"events"}) {
 		t.Errorf("an unknown event: %d %s", r.Status, r.Body)
+	}
+}
+
+// subscribe adds a webhook of every event to rcv and returns its id.
+func (e *env) subscribe(admin string, rcv *receiver) string {
+	e.t.Helper()
+	var hook struct{ ID string }
+	e.must(201, "POST", "/v1/companies/acme/webhooks", admin, map[string]any{"url": rcv.URL + "/hooks",
+		"events": []string{"booking.created", "booking.rescheduled", "booking.cancelled"}}).Decode(e.t, &hook)
+	return hook.ID
+}
+
+// TestWebhooksTellWhoCancelled: a cancel in the dashboard and a customer's
+// erasure send booking.cancelled by staff — the erased one without the
+// customer's data, which the erasure took away.
+func TestWebhooksTellWhoCancelled(t *testing.T) {
+	e := newEnv(t, slotbook.WithWebhookSender(webhook.New(true)))
+	admin := token(t, "boss", "acme", slotbook.RoleAdmin)
+	e.seed(admin)
+	rcv := newReceiver(t, e.clock.Now)
+	e.subscribe(admin, rcv)
+	var staffCancelled, erased confirmation
+	e.must(201, "POST", "/v1/companies/acme/bookings", "", bookingBody("2027-03-22T09:00:00+01:00")).Decode(t, &staffCancelled)
+	body := bookingBody("2027-03-22T11:00:00+01:00")
+	body["customer"] = map[string]any{"name": "Erin Erased", "email": "erin@client.example", "phone": "+41 79 000 00 00"}
+	e.must(201, "POST", "/v1/companies/acme/bookings", "", body).Decode(t, &erased)
+	e.deliver()
+
+	e.must(204, "DELETE", "/v1/companies/acme/bookings/"+staffCancelled.ID, token(t, "ana", "acme", slotbook.RoleStaff), nil)
+	e.must(200, "POST", "/v1/companies/acme/customers/erase", admin, map[string]any{"email": "erin@client.example"})
+	e.deliver()
+	got := rcv.all()
+	if len(got) != 4 {
+		t.Fatalf("%d deliveries, want 2 created and 2 cancelled", len(got))
+	}
+	byBooking := map[string]event{}
+	for _, g := range got[2:] {
+		ev := parseEvent(t, g.body)
+		byBooking[ev.Data.Booking.ID] = ev
+		if strings.Contains(string(g.body), "Erin") || strings.Contains(string(g.body), "erin@") || strings.Contains(string(g.body), "+41 79") {
+			t.Errorf("an event after the erasure holds the erased customer: %s", g.body)
+		}
+	}
+	for _, id := range []string{staffCancelled.ID, erased.ID} {
+		if ev := byBooking[id]; ev.Type != "booking.cancelled" || ev.Data.CancelledBy != "staff" || ev.Data.Booking.Status != "cancelled" {
+			t.Errorf("booking %s: event %+v, want booking.cancelled by staff", id, ev)
+		}
+	}
+}
+
+// TestWebhookRetriesForADayThenFail: a receiver that always fails gets the
+// event at least 8 times over at least 24 hours, the first retry within
+// 30 seconds, each pause with jitter; then the delivery is failed, in the
+// log, and tried no more.
+func TestWebhookRetriesForADayThenFail(t *testing.T) {
+	e := newEnv(t, slotbook.WithWebhookSender(webhook.New(true)))
+	admin := token(t, "boss", "acme", slotbook.RoleAdmin)
+	e.seed(admin)
+	rcv := newReceiver(t, e.clock.Now)
+	rcv.answers = slices.Repeat([]int{503}, 100)
+	id := e.subscribe(admin, rcv)
+	e.must(201, "POST", "/v1/companies/acme/bookings", "", bookingBody("2027-03-22T09:00:00+01:00"))
+	// Step the clock in small steps to see when each attempt comes.
+	for range 60 * 24 * 4 {
+		e.deliver()
+		e.advance(time.Minute)
+	}
+	got := rcv.all()
+	if len(got) < 8 || len(got) != slotbook.MaxWebhookAttempts {
+		t.Fatalf("%d attempts, want %d (at least 8)", len(got), slotbook.MaxWebhookAttempts)
+	}
+	if first := got[1].at.Sub(got[0].at); first > 30*time.Second+time.Minute {
+		t.Errorf("the first retry came after %v, want within 30 s (as the clock steps, a minute)", first)
+	}
+	if span := got[len(got)-1].at.Sub(got[0].at); span < 24*time.Hour {
+		t.Errorf("all attempts within %v, want at least 24 h", span)
+	}
+	ids := map[string]bool{}
+	for _, g := range got {
+		ids[parseEvent(t, g.body).ID] = true
+	}
+	if len(ids) != 1 {
+		t.Errorf("the attempts carry %d ids, want one", len(ids))
+	}
+	var log struct {
+		Deliveries []struct {
+			State    string
+			Attempts []struct{ Status int }
+		}
+	}
+	e.must(200, "GET", "/v1/companies/acme/webhooks/"+id+"/deliveries", admin, nil).Decode(t, &log)
+	if len(log.Deliveries) != 1 || log.Deliveries[0].State != "failed" || len(log.Deliveries[0].Attempts) != len(got) {
+		t.Errorf("delivery log %+v, want one failed delivery with every attempt", log.Deliveries)
+	}
+
+	// Each pause is its step of the schedule ±20 %, so that receivers that
+	// failed together are not all retried together.
+	for attempt := 1; attempt < slotbook.MaxWebhookAttempts; attempt++ {
+		lo, hi := time.Duration(1<<62), time.Duration(0)
+		for range 200 {
+			d := slotbook.WebhookRetryDelay(attempt)
+			lo, hi = min(lo, d), max(hi, d)
+		}
+		base := (lo + hi) / 2
+		if hi == lo || float64(hi-lo) < 0.2*float64(base) || float64(hi-lo) > 0.41*float64(base) {
+			t.Errorf("attempt %d: pauses from %v to %v, want about ±20 %% jitter", attempt, lo, hi)
+		}
 	}
 }
