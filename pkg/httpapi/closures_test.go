@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/slotbook/slotbook/api/apitest"
@@ -94,7 +95,7 @@ func TestClosuresByRegion(t *testing.T) {
 			t.Errorf("booking on Corpus Christi in Lucerne: %d %s", r.Status, r.Body)
 		}
 		body["employee"] = "any"
-		if r := e.client.Do(apitest.Request{Method: "POST", Path: "/v1/companies/luzern/bookings", Body: body}); r.Status != 409 {
+		if r := e.client.Do(apitest.Request{Method: "POST", Path: "/v1/companies/luzern/bookings", Body: body}); r.Status != 409 || r.Problem(t).Code != "slot_taken" {
 			t.Errorf("an any booking on Corpus Christi in Lucerne: %d %s", r.Status, r.Body)
 		}
 		var c confirmation
@@ -151,11 +152,21 @@ func TestClosureInput(t *testing.T) {
 			t.Errorf("%v: %d %s, want %d naming %s", c.body, r.Status, r.Body, c.status, c.field)
 		}
 	}
+	// 366 days, both counted, is the longest: a leap year whole.
 	var year struct{ Closures []closureAnswer }
-	e.must(201, "POST", "/v1/companies/acme/closures", admin, map[string]any{"start": "2027-01-01", "end": "2027-12-31", "name": "A whole year"})
-	e.must(200, "GET", "/v1/companies/acme/closures", admin, nil).Decode(t, &year)
-	if len(year.Closures) != 1 || year.Closures[0].End != "2027-12-31" {
+	e.must(201, "POST", "/v1/companies/acme/closures", admin, map[string]any{"start": "2028-01-01", "end": "2028-12-31", "name": "A whole leap year"})
+	e.must(200, "GET", "/v1/companies/acme/closures?from=2028-01-01&to=2028-12-31", admin, nil).Decode(t, &year)
+	if len(year.Closures) != 1 || year.Closures[0].End != "2028-12-31" {
 		t.Errorf("closures %+v", year.Closures)
+	}
+	// The widget's profile does not list closures: closed dates simply have no times.
+	var profile map[string]any
+	e.must(200, "GET", "/v1/companies/acme/profile", "", nil).Decode(t, &profile)
+	if _, ok := profile["closures"]; ok || strings.Contains(fmt.Sprint(profile), "leap year") {
+		t.Errorf("the profile shows closures: %v", profile)
+	}
+	if got := e.slotsOn("acme", "2028-02-29"); len(got) != 0 {
+		t.Errorf("slots on a closed leap day: %v", got)
 	}
 	for _, c := range []struct {
 		body   map[string]any

@@ -255,6 +255,30 @@ test("closures: a canton's holidays are imported, marked in the week and day vie
   await p.goto(`${base}/dashboard/#/week?employee=ben&date=${national}`);
   await p.locator(`[data-testid="week"] [data-date="${national}"]`).waitFor();
   assert.equal(await p.locator(`[data-testid="week"] [data-date="${national}"] .col-closed`).count(), 0);
+
+  // A range of the company's own: added in the form, closed in the week view, its slots gone.
+  const [first, last] = [zurichDate(15), zurichDate(17)];
+  const open = (await api("GET", `/slots?service=haircut&from=${first}&to=${last}`)).body.slots;
+  assert.ok(open.length > 0, "the dates have free times before they close");
+  t.after(async () => {
+    const { closures } = (await api("GET", `/closures?from=${first}&to=${last}`)).body;
+    await Promise.all(closures.filter((c) => c.name === "Team retreat").map((c) => api("DELETE", `/closures/${c.id}`)));
+  });
+  await p.goto(`${base}/dashboard/#/closures`);
+  await p.getByLabel("First date").fill(first);
+  await p.getByLabel("Last date").fill(last);
+  await p.getByLabel("Name").fill("Team retreat");
+  await p.getByRole("button", { name: "Add closure" }).click();
+  const own = p.locator(`[data-testid="closures"] tr[data-start="${first}"]`);
+  await own.waitFor();
+  assert.match(await own.innerText(), /Team retreat/);
+  await audit(p, "dashboard: closures, a range added");
+  const stored = (await api("GET", `/closures?from=${first}&to=${last}`)).body.closures.find((c) => c.name === "Team retreat");
+  assert.deepEqual([stored?.start, stored?.end], [first, last]);
+  const slots = (await api("GET", `/slots?service=haircut&from=${first}&to=${last}`)).body.slots;
+  assert.deepEqual(slots, [], "no times on the closed dates");
+  await p.goto(`${base}/dashboard/#/week?employee=ben&date=${first}`);
+  await p.locator(`[data-testid="week"] [data-date="${last}"] .col-closed`).waitFor();
 });
 
 test("an admin finds a customer, downloads their data and erases it; the audit log shows the erasure", async (t) => {
