@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"testing"
+	"time"
 
 	"github.com/slotbook/slotbook/pkg/slotbook"
 	"github.com/slotbook/slotbook/pkg/webhook"
@@ -65,5 +66,26 @@ func TestCheck(t *testing.T) {
 	u, _ := url.Parse("http://127.0.0.1:9/")
 	if err := webhook.New(true).Check(t.Context(), u); err != nil {
 		t.Errorf("local mode refuses loopback: %v", err)
+	}
+}
+
+// TestAReceiverThatHangsTimesOutAfterTenSeconds: a receiver that takes the
+// request and never answers costs one attempt of 10 s, classed timeout
+// (and so retried), not a sender stuck with it.
+func TestAReceiverThatHangsTimesOutAfterTenSeconds(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	defer srv.Close()
+	defer close(release)
+	began := time.Now()
+	status, err := webhook.New(true).Post(t.Context(), srv.URL, []byte(`{}`), nil)
+	took := time.Since(began)
+	var d *slotbook.DeliveryError
+	if !errors.As(err, &d) || d.Class != "timeout" || d.Permanent || status != 0 {
+		t.Errorf("status %d, %v; want a timeout to retry", status, err)
+	}
+	if took < slotbook.WebhookTimeout || took > slotbook.WebhookTimeout+5*time.Second {
+		t.Errorf("gave up after %v, want %v", took, slotbook.WebhookTimeout)
 	}
 }
