@@ -305,6 +305,36 @@ test("the widget works from the keyboard alone", async (t) => {
   assert.equal(await focused(), "Next week →");
 });
 
+test("the reschedule page works from the keyboard alone, and tells a screen reader what it did", async (t) => {
+  const from = plusDays(zurichToday(), 1);
+  const free = (await (await fetch(`${base}/v1/companies/demo/slots?service=haircut&employee=ana&from=${from}&to=${plusDays(from, 13)}`)).json()).slots;
+  const booked = await bookApi(free[0].start, "Kim Keys");
+  t.after(() => api("DELETE", `/bookings/${booked.id}`));
+  const r = await page(browser, t);
+  await r.goto(`${base}/widget/reschedule.html#company=demo&booking=${booked.id}&token=${booked.cancelToken}`);
+  await r.locator("button.slot").first().waitFor();
+  const active = () => r.evaluate(() => {
+    const el = document.activeElement?.shadowRoot?.activeElement;
+    return el ? { tag: el.tagName, text: el.textContent, start: el.dataset?.start } : null;
+  });
+  // Tab to the first free time other than the booking's own, and choose it with Enter.
+  let chosen;
+  for (let i = 0; i < 40 && !chosen; i++) {
+    await r.keyboard.press("Tab");
+    const a = await active();
+    if (a?.start && new Date(a.start).getTime() !== new Date(booked.start).getTime()) chosen = a.start;
+  }
+  assert.ok(chosen, "a free time is reached with Tab");
+  await r.keyboard.press("Enter");
+  // The focus moves to the step's heading; Tab reaches the button that moves it.
+  assert.deepEqual(await active(), { tag: "H3", text: "Reschedule your appointment", start: undefined });
+  for (let i = 0; i < 10 && (await active())?.text !== "Move my appointment"; i++) await r.keyboard.press("Tab");
+  await r.keyboard.press("Enter");
+  await r.getByRole("heading", { name: "Your appointment has been moved" }).waitFor();
+  assert.equal((await active())?.tag, "H3", "the focus is on the outcome's heading");
+  assert.equal(new Date((await api("GET", `/bookings/${booked.id}`)).body.start).getTime(), new Date(chosen).getTime());
+});
+
 test("one script tag embeds the widget in a company's own site, on another origin", async (t) => {
   const { origin } = await serve(t, (_, res) => {
     res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
@@ -416,6 +446,8 @@ test("the widget opens on the first week with a free time, says when it is, and 
   assert.equal(await note.getAttribute("data-next-free"), start);
   const when = new Intl.DateTimeFormat("en-GB", { timeZone: "UTC", weekday: "short", day: "numeric", month: "short" }).format(new Date(back + "T12:00:00Z"));
   assert.equal(await note.innerText(), `Next free time: ${when}, 09:00`);
+  // A screen reader hears it too: the widget's polite live region says it.
+  await p.locator('[role="status"]').filter({ hasText: `Next free time: ${when}, 09:00` }).waitFor();
   await audit(p, "widget: opened on the first free week");
   await shot(p.locator(".wrap"), "widget-first-free-week");
 
