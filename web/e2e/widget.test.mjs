@@ -18,6 +18,31 @@ async function bookingsAround(iso) {
   return res.body.bookings;
 }
 
+/** bookApi books haircut with ana at start for name, as the widget would; it returns the 201 answer. */
+async function bookApi(start, name) {
+  const res = await fetch(`${base}/v1/companies/demo/bookings`, {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ service: "haircut", employee: "ana", start, customer: { name, email: "e2e@example.org" } }),
+  });
+  assert.equal(res.status, 201, await res.clone().text());
+  return res.json();
+}
+
+/**
+ * reschedulePage books ana's first free haircut from tomorrow for name and
+ * opens its reschedule page at the booking's week of free times.
+ */
+async function reschedulePage(t, name) {
+  const from = plusDays(zurichToday(), 1);
+  const free = (await (await fetch(`${base}/v1/companies/demo/slots?service=haircut&employee=ana&from=${from}&to=${plusDays(from, 13)}`)).json()).slots;
+  const booked = await bookApi(free[0].start, name);
+  t.after(() => api("DELETE", `/bookings/${booked.id}`));
+  const r = await page(browser, t);
+  await r.goto(`${base}/widget/reschedule.html#company=demo&booking=${booked.id}&token=${booked.cancelToken}`);
+  await r.locator("button.slot").first().waitFor();
+  return { booked, r };
+}
+
 test("a customer books through the widget; staff see it in the week view and cancel it", async (t) => {
   const p = await page(browser, t);
   const slot = await openWeek(p, "haircut", "ana");
@@ -306,13 +331,7 @@ test("the widget works from the keyboard alone", async (t) => {
 });
 
 test("the reschedule page works from the keyboard alone, and tells a screen reader what it did", async (t) => {
-  const from = plusDays(zurichToday(), 1);
-  const free = (await (await fetch(`${base}/v1/companies/demo/slots?service=haircut&employee=ana&from=${from}&to=${plusDays(from, 13)}`)).json()).slots;
-  const booked = await bookApi(free[0].start, "Kim Keys");
-  t.after(() => api("DELETE", `/bookings/${booked.id}`));
-  const r = await page(browser, t);
-  await r.goto(`${base}/widget/reschedule.html#company=demo&booking=${booked.id}&token=${booked.cancelToken}`);
-  await r.locator("button.slot").first().waitFor();
+  const { booked, r } = await reschedulePage(t, "Kim Keys");
   const active = () => r.evaluate(() => {
     const el = document.activeElement?.shadowRoot?.activeElement;
     return el ? { tag: el.tagName, text: el.textContent, start: el.dataset?.start } : null;
@@ -475,26 +494,10 @@ test("the widget opens on the first week with a free time, says when it is, and 
   await audit(p, "widget: nothing free within the horizon");
 });
 
-/** bookApi books haircut with ana at start for name, as the widget would; it returns the 201 answer. */
-async function bookApi(start, name) {
-  const res = await fetch(`${base}/v1/companies/demo/bookings`, {
-    method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ service: "haircut", employee: "ana", start, customer: { name, email: "e2e@example.org" } }),
-  });
-  assert.equal(res.status, 201, await res.clone().text());
-  return res.json();
-}
 
 test("the reschedule page tells a time taken meanwhile and a move too late", async (t) => {
-  // A booking with ana a day or more ahead; its reschedule page shows its week.
-  const from = plusDays(zurichToday(), 1);
-  const free = (await (await fetch(`${base}/v1/companies/demo/slots?service=haircut&employee=ana&from=${from}&to=${plusDays(from, 13)}`)).json()).slots;
-  const booked = await bookApi(free[0].start, "Rob Move");
-  t.after(() => api("DELETE", `/bookings/${booked.id}`));
-  const r = await page(browser, t);
-  await r.goto(`${base}/widget/reschedule.html#company=demo&booking=${booked.id}&token=${booked.cancelToken}`);
+  const { booked, r } = await reschedulePage(t, "Rob Move");
   await r.getByRole("heading", { name: "Choose a new time" }).waitFor();
-  await r.locator("button.slot").first().waitFor();
 
   // Someone else books the chosen time while the customer confirms.
   const own = new Date(booked.start).getTime();
