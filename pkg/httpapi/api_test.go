@@ -361,6 +361,7 @@ func TestNextFreeAnswersTheFirstFreeStart(t *testing.T) {
 	type answer struct {
 		Start       *string `json:"start"`
 		Timezone    string  `json:"timezone"`
+		Until       string  `json:"until"`
 		Unavailable []any   `json:"unavailable"`
 	}
 	get := func(query string) answer {
@@ -388,8 +389,8 @@ func TestNextFreeAnswersTheFirstFreeStart(t *testing.T) {
 	settings := settingsBody{"name": "Acme", "timezone": "Europe/Zurich", "bookingIntervalMinutes": 30,
 		"minNoticeMinutes": 0, "horizonDays": 20, "supportAccess": false}
 	e.must(200, "PUT", "/v1/companies/acme/settings", admin, settings)
-	if a := get("service=consult"); a.Start != nil {
-		t.Errorf("past the horizon: %+v, want null", a)
+	if a := get("service=consult"); a.Start != nil || a.Until < "2027-04-11" {
+		t.Errorf("past the horizon: %+v, want null, searched to the horizon (11 April)", a)
 	}
 	e.must(404, "GET", "/v1/companies/acme/next-free?service=nope", "", nil)
 	e.must(404, "GET", "/v1/companies/acme/next-free?service=consult&employee=nope", "", nil)

@@ -223,6 +223,13 @@ func TestRescheduleRules(t *testing.T) {
 	if st, _ := slotsFor("", "&booking="+c.ID); st != 400 {
 		t.Errorf("neither token nor sign-in: %d", st)
 	}
+	// The bearer is read only for a move: a stale one never breaks the widget's slots.
+	if st, _ := slotsFor("not-a-jwt", "&booking="+c.ID); st != 401 {
+		t.Errorf("a token that is not valid, for a move: %d", st)
+	}
+	if st, _ := slotsFor("not-a-jwt", ""); st != 200 {
+		t.Errorf("a token that is not valid, without a booking: %d", st)
+	}
 
 	// Within the notice (booking at 09:30, now 08:45 in Zurich): too late
 	// for the customer, to move or cancel; not for the admin.

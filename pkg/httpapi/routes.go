@@ -76,7 +76,7 @@ const company = "/v1/companies/{companyId}"
 // routes is every route slotbook serves, and the only list of them.
 var routes = []route{
 	{Route{Group: Widget, Method: http.MethodGet, Pattern: company + "/profile", Access: Anonymous}, (*server).profile},
-	{Route{Group: Widget, Method: http.MethodGet, Pattern: company + "/slots", Access: AnonymousOrSignedIn}, (*server).slots},
+	{Route{Group: Widget, Method: http.MethodGet, Pattern: company + "/slots", Access: Anonymous}, (*server).slots},
 	{Route{Group: Widget, Method: http.MethodGet, Pattern: company + "/next-free", Access: Anonymous}, (*server).nextFree},
 
 	{Route{Group: Book, Method: http.MethodPost, Pattern: company + "/bookings", Access: Anonymous}, (*server).createBooking},

@@ -68,13 +68,6 @@ func NewHandler(app *slotbook.App, auth Authenticator, log *slog.Logger, groups 
 // customer's personal data.
 var audited = map[string]bool{"GET " + company + "/customers/export": true}
 
-// publicRead tells a read of what the widget shows anyone — free times
-// without a booking to move — which is no look into a company's data,
-// whoever signs it.
-func publicRead(r *http.Request, pattern string) bool {
-	return pattern == company+"/slots" && !r.URL.Query().Has("booking")
-}
-
 // beginAudit starts the audit entry of a write of a company's data, a
 // support read or an audited read — the route, and the ids of its path
 // (and of what it creates), never a body or a query — and returns r's
@@ -86,7 +79,7 @@ func (s *server) beginAudit(r *http.Request, pattern string) (context.Context, *
 		return r.Context(), nil
 	}
 	p, _ := slotbook.PrincipalFrom(r.Context())
-	if r.Method == http.MethodGet && (p.Role != slotbook.RoleSupport || publicRead(r, pattern)) && !audited[r.Method+" "+pattern] {
+	if r.Method == http.MethodGet && p.Role != slotbook.RoleSupport && !audited[r.Method+" "+pattern] {
 		return r.Context(), nil
 	}
 	var target []string

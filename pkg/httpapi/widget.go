@@ -99,6 +99,15 @@ func (s *server) slots(w http.ResponseWriter, r *http.Request) error {
 	if err := p.err(); err != nil {
 		return err
 	}
+	// The route is anonymous and ignores credentials — a stale token in a
+	// widget's page must not break it — but for the times a booking could
+	// move to, the dashboard signs the request instead of sending a cancel
+	// token: only then is the bearer read.
+	if q.BookingID != "" && q.Token == "" && r.Header.Get("Authorization") != "" {
+		if r, err = s.authenticate(r); err != nil {
+			return err
+		}
+	}
 	a, err := s.app.Slots(r.Context(), q)
 	if err != nil {
 		return err
@@ -123,6 +132,7 @@ type nextFreeJSON struct {
 	// Start is null when nothing is free within the horizon.
 	Start       *string           `json:"start"`
 	Timezone    string            `json:"timezone"`
+	Until       string            `json:"until"`
 	Unavailable []unavailableJSON `json:"unavailable"`
 }
 
@@ -147,7 +157,7 @@ func (s *server) nextFree(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := nextFreeJSON{Timezone: a.Timezone, Unavailable: make([]unavailableJSON, len(a.Unavailable))}
+	out := nextFreeJSON{Timezone: a.Timezone, Until: a.Until.String(), Unavailable: make([]unavailableJSON, len(a.Unavailable))}
 	if !a.Start.IsZero() {
 		start := formatInstant(a.Start)
 		out.Start = &start

@@ -27,6 +27,7 @@ type App struct {
 	privateHosts     bool
 	webhooks         WebhookSender
 	mailer           Mailer
+	nextFreeBudget   time.Duration
 	log              *slog.Logger
 }
 

@@ -84,6 +84,9 @@ func TestNextFreeFindsTheFirstFreeStart(t *testing.T) {
 				if len(off) != len(tc.wantOff) || len(off) > 0 && off[0] != tc.wantOff[0] {
 					t.Errorf("unavailable %v, want %v", off, tc.wantOff)
 				}
+				if tc.want.IsZero() && tc.wantOff == nil && ans.Until.Before(dateOf(t0).AddDays(14)) {
+					t.Errorf("nothing found, but searched only until %v", ans.Until)
+				}
 				if !tc.want.IsZero() {
 					// The start found is the first the slots of its week offer.
 					week, err := w.app.Slots(w.anonymous(), slotbook.SlotQuery{CompanyID: "acme", ServiceID: "consult",
@@ -95,6 +98,30 @@ func TestNextFreeFindsTheFirstFreeStart(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestNextFreeStopsWhenItsTimeIsUp: with no time left after the first
+// range, a start past it is not found, and Until says how far it got.
+func TestNextFreeStopsWhenItsTimeIsUp(t *testing.T) {
+	w := newWorld(t, slotbook.WithNextFreeBudget(time.Nanosecond))
+	must(t, "closure", w.store.CreateClosure(t.Context(), "acme", slotbook.Closure{
+		ID: slotbook.NewID(), Name: "Closed", Start: dateOf(at(9, 0)), End: dateOf(at(9, 0)).AddDays(7),
+	}))
+	ans, err := w.app.NextFree(w.anonymous(), slotbook.NextFreeQuery{CompanyID: "acme", ServiceID: "consult", EmployeeID: "ana"})
+	must(t, "next free", err)
+	if !ans.Start.IsZero() || ans.Until != dateOf(at(9, 0)).AddDays(6) {
+		t.Errorf("start %v until %v, want none until Sunday 28 March, the first range's end", ans.Start, ans.Until)
+	}
+	// With time, the same search finds Monday 5 April.
+	w2 := newWorld(t)
+	must(t, "closure", w2.store.CreateClosure(t.Context(), "acme", slotbook.Closure{
+		ID: slotbook.NewID(), Name: "Closed", Start: dateOf(at(9, 0)), End: dateOf(at(9, 0)).AddDays(7),
+	}))
+	ans, err = w2.app.NextFree(w2.anonymous(), slotbook.NextFreeQuery{CompanyID: "acme", ServiceID: "consult", EmployeeID: "ana"})
+	must(t, "next free", err)
+	if !ans.Start.Equal(at(9, 0).AddDate(0, 0, 14)) {
+		t.Errorf("start %v, want 5 April 09:00", ans.Start)
 	}
 }
 

@@ -440,9 +440,11 @@
       } catch (_) {
         // The week itself says what went wrong.
       }
-      if (seq !== this.seq) return;
+      // A newer week, or the customer went back meanwhile: nothing to show.
+      if (seq !== this.seq || this.state.step !== "week") return;
       const thisWeek = monday(today(this.zone));
-      this.state.next = next ? next.start : undefined;
+      // null: nothing free — said only when the search reached the horizon and read every calendar.
+      this.state.next = next && (next.start || (!next.unavailable.length && next.until >= this.lastDate())) ? next.start : undefined;
       this.state.week = next && next.start ? monday(this.fmtDate(next.start)) : thisWeek;
       if (next && next.start) this.announce(this.t.nextFree(this.nextFreeText(next.start)));
       this.loadWeek();
