@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -108,37 +107,22 @@ func testScopedClaims(t *testing.T, s slotbook.Store) {
 
 	// 50 requests each read, then claim overlapping times: one wins.
 	const n = 50
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		wins  int
-		codes = map[slotbook.Code]int{}
-	)
-	start := make(chan struct{})
-	for i := range n {
-		wg.Go(func() {
-			rctx := scoped(ctx, s)
-			lo, hi := day(22)
-			_, err := s.Bookings(rctx, "acme", "ana", lo, hi)
-			<-start
-			if err == nil {
-				b := pending(fmt.Sprintf("race-%d", i), "ana",
-					at(22, 10, 0).Add(-time.Duration(i%5)*time.Minute), at(22, 10, 5).Add(time.Duration(i%7)*time.Minute), at(20, 12, 0))
-				if err = s.CreateBooking(rctx, "acme", b, nil); err == nil {
-					err = s.ConfirmBooking(rctx, "acme", b.ID, "ev", at(20, 12, 1), nil)
-				}
+	wins, codes := raceAfter(n, func(i int) func() error {
+		rctx := scoped(ctx, s)
+		lo, hi := day(22)
+		_, err := s.Bookings(rctx, "acme", "ana", lo, hi)
+		return func() error {
+			if err != nil {
+				return err
 			}
-			mu.Lock()
-			defer mu.Unlock()
-			if err == nil {
-				wins++
-			} else {
-				codes[slotbook.ErrorCode(err)]++
+			b := pending(fmt.Sprintf("race-%d", i), "ana",
+				at(22, 10, 0).Add(-time.Duration(i%5)*time.Minute), at(22, 10, 5).Add(time.Duration(i%7)*time.Minute), at(20, 12, 0))
+			if err := s.CreateBooking(rctx, "acme", b, nil); err != nil {
+				return err
 			}
-		})
-	}
-	close(start)
-	wg.Wait()
+			return s.ConfirmBooking(rctx, "acme", b.ID, "ev", at(20, 12, 1), nil)
+		}
+	})
 	if wins != 1 || codes[slotbook.SlotTaken] != n-1 {
 		t.Fatalf("wins = %d, failures by code = %v; want 1 win and %d slot_taken", wins, codes, n-1)
 	}

@@ -419,33 +419,12 @@ func testConcurrentClaims(t *testing.T, s slotbook.Store) {
 	ctx := t.Context()
 	setup(t, s, "acme")
 	const n = 50
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		wins  int
-		codes = map[slotbook.Code]int{}
-	)
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			// Different lengths and starts, all overlapping 10:00–10:05.
-			b := booking(fmt.Sprintf("race-%d", i), "ana",
-				at(22, 10, 0).Add(-time.Duration(i%5)*time.Minute), at(22, 10, 5).Add(time.Duration(i%7)*time.Minute), 0, 0)
-			err := s.CreateBooking(ctx, "acme", b, nil)
-			mu.Lock()
-			defer mu.Unlock()
-			if err == nil {
-				wins++
-			} else {
-				codes[slotbook.ErrorCode(err)]++
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
+	wins, codes := race(n, func(i int) error {
+		// Different lengths and starts, all overlapping 10:00–10:05.
+		b := booking(fmt.Sprintf("race-%d", i), "ana",
+			at(22, 10, 0).Add(-time.Duration(i%5)*time.Minute), at(22, 10, 5).Add(time.Duration(i%7)*time.Minute), 0, 0)
+		return s.CreateBooking(ctx, "acme", b, nil)
+	})
 	if wins != 1 || codes[slotbook.SlotTaken] != n-1 {
 		t.Fatalf("wins = %d, failures by code = %v; want 1 win and %d slot_taken", wins, codes, n-1)
 	}
@@ -988,30 +967,6 @@ func testBookingWritesRace(t *testing.T, s slotbook.Store) {
 	ctx := t.Context()
 	setup(t, s, "acme")
 	now := at(1, 12, 0)
-	race := func(n int, f func(i int) error) (wins int, codes map[slotbook.Code]int) {
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		codes = map[slotbook.Code]int{}
-		gate := make(chan struct{})
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-gate
-				err := f(i)
-				mu.Lock()
-				defer mu.Unlock()
-				if err == nil {
-					wins++
-				} else {
-					codes[slotbook.ErrorCode(err)]++
-				}
-			}()
-		}
-		close(gate)
-		wg.Wait()
-		return wins, codes
-	}
 	for round := range 4 {
 		id := fmt.Sprintf("c%d", round)
 		start := at(2+round, 9, 0)
@@ -1066,4 +1021,36 @@ func testBookingWritesRace(t *testing.T, s slotbook.Store) {
 	if wins != 1 {
 		t.Errorf("%d of 6 postponements of one version won, want 1", wins)
 	}
+}
+
+// race runs f(0) … f(n-1) at once, released together, and tallies them:
+// how many succeeded, and the others by error code.
+func race(n int, f func(i int) error) (wins int, codes map[slotbook.Code]int) {
+	return raceAfter(n, func(i int) func() error { return func() error { return f(i) } })
+}
+
+// raceAfter is race whose racers each do prepare(i) first, before the
+// release, and then race with the function it returns.
+func raceAfter(n int, prepare func(i int) func() error) (wins int, codes map[slotbook.Code]int) {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	codes = map[slotbook.Code]int{}
+	gate := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			run := prepare(i)
+			<-gate
+			err := run()
+			mu.Lock()
+			defer mu.Unlock()
+			if err == nil {
+				wins++
+			} else {
+				codes[slotbook.ErrorCode(err)]++
+			}
+		})
+	}
+	close(gate)
+	wg.Wait()
+	return wins, codes
 }
