@@ -32,7 +32,9 @@ const (
 	SignedIn Access = iota
 	// Anonymous routes need no sign-in and ignore credentials: the
 	// booking widget's reads and bookings, the OAuth callback. API Gateway
-	// has no authorizer on them.
+	// has no authorizer on them. (One exception, in its handler: /slots
+	// reads a bearer for the times a booking could move to, when no cancel
+	// token is sent — the dashboard's move form.)
 	Anonymous
 	// AnonymousOrSignedIn routes need no sign-in, but a bearer token, if
 	// sent, is verified and names the caller: a customer cancels with the
